@@ -719,6 +719,64 @@ _METRICS: list[ObjectDef] = [
 METRICS: dict[str, ObjectDef] = {o.type: o for o in _METRICS}
 
 
+# -- callbacks ----------------------------------------------------------------------------
+
+def _monitor(default: str = "val_loss") -> Param:
+    return Param("monitor", "str", default, "The logged quantity to watch, e.g. val_loss or val_accuracy.")
+
+
+def _mode() -> Param:
+    return Param("mode", "choice", "auto",
+                 "Whether the monitored quantity should go down (min) or up (max); auto guesses.",
+                 choices=["auto", "min", "max"], advanced=True)
+
+
+_CALLBACKS: list[ObjectDef] = [
+    ObjectDef("EarlyStopping", "early_stopping",
+              "Stops training when the monitored quantity stops improving.",
+              [_monitor(),
+               Param("patience", "int", 0, "Epochs without improvement before stopping.", min=0),
+               Param("min_delta", "float", 0, "Smallest change that counts as improvement.", min=0.0),
+               _mode(),
+               Param("restore_best_weights", "bool", False,
+                     "When stopping, go back to the weights of the best epoch."),
+               Param("start_from_epoch", "int", 0, "Epochs to wait before watching.", min=0,
+                     advanced=True)]),
+    ObjectDef("ModelCheckpoint", "model_checkpoint",
+              "Saves the model (or only its weights) during training.",
+              [Param("filepath", "str", REQUIRED,
+                     "Where to save; may contain {epoch}. Relative to the project's folder."),
+               _monitor(),
+               Param("save_best_only", "bool", False, "Only save when the monitored value improves."),
+               Param("save_weights_only", "bool", False, "Save only the weights (.weights.h5)."),
+               _mode()]),
+    ObjectDef("ReduceLROnPlateau", "reduce_lr_on_plateau",
+              "Lowers the learning rate when the monitored quantity stops improving.",
+              [_monitor(),
+               Param("factor", "float", 0.1, "Multiply the learning rate by this.", min=0.0,
+                     max=1.0, min_exclusive=True, max_exclusive=True),
+               Param("patience", "int", 10, "Epochs without improvement before lowering.", min=0),
+               Param("min_delta", "float", 0.0001, "Smallest change that counts as improvement.",
+                     min=0.0),
+               Param("cooldown", "int", 0, "Epochs to wait after a change.", min=0, advanced=True),
+               Param("min_lr", "float", 0.0, "Never go below this learning rate.", min=0.0),
+               _mode()]),
+    ObjectDef("TensorBoard", "tensorboard", "Writes logs that TensorBoard can show.",
+              [Param("log_dir", "str", "logs", "Folder for the logs, relative to the project."),
+               Param("histogram_freq", "int", 0, "Every how many epochs to log weight histograms.",
+                     min=0, advanced=True),
+               Param("update_freq", "choice", "epoch", "Log every epoch or every batch.",
+                     choices=["epoch", "batch"], advanced=True)]),
+    ObjectDef("CSVLogger", "csv_logger", "Appends each epoch's logs to a CSV file.",
+              [Param("filename", "str", REQUIRED, "The CSV file, relative to the project."),
+               Param("separator", "str", ",", "Column separator.", advanced=True),
+               Param("append", "bool", False, "Add to an existing file instead of replacing it.")]),
+    ObjectDef("TerminateOnNaN", "terminate_on_nan",
+              "Stops training as soon as the loss becomes NaN (not a number).", []),
+]
+CALLBACKS: dict[str, ObjectDef] = {o.type: o for o in _CALLBACKS}
+
+
 def _alias_index(defs: Iterable[ObjectDef], extra: Mapping[str, str]) -> dict[str, str]:
     index = {d.alias: d.type for d in defs}
     index.update({d.type.lower(): d.type for d in defs})
@@ -833,7 +891,7 @@ def sync_with_keras() -> list[str]:
                 p.choices = ([None] if p.nullable else []) + list(ACTIVATIONS)
     for namespace, defs in (
         (keras.layers, _LAYERS), (keras.optimizers, _OPTIMIZERS),
-        (keras.losses, _LOSSES), (keras.metrics, _METRICS),
+        (keras.losses, _LOSSES), (keras.metrics, _METRICS), (keras.callbacks, _CALLBACKS),
     ):
         for definition in defs:
             cls = getattr(namespace, definition.type, None)

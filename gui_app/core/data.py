@@ -353,8 +353,8 @@ def resolve_data(data: Mapping[str, Any] | None) -> dict[str, Any]:
         )
     elif labels == "one_hot" and source in REGRESSION_SOURCES:
         problems.append(
-            f"data.labels: 'one_hot' needs class labels, but {source!r} is a regression set "
-            "(its targets are numbers). Set labels to 'integer'."
+            f"data.labels: expected 'integer' for {source!r}, a regression set whose targets are "
+            "measured values rather than classes, got 'one_hot'. Set labels to 'integer'."
         )
 
     if problems:
@@ -674,6 +674,9 @@ class _ArrayUnpickler(pickle.Unpickler):
             ("numpy", "dtype"),
             ("numpy.core.multiarray", "_reconstruct"),
             ("numpy._core.multiarray", "_reconstruct"),
+            # Python 3 writes bytes into protocol-2 pickles as _codecs.encode(text, "latin1"):
+            # it only turns text into bytes.
+            ("_codecs", "encode"),
         }
     )
 
@@ -798,6 +801,13 @@ def _load_keras(cfg: Mapping[str, Any]) -> _Raw:
             f"data.source: {source!r} expected as many labels as images, got "
             f"{len(raw.x)} images / {len(raw.y)} labels (train) and {len(raw.x_test)} / "
             f"{len(raw.y_test)} (test). Replace the files in {folder} with the originals."
+        )
+    labels = np.concatenate([raw.y, raw.y_test])
+    if labels.size and (labels.min() < 0 or labels.max() >= len(names)):
+        raise DataError(
+            f"data.source: {source!r} expected labels from 0 to {len(names) - 1}, got values "
+            f"from {labels.min()} to {labels.max()}. Replace the files in {folder} with the "
+            "originals."
         )
     return raw
 
@@ -1235,9 +1245,9 @@ def load_dataset(data: Mapping[str, Any] | None, base_dir: Path | None = None) -
         raw = _load_npz(cfg, base_dir)
     if raw.task == "regression" and cfg["labels"] == "one_hot":
         raise DataError(
-            f"data.labels: 'one_hot' needs class labels, but the target of this {source} data "
-            "holds measured values (regression). Set labels to 'integer', or use a target "
-            "column of class names."
+            f"data.labels: expected 'integer' for this {source} data, whose target holds "
+            "measured values (regression) rather than classes, got 'one_hot'. Set labels to "
+            "'integer', or use a target of class names."
         )
     return _assemble(raw, cfg)
 

@@ -1,0 +1,352 @@
+"""Project files (`*.layerlab.json`): load with every problem reported at once, save atomically.
+
+A project file is plain JSON: no code, no pickles. Loading never raises anything but
+`ProjectError`, whose `problems` each carry a JSON path, so a person can fix a hand-written
+file in one pass: `model.layers[3].units: expected an integer >= 1, got -5`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .catalog import CALLBACKS, LAYERS, Param, check_args, loss_def, metric_def, optimizer_def
+from .spec import CompileSpec, LayerSpec, ModelSpec, ObjectSpec, Project
+
+FORMAT = "layerlab-project"
+VERSION = 1
+SUFFIX = ".layerlab.json"
+TOP_KEYS = ("format", "version", "name", "model", "compile", "data", "fit")
+
+FIT_DEFAULTS: dict[str, Any] = {
+    "epochs": 10,
+    "batch_size": 32,
+    "steps_per_epoch": None,
+    "shuffle": True,
+    "seed": 0,
+    "class_weight": None,
+    "virtual_epochs": None,
+    "callbacks": [],
+}
+
+_FIT_PARAMS = [
+    Param("epochs", "int", 10, "How many passes over the training data.", min=1, max=100_000),
+    Param("batch_size", "int", 32, "Samples per gradient step (Keras's default is 32).",
+          min=1, max=1_000_000),
+    Param("steps_per_epoch", "int", None, "Batches per epoch; empty means the whole data.",
+          min=1, nullable=True),
+    Param("shuffle", "bool", True, "Shuffle the training data before each epoch."),
+    Param("seed", "int", 0, "Random seed for weights, shuffling and dropout; empty for random.",
+          min=0, nullable=True),
+]
+
+
+class ProjectError(Exception):
+    """A project file that cannot be used; `problems` lists every reason with its JSON path."""
+
+    def __init__(self, problems: list[str], path: str | os.PathLike | None = None):
+        self.problems = list(problems)
+        self.path = str(path) if path is not None else None
+        where = f"{self.path}: " if self.path else ""
+        super().__init__(where + "; ".join(self.problems))
+
+    def report(self) -> str:
+        """Several lines, one per problem, for dialogs and the CLI."""
+        head = f"{self.path} is not a usable LayerLab project:" if self.path else \
+            "This is not a usable LayerLab project:"
+        return "\n".join([head, *(f"  - {p}" for p in self.problems)])
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return {dict: "an object", list: "a list", str: "text", int: "a number",
+            float: "a number"}.get(type(value), type(value).__name__)
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    return text if len(text) < 60 else text[:57] + "..."
+
+
+def _object_spec(value: Any, path: str, lookup, what: str, problems: list[str]) -> ObjectSpec | None:
+    if isinstance(value, str):
+        if lookup(value) is None:
+            problems.append(f"{path}: Keras has no {what} called {value!r}")
+            return None
+        return ObjectSpec(value)
+    if not isinstance(value, Mapping):
+        problems.append(f"{path}: expected a {what} name or an object with a \"type\", "
+                        f"got {_type_name(value)}")
+        return None
+    if not isinstance(value.get("type"), str):
+        problems.append(f"{path}.type: expected the {what}'s class name as text, "
+                        f"got {_show(value.get('type'))}")
+        return None
+    definition = lookup(value["type"])
+    if definition is None:
+        problems.append(f"{path}.type: Keras has no {what} called {value['type']!r}")
+        return None
+    args = {k: v for k, v in value.items() if k != "type"}
+    for arg, message in check_args(definition, args):
+        problems.append(f"{path}.{arg}: {message}")
+    return ObjectSpec(value["type"], args)
+
+
+def _layer(value: Any, path: str, problems: list[str], nested: bool = False) -> LayerSpec | None:
+    if not isinstance(value, Mapping):
+        problems.append(f"{path}: expected a layer object such as {{\"type\": \"Dense\", "
+                        f"\"units\": 8}}, got {_type_name(value)}")
+        return None
+    kind = value.get("type")
+    if not isinstance(kind, str):
+        problems.append(f"{path}.type: expected a layer class name, got {_show(kind)}")
+        return None
+    definition = LAYERS.get(kind)
+    if definition is None:
+        names = ", ".join(sorted(LAYERS))
+        problems.append(f"{path}.type: LayerLab has no layer called {kind!r} (known: {names})")
+        return None
+    args = {k: v for k, v in value.items() if k != "type"}
+    before = len(problems)
+    for arg, message in check_args(definition, args):
+        problems.append(f"{path}.{arg}: {message}")
+    if kind == "Bidirectional" and isinstance(args.get("layer"), Mapping) and len(problems) == before:
+        inner = _layer(args["layer"], f"{path}.layer", problems, nested=True)
+        if inner is not None and inner.type not in ("LSTM", "GRU", "SimpleRNN"):
+            problems.append(f"{path}.layer.type: Bidirectional wraps LSTM, GRU or SimpleRNN, "
+                            f"got {inner.type!r}")
+    return LayerSpec(kind, args)
+
+
+def _model(value: Any, problems: list[str]) -> ModelSpec | None:
+    if not isinstance(value, Mapping):
+        problems.append(f"model: expected an object with input_shape and layers, got {_type_name(value)}")
+        return None
+    for key in value:
+        if key not in ("input_shape", "layers"):
+            problems.append(f"model.{key}: unknown key (expected input_shape and layers)")
+    shape = value.get("input_shape")
+    shape_ok = isinstance(shape, list) and len(shape) >= 1 and all(
+        d is None or (isinstance(d, int) and not isinstance(d, bool) and d >= 1) for d in shape)
+    if not shape_ok:
+        problems.append(f"model.input_shape: expected a list of sizes >= 1 (null for any length), "
+                        f"e.g. [2] or [28, 28, 1], got {_show(shape)}")
+    layers_value = value.get("layers", [])
+    if not isinstance(layers_value, list):
+        problems.append(f"model.layers: expected a list of layers, got {_type_name(layers_value)}")
+        layers_value = []
+    layers = [_layer(item, f"model.layers[{i}]", problems) for i, item in enumerate(layers_value)]
+    if not shape_ok or any(layer is None for layer in layers):
+        return None
+    return ModelSpec(tuple(shape), tuple(layers))  # type: ignore[arg-type]
+
+
+def _compile(value: Any, problems: list[str]) -> CompileSpec | None:
+    if value is None:
+        return CompileSpec()
+    if not isinstance(value, Mapping):
+        problems.append(f"compile: expected an object with optimizer, loss and metrics, got {_type_name(value)}")
+        return None
+    for key in value:
+        if key not in ("optimizer", "loss", "metrics"):
+            problems.append(f"compile.{key}: unknown key (expected optimizer, loss, metrics)")
+    optimizer = _object_spec(value.get("optimizer", "adam"), "compile.optimizer", optimizer_def,
+                             "optimizer", problems)
+    loss = _object_spec(value.get("loss", "binary_crossentropy"), "compile.loss", loss_def, "loss",
+                        problems)
+    metrics_value = value.get("metrics", [])
+    if not isinstance(metrics_value, list):
+        problems.append(f"compile.metrics: expected a list, got {_type_name(metrics_value)}")
+        metrics_value = []
+    metrics = [_object_spec(m, f"compile.metrics[{i}]", metric_def, "metric", problems)
+               for i, m in enumerate(metrics_value)]
+    if optimizer is None or loss is None or any(m is None for m in metrics):
+        return None
+    return CompileSpec(optimizer, loss, tuple(metrics))  # type: ignore[arg-type]
+
+
+def resolve_fit(value: Any) -> dict[str, Any]:
+    """FIT_DEFAULTS overlaid with the user's keys, validated; raises ProjectError."""
+    problems = fit_problems(value)
+    if problems:
+        raise ProjectError(problems)
+    return {**FIT_DEFAULTS, **(value or {})}
+
+
+def fit_problems(value: Any) -> list[str]:
+    """Every problem with a `fit` section, each with its JSON path."""
+    if value is None:
+        return []
+    if not isinstance(value, Mapping):
+        return [f"fit: expected an object, got {_type_name(value)}"]
+    problems = []
+    params = {p.name: p for p in _FIT_PARAMS}
+    for key, item in value.items():
+        if key in params:
+            message = params[key].check(item)
+            if message:
+                problems.append(f"fit.{key}: {message}")
+        elif key == "class_weight":
+            if item is None or item == "balanced":
+                continue
+            ok = isinstance(item, Mapping) and item and all(
+                str(k).isdigit() and isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+                for k, v in item.items())
+            if not ok:
+                problems.append(f"fit.class_weight: expected null, \"balanced\" or an object like "
+                                f"{{\"0\": 1.0, \"1\": 4.0}} with positive weights, got {_show(item)}")
+        elif key == "virtual_epochs":
+            if item is None:
+                continue
+            ok = isinstance(item, Mapping) and set(item) <= {"stop_point", "checkpoints"}
+            sp, cp = (item.get("stop_point"), item.get("checkpoints")) if ok else (None, None)
+            ok = ok and isinstance(sp, (int, float)) and not isinstance(sp, bool) and sp > 0 \
+                and isinstance(cp, int) and not isinstance(cp, bool) and cp >= 1
+            if not ok:
+                problems.append(f"fit.virtual_epochs: expected null or {{\"stop_point\": a number > 0 "
+                                f"(passes over the data), \"checkpoints\": an integer >= 1}}, "
+                                f"got {_show(item)}")
+        elif key == "callbacks":
+            if not isinstance(item, list):
+                problems.append(f"fit.callbacks: expected a list, got {_type_name(item)}")
+                continue
+            for i, cb in enumerate(item):
+                _object_spec(cb, f"fit.callbacks[{i}]", CALLBACKS.get, "callback", problems)
+        else:
+            problems.append(f"fit.{key}: unknown key (known: {', '.join(FIT_DEFAULTS)})")
+    return problems
+
+
+def _data_problems(value: Any) -> list[str]:
+    if value is None:
+        return []
+    from .data import DataError, resolve_data
+
+    try:
+        resolve_data(value)
+    except DataError as exc:
+        return list(exc.problems)
+    return []
+
+
+def project_from_json(doc: Any, path: str | os.PathLike | None = None) -> Project:
+    """Validates a parsed project document; raises ProjectError listing every problem."""
+    if not isinstance(doc, Mapping):
+        raise ProjectError([f"expected a JSON object at the top, got {_type_name(doc)}"], path)
+    problems: list[str] = []
+    if doc.get("format") != FORMAT:
+        problems.append(f"format: expected \"{FORMAT}\", got {_show(doc.get('format'))}; "
+                        "this file is not a LayerLab project")
+        raise ProjectError(problems, path)
+    version = doc.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        problems.append(f"version: expected an integer >= 1, got {_show(version)}")
+    elif version > VERSION:
+        raise ProjectError([f"version: this file was written by a newer LayerLab (format version "
+                            f"{version}); this LayerLab reads version {VERSION}. Update LayerLab "
+                            "to open it."], path)
+    for key in doc:
+        if key not in TOP_KEYS:
+            problems.append(f"{key}: unknown key (expected {', '.join(TOP_KEYS)})")
+    name = doc.get("name", "Untitled")
+    if not isinstance(name, str):
+        problems.append(f"name: expected text, got {_type_name(name)}")
+    if "model" not in doc:
+        problems.append("model: missing; a project needs {\"input_shape\": [...], \"layers\": [...]}")
+        model = None
+    else:
+        model = _model(doc["model"], problems)
+    compile_spec = _compile(doc.get("compile"), problems)
+    data = doc.get("data") or {}
+    if not isinstance(data, Mapping):
+        problems.append(f"data: expected an object, got {_type_name(data)}")
+    else:
+        problems += _data_problems(data)
+    fit = doc.get("fit") or {}
+    problems += fit_problems(fit)
+    if problems or model is None or compile_spec is None:
+        raise ProjectError(problems or ["the project could not be read"], path)
+    return Project(name, model, compile_spec, dict(data), dict(fit))
+
+
+def project_to_json(project: Project) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "format": FORMAT,
+        "version": VERSION,
+        "name": project.name,
+        "model": project.model.to_json(),
+        "compile": project.compile.to_json(),
+    }
+    doc["data"] = dict(project.data)
+    doc["fit"] = dict(project.fit)
+    return doc
+
+
+def dumps(project: Project) -> str:
+    return json.dumps(project_to_json(project), indent=2) + "\n"
+
+
+def loads(text: str, path: str | os.PathLike | None = None) -> Project:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        hint = " (the file ends early: was it truncated?)" if exc.pos >= len(text.rstrip()) else ""
+        raise ProjectError([f"not valid JSON at line {exc.lineno}, column {exc.colno}: "
+                            f"{exc.msg}{hint}"], path) from None
+    return project_from_json(doc, path)
+
+
+MAX_PROJECT_BYTES = 20 * 1024 * 1024
+
+
+def load_project(path: str | os.PathLike) -> Project:
+    """Reads and validates a project file; raises ProjectError (never anything else)."""
+    p = Path(path)
+    try:
+        if p.is_dir():
+            raise ProjectError([f"{p} is a folder; expected a {SUFFIX} file"], path)
+        if p.stat().st_size > MAX_PROJECT_BYTES:
+            raise ProjectError([f"the file is {p.stat().st_size:,} bytes; a project is a small "
+                                "JSON file (weights are kept beside it)"], path)
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise ProjectError([f"no such file: {p}"], path) from None
+    except OSError as exc:
+        raise ProjectError([f"cannot read the file: {exc.strerror or exc}"], path) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ProjectError(["the file is not text (UTF-8); a project is a JSON file"], path) from None
+    return loads(text, path)
+
+
+def save_project(project: Project, path: str | os.PathLike) -> Path:
+    """Writes the project atomically: a crash leaves the old file or the new one, never half."""
+    target = Path(path)
+    write_atomic(target, dumps(project).encode("utf-8"))
+    return target
+
+
+def write_atomic(target: Path, payload: bytes) -> None:
+    """Writes beside the target, flushes to disk, then renames over it."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

@@ -1,0 +1,1 @@
+"""Qt widgets and the thin adapters between the core and Qt."""
