@@ -1,0 +1,1 @@
+"""The Qt-free heart of LayerLab: specs, catalog, summary, checks, data, training."""
