@@ -29,7 +29,7 @@ INITIALIZERS = [
     "lecun_normal", "random_uniform", "random_normal", "truncated_normal", "uniform",
     "normal", "orthogonal", "zeros", "ones",
 ]
-REGULARIZERS = [None, "l1", "l2", "l1_l2"]
+REGULARIZERS = [None, "l1", "l2"]
 
 
 @dataclass

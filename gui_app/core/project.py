@@ -297,7 +297,9 @@ def loads(text: str, path: str | os.PathLike | None = None) -> Project:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        hint = " (the file ends early: was it truncated?)" if exc.pos >= len(text.rstrip()) else ""
+        stripped = text.strip()
+        truncated = stripped.startswith("{") and not stripped.endswith("}")
+        hint = " (the file ends early: was it truncated?)" if truncated else ""
         raise ProjectError([f"not valid JSON at line {exc.lineno}, column {exc.colno}: "
                             f"{exc.msg}{hint}"], path) from None
     return project_from_json(doc, path)
