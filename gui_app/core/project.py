@@ -20,7 +20,7 @@ from .spec import CompileSpec, LayerSpec, ModelSpec, ObjectSpec, Project
 FORMAT = "layerlab-project"
 VERSION = 1
 SUFFIX = ".layerlab.json"
-TOP_KEYS = ("format", "version", "name", "model", "compile", "data", "fit")
+TOP_KEYS = ("format", "version", "name", "description", "model", "compile", "data", "fit")
 
 FIT_DEFAULTS: dict[str, Any] = {
     "epochs": 10,
@@ -258,6 +258,9 @@ def project_from_json(doc: Any, path: str | os.PathLike | None = None) -> Projec
     name = doc.get("name", "Untitled")
     if not isinstance(name, str):
         problems.append(f"name: expected text, got {_type_name(name)}")
+    description = doc.get("description", "")
+    if not isinstance(description, str):
+        problems.append(f"description: expected text, got {_type_name(description)}")
     if "model" not in doc:
         problems.append("model: missing; a project needs {\"input_shape\": [...], \"layers\": [...]}")
         model = None
@@ -273,7 +276,7 @@ def project_from_json(doc: Any, path: str | os.PathLike | None = None) -> Projec
     problems += fit_problems(fit)
     if problems or model is None or compile_spec is None:
         raise ProjectError(problems or ["the project could not be read"], path)
-    return Project(name, model, compile_spec, dict(data), dict(fit))
+    return Project(name, model, compile_spec, dict(data), dict(fit), description)
 
 
 def project_to_json(project: Project) -> dict[str, Any]:
@@ -281,6 +284,7 @@ def project_to_json(project: Project) -> dict[str, Any]:
         "format": FORMAT,
         "version": VERSION,
         "name": project.name,
+        **({"description": project.description} if project.description else {}),
         "model": project.model.to_json(),
         "compile": project.compile.to_json(),
     }

@@ -193,6 +193,7 @@ class Project:
     compile: CompileSpec = CompileSpec()
     data: Mapping[str, Any] = field(default_factory=dict)
     fit: Mapping[str, Any] = field(default_factory=dict)
+    description: str = ""  # a lesson's few sentences of explanation, shown in the window
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data", _freeze(dict(self.data)))

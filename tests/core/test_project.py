@@ -41,6 +41,13 @@ def test_round_trip_is_identity(tmp_path):
     assert dumps(load_project(path)) == dumps(original)
 
 
+def test_lesson_description_round_trips():
+    lesson = default_project().replace(description="Why hidden layers matter.")
+    assert loads(dumps(lesson)).description == "Why hidden layers matter."
+    assert "description" not in project_to_json(default_project())
+    assert "description: expected text" in problems_of(doc(description=3))[0]
+
+
 def test_compile_forms_both_accepted():
     d = doc(compile={"optimizer": {"type": "Adam", "learning_rate": 0.01}, "loss": "mse",
                      "metrics": ["mae", {"type": "R2Score"}]})
