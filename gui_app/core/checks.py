@@ -226,7 +226,9 @@ def run_checks(project: Project, data: DataInfo | None = None,
             act_where, out.activation_index))
 
     regression_loss = "regression" in loss.tasks and not set(loss.tasks) - {"regression"}
-    if regression_loss:
+    # With classification data, MSE on 0/1 labels is a deliberate (if unusual) choice and
+    # accuracy is meaningful; the data check below says so more precisely.
+    if regression_loss and (data is None or data.task == "regression"):
         for i, metric in enumerate(project.compile.metrics):
             definition = metric_def(metric.type)
             if definition and "regression" not in definition.tasks:
@@ -292,7 +294,7 @@ def _data_findings(project: Project, data: DataInfo, loss, out: _Output,
 
     if "regression" in loss.tasks and not set(loss.tasks) - {"regression"}:
         found.append(Finding(
-            WARNING, "regression-loss-on-classes",
+            INFO if k == 2 and out.units == 1 else WARNING, "regression-loss-on-classes",
             f"The data has {k} classes, but {loss.alias} is a regression loss. "
             + ("Use binary_crossentropy with a sigmoid output." if k == 2 else
                "Use sparse_categorical_crossentropy with a softmax output."),

@@ -128,6 +128,13 @@ def test_accuracy_on_regression():
     assert codes(fixed, REGRESSION) == []
 
 
+def test_mse_on_binary_labels_is_only_a_note():
+    p = project([("Dense", {"units": 1})], loss="mse", metrics=("binary_accuracy",))
+    findings = run_checks(p, BINARY)
+    assert [(f.code, f.severity) for f in findings] == [("regression-loss-on-classes", "info")]
+    assert "accuracy-on-regression" in codes(p)  # without data it looks like regression
+
+
 def test_classification_loss_on_regression_data():
     p = project([HIDDEN, ("Dense", {"units": 1, "activation": "sigmoid"})], shape=(1,))
     assert "classification-loss-on-regression" in codes(p, REGRESSION)
