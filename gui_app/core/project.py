@@ -33,7 +33,7 @@ FIT_DEFAULTS: dict[str, Any] = {
     "callbacks": [],
 }
 
-_FIT_PARAMS = [
+FIT_PARAMS = [
     Param("epochs", "int", 10, "How many passes over the training data.", min=1, max=100_000),
     Param("batch_size", "int", 32, "Samples per gradient step (Keras's default is 32).",
           min=1, max=1_000_000),
@@ -187,7 +187,7 @@ def fit_problems(value: Any) -> list[str]:
     if not isinstance(value, Mapping):
         return [f"fit: expected an object, got {_type_name(value)}"]
     problems = []
-    params = {p.name: p for p in _FIT_PARAMS}
+    params = {p.name: p for p in FIT_PARAMS}
     for key, item in value.items():
         if key in params:
             message = params[key].check(item)

@@ -203,30 +203,44 @@ class Project:
         return replace(self, **changes)
 
 
-_CAMEL = re.compile(r"(?<!^)(?=[A-Z][a-z])|(?<=[a-z0-9])(?=[A-Z])")
-
-
 def snake_name(class_name: str) -> str:
-    """Keras's default layer name for a class: `MaxPooling2D` -> `max_pooling2d`."""
-    return _CAMEL.sub("_", class_name).lower()
+    """Keras's default layer name for a class: `MaxPooling2D` -> `max_pooling2d`.
+
+    The same rule as `keras.src.utils.naming.to_snake_case`, so the names LayerLab shows
+    are the names Keras gives.
+    """
+    name = re.sub(r"\W+", "", class_name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    name = re.sub("([a-z])([A-Z])", r"\1_\2", name)
+    return name.lower()
 
 
 def layer_names(layers: tuple[LayerSpec, ...] | list[LayerSpec]) -> list[str]:
-    """Names as Keras would give them in a fresh session: dense, dense_1, ... unless set."""
+    """Names as Keras would give them in a fresh session: dense, dense_1, ... unless set.
+
+    A Bidirectional layer's wrapped layer takes a name first, as it does in Keras.
+    """
     taken = {layer.name for layer in layers if layer.name}
     counts: dict[str, int] = {}
-    names = []
-    for layer in layers:
-        if layer.name:
-            names.append(str(layer.name))
-            continue
-        base = snake_name(layer.type)
+
+    def next_name(class_name: str) -> str:
+        base = snake_name(class_name)
         while True:
             n = counts.get(base, 0)
             counts[base] = n + 1
             candidate = base if n == 0 else f"{base}_{n}"
             if candidate not in taken:
-                break
+                return candidate
+
+    names = []
+    for layer in layers:
+        inner = layer.args.get("layer")
+        if isinstance(inner, Mapping) and "type" in inner and not inner.get("name"):
+            next_name(str(inner["type"]))
+        if layer.name:
+            names.append(str(layer.name))
+            continue
+        candidate = next_name(layer.type)
         taken.add(candidate)
         names.append(candidate)
     return names

@@ -106,6 +106,14 @@ def format_bytes(n: int) -> str:
     return f"{n} B"
 
 
+def _n(count: int, word: str) -> str:
+    """'1 unit', '8 units', '1 bias', '3 biases': the counts read as a sentence."""
+    if count == 1:
+        return f"1 {word}"
+    plural = word + "es" if word.endswith(("s", "x")) else word + "s"
+    return f"{count:,} {plural}"
+
+
 def _prod(dims: tuple[int | None, ...]) -> int | None:
     if any(d is None for d in dims):
         return None
@@ -183,7 +191,7 @@ def _infer(layer: LayerSpec, shape: Shape) -> tuple[Shape, int, int, str]:
         n_in = _known_last(layer, shape, "features")
         units = a["units"]
         bias = units if a["use_bias"] else 0
-        words = f"{n_in} inputs x {units} units" + (f" + {units} biases" if bias else "")
+        words = f"{_n(n_in, 'input')} x {_n(units, 'unit')}" + (f" + {_n(units, 'bias')}" if bias else "")
         return (*shape[:-1], units), n_in * units + bias, 0, f"{words} = {n_in * units + bias:,}"
 
     if kind in ("Activation", "Dropout", "GaussianNoise", "Rescaling",
@@ -236,11 +244,11 @@ def _infer(layer: LayerSpec, shape: Shape) -> tuple[Shape, int, int, str]:
             )
         learned = channels * (int(a["center"]) + int(a["scale"]))
         if kind == "BatchNormalization":
-            words = (f"{channels} channels x ({int(a['scale']) + int(a['center'])} learned: "
+            words = (f"{_n(channels, 'channel')} x ({int(a['scale']) + int(a['center'])} learned: "
                      f"gamma, beta + 2 running: mean, variance) = {learned + 2 * channels:,}; "
                      f"the {2 * channels:,} running statistics are not trained")
             return shape, learned, 2 * channels, words
-        return shape, learned, 0, f"{channels} features x {int(a['scale']) + int(a['center'])} (gamma, beta) = {learned:,}"
+        return shape, learned, 0, f"{_n(channels, 'feature')} x {int(a['scale']) + int(a['center'])} (gamma, beta) = {learned:,}"
 
     if kind in ("Conv1D", "Conv2D"):
         dims = 1 if kind == "Conv1D" else 2
@@ -261,8 +269,8 @@ def _infer(layer: LayerSpec, shape: Shape) -> tuple[Shape, int, int, str]:
         per_filter = math.prod(window) * (channels // groups)
         weights = per_filter * filters
         bias = filters if a["use_bias"] else 0
-        words = (f"{'x'.join(map(str, window))} kernel x {channels // groups} input channels x "
-                 f"{filters} filters" + (f" + {filters} biases" if bias else "")
+        words = (f"{'x'.join(map(str, window))} kernel x {_n(channels // groups, 'input channel')} x "
+                 f"{_n(filters, 'filter')}" + (f" + {_n(filters, 'bias')}" if bias else "")
                  + f" = {weights + bias:,}")
         return (*out, filters), weights + bias, 0, words
 
@@ -341,7 +349,7 @@ def _recurrent(layer: LayerSpec, a: Mapping[str, Any], shape: Shape) -> tuple[Sh
     n = gates * units * (n_in + units + biases)
     gate_words = f"{gates} gates x " if gates > 1 else ""
     bias_words = {0: "", 1: " + 1 bias", 2: " + 2 biases"}[biases]
-    words = f"{gate_words}{units} units x ({n_in} inputs + {units} recurrent{bias_words}) = {n:,}"
+    words = f"{gate_words}{_n(units, 'unit')} x ({_n(n_in, 'input')} + {units} recurrent{bias_words}) = {n:,}"
     out = (shape[0], shape[1], units) if a["return_sequences"] else (shape[0], units)
     return out, n, 0, words
 

@@ -1,10 +1,43 @@
-"""Starting the window: argument handling and the Qt application."""
+"""Starting the window: argument handling, the Qt application, and the start-up clock.
+
+Nothing here (or in what the window imports) may import Keras or TensorFlow before the
+window is shown: the window must be up within a second, TensorFlow alone takes three.
+
+Environment variables:
+    LAYERLAB_EXIT_AFTER_SHOWN=1: print "LAYERLAB_SHOWN wall=<epoch s> since_start=<s>
+        keras_loaded=<0|1>" when the window is first on screen and painted, then exit
+        (benchmarks/startup.py reads it).
+    LAYERLAB_NO_KERAS=1: do not load Keras in the background (screenshots, demos of the
+        editor alone).
+    LAYERLAB_SETTINGS_DIR: keep settings in an INI file in this folder (tests).
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 from collections.abc import Sequence
+
+from PySide6.QtCore import QObject, Slot
+
+EXIT_AFTER_SHOWN_ENV = "LAYERLAB_EXIT_AFTER_SHOWN"
+NO_KERAS_ENV = "LAYERLAB_NO_KERAS"
+_IMPORTED_AT = time.perf_counter()
+
+
+def seconds_since_process_start() -> float:
+    """Seconds since this process started (from /proc on Linux, else since this import)."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        start_ticks = int(fields[19])  # field 22 of stat, counted after the ") "
+        with open("/proc/uptime", encoding="ascii") as handle:
+            uptime = float(handle.read().split()[0])
+        return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return time.perf_counter() - _IMPORTED_AT
 
 
 def _parse(args: Sequence[str]) -> argparse.Namespace:
@@ -13,26 +46,59 @@ def _parse(args: Sequence[str]) -> argparse.Namespace:
     return parser.parse_args(list(args))
 
 
+class _ShownReporter(QObject):
+    """Prints the start-up time when the window first shows, then quits (benchmarks)."""
+
+    def __init__(self, app: QObject) -> None:
+        super().__init__()
+        self.app = app
+
+    @Slot()
+    def report(self) -> None:
+        heavy = int(any(name in sys.modules for name in ("keras", "tensorflow")))
+        print(f"LAYERLAB_SHOWN wall={time.time():.6f} since_start={seconds_since_process_start():.4f}"
+              f" keras_loaded={heavy}", flush=True)
+        self.app.quit()
+
+
+def readable_font(app: QObject) -> None:
+    """At least 10 pt: the window is also read from the back of a classroom."""
+    from PySide6.QtWidgets import QApplication
+
+    if isinstance(app, QApplication):
+        font = app.font()
+        if font.pointSizeF() < 10:
+            font.setPointSizeF(10)
+            app.setFont(font)
+
+
 def run_app(args: Sequence[str]) -> int:
     """Shows the main window and runs the event loop; returns the exit code."""
     options = _parse(args)
     from PySide6.QtWidgets import QApplication
 
     from ..core.project import ProjectError, load_project
-    from ..core.spec import default_project
-    from .minimal import SummaryWindow
+    from .main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("LayerLab")
     app.setOrganizationName("LayerLab")
-    project, problem = default_project(), None
+    readable_font(app)
+    exit_after_shown = os.environ.get(EXIT_AFTER_SHOWN_ENV) == "1"
+    project, problem, path = None, None, None
     if options.project:
         try:
-            project = load_project(options.project)
+            project, path = load_project(options.project), options.project
         except ProjectError as exc:
             problem = exc.report()
-    window = SummaryWindow(project)
+    window = MainWindow(project, path=path,
+                        load_keras=not exit_after_shown and os.environ.get(NO_KERAS_ENV) != "1")
+    reporter = _ShownReporter(app)
+    if exit_after_shown:
+        window.firstShown.connect(reporter.report)
     window.show()
     if problem:
-        window.show_problem(problem)
-    return app.exec()
+        window.show_error("Cannot open project", problem)
+    code = app.exec()
+    window.shutdown()
+    return code

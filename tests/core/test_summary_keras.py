@@ -62,6 +62,27 @@ def test_mlp_784_300_100_10():
     _compare(spec)
 
 
+def test_counts_read_as_sentences():
+    row = summarize(ModelSpec((8,), (LayerSpec("Dense", {"units": 1}),))).rows[0]
+    assert row.explanation == "8 inputs x 1 unit + 1 bias = 9"
+
+
+def test_default_names_are_keras_names():
+    spec = ModelSpec((12, 12, 2), (
+        LayerSpec("Conv2D", {"filters": 2, "kernel_size": 3}),
+        LayerSpec("MaxPooling2D"), LayerSpec("Conv2D", {"filters": 2, "kernel_size": 3}),
+        LayerSpec("Reshape", {"target_shape": [-1, 2]}),
+        LayerSpec("Bidirectional", {"layer": {"type": "LSTM", "units": 2, "return_sequences": True}}),
+        LayerSpec("LSTM", {"units": 2}), LayerSpec("BatchNormalization"),
+        LayerSpec("Dense", {"units": 1}),
+    ))
+    keras.backend.clear_session()
+    from gui_app.core.build import build_layer
+
+    model = keras.Sequential([keras.Input(spec.input_shape), *(build_layer(layer) for layer in spec.layers)])
+    assert [row.name for row in summarize(spec).rows] == [layer.name for layer in model.layers]
+
+
 def test_small_cnn_with_batchnorm():
     spec = ModelSpec((28, 28, 1), (
         LayerSpec("Conv2D", {"filters": 16, "kernel_size": 3, "activation": "relu"}),

@@ -1,0 +1,765 @@
+"""The LayerLab main window: palette, layer stack with live summary, inspector, compile,
+data and fit panels, live code, and a place for training (filled by the training issue).
+
+Layout (docks can be moved, closed and restored from View; the layout persists):
+
+    +----------+---------------------------+------------------------+
+    | Layers   | Model: the stack as a     | Inspector              |
+    | (palette)| table with output shapes  +------------------------+
+    |          | and params; totals; all   | [Compile | Data | Fit] |
+    |          | findings with fixes       |                        |
+    |          +---------------------------+                        |
+    |          | Code | Training (tabs)    |                        |
+    +----------+-------------+-------------+------------------------+
+
+Everything edits through one ProjectController; the window itself only wires actions,
+selection and files together.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSize, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeyEvent, QKeySequence, QShowEvent
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QScrollArea,
+    QSplitter,
+    QStatusBar,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core import catalog
+from ..core.project import SUFFIX, ProjectError, load_project, save_project
+from ..core.spec import Project, default_project
+from ..core.summary import format_bytes, format_shape
+from .code_pane import CodePane
+from .compile_panel import CompilePanel
+from .controller import ProjectController
+from .data_panel import DataPanel
+from .findings_view import FindingsView
+from .fit_panel import FitPanel
+from .inspector import Inspector
+from .keras_loader import KerasLoader, import_keras, import_plotting
+from .palette import Palette
+from .settings import add_recent_file, app_settings, recent_files
+from .stack_model import ERROR_COLOR, LayerStackModel, LayerTable
+
+STATE_VERSION = 1
+DEFAULT_SIZE = QSize(1440, 900)
+PROJECT_FILTER = f"LayerLab projects (*{SUFFIX});;JSON files (*.json);;All files (*)"
+
+
+class StackTable(LayerTable):
+    """The layer table with the editing keys handled even where shortcuts do not reach."""
+
+    keyAction = Signal(str)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        key, mods = event.key(), event.modifiers()
+        alt = mods & Qt.KeyboardModifier.AltModifier
+        ctrl = mods & Qt.KeyboardModifier.ControlModifier
+        if alt and key == Qt.Key.Key_Up:
+            self.keyAction.emit("up")
+        elif alt and key == Qt.Key.Key_Down:
+            self.keyAction.emit("down")
+        elif key == Qt.Key.Key_Delete and not (alt or ctrl):
+            self.keyAction.emit("delete")
+        elif ctrl and key == Qt.Key.Key_D:
+            self.keyAction.emit("duplicate")
+        else:
+            super().keyPressEvent(event)
+
+
+class MainWindow(QMainWindow):
+    """The editor window. `firstShown` fires once the window is on screen."""
+
+    firstShown = Signal()
+    kerasReady = Signal()
+
+    def __init__(self, project: Project | None = None, path: str | os.PathLike | None = None,
+                 load_keras: bool = True) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.settings = app_settings()
+        self.controller = ProjectController(project or default_project(), self)
+        if path is not None:
+            self.controller.path = Path(path)
+        self.load_keras = load_keras
+        self.keras_ready = False
+        self.keras_version: str | None = None
+        self._shown_once = False
+        self._keras_thread: QThread | None = None
+        self._keras_worker: KerasLoader | None = None
+        self._keras_sync: Callable[[], list[str]] = catalog.sync_with_keras
+        self.last_dialog: QMessageBox | None = None
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
+                            | QMainWindow.DockOption.AllowTabbedDocks
+                            | QMainWindow.DockOption.AllowNestedDocks)
+
+        self._build_center()
+        self._build_docks()
+        self._build_actions()
+        self._build_menus()
+        self._build_status()
+        self._connect()
+        self._restore_settings()
+        self._update_title()
+        self._update_totals()
+        # Start with the first layer selected: the inspector then shows a real form, and a
+        # double-clicked palette layer lands after it, as a new hidden layer.
+        self.table.select_layers([0] if self.controller.project.model.layers else [])
+        self._sync_selection()
+
+    # -- building ----------------------------------------------------------------------------
+
+    def _build_center(self) -> None:
+        self.stack_model = LayerStackModel(self.controller)
+        self.table = StackTable(self.stack_model)
+        self.totals = QLabel()
+        self.totals.setObjectName("totals")
+        font = self.totals.font()
+        font.setBold(True)
+        self.totals.setFont(font)
+        self.totals.setToolTip("Weights size at 4 bytes per parameter (float32).")
+        self.row_explain = QLabel()
+        self.row_explain.setObjectName("rowExplanation")
+        self.row_explain.setWordWrap(True)
+        self.row_explain.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.all_findings = FindingsView(self.controller, lambda f: True,
+                                         empty_text="No problems found: the model is ready to "
+                                                    "train.")
+        self.all_findings.setObjectName("allFindings")
+
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(6, 6, 6, 0)
+        top_layout.setSpacing(4)
+        title = QLabel("Model")
+        title.setObjectName("modelTitle")
+        title_font = title.font()
+        title_font.setBold(True)
+        title_font.setPointSizeF(title_font.pointSizeF() * 1.15)
+        title.setFont(title_font)
+        top_layout.addWidget(title)
+        top_layout.addWidget(self.table, 1)
+        top_layout.addWidget(self.totals)
+        top_layout.addWidget(self.row_explain)
+
+        findings_scroll = QScrollArea()
+        findings_scroll.setWidgetResizable(True)
+        findings_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        findings_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        holder = QWidget()
+        holder_layout = QVBoxLayout(holder)
+        holder_layout.setContentsMargins(6, 0, 6, 6)
+        checks_title = QLabel("Checks before training")
+        checks_title.setFont(title_font)
+        holder_layout.addWidget(checks_title)
+        holder_layout.addWidget(self.all_findings)
+        holder_layout.addStretch(1)
+        findings_scroll.setWidget(holder)
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.setObjectName("centerSplitter")
+        splitter.addWidget(top)
+        splitter.addWidget(findings_scroll)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setChildrenCollapsible(False)
+        self.center_splitter = splitter
+        self.setCentralWidget(splitter)
+
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea,
+              tip: str) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setToolTip(tip)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_docks(self) -> None:
+        self.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+
+        self.palette = Palette()
+        self.palette_dock = self._dock("Layers", "paletteDock", self.palette, left,
+                                       "Every layer LayerLab supports, grouped.")
+        self.inspector = Inspector(self.controller)
+        self.inspector_dock = self._dock("Inspector", "inspectorDock", self.inspector, right,
+                                         "The settings of the selected layer.")
+        self.compile_panel = CompilePanel(self.controller)
+        self.data_panel = DataPanel(self.controller)
+        self.fit_panel = FitPanel(self.controller)
+        # One dock with a tab widget rather than three tabified docks: Qt (6.5 to 6.12 at
+        # least) leaves a stray, click-eating QTabBar behind when two dock areas both hold
+        # tabified docks, and the Code / Training pair below is tabified.
+        self.setup_tabs = QTabWidget()
+        self.setup_tabs.setObjectName("setupTabs")
+        self.setup_tabs.setDocumentMode(True)
+        for panel, title, tip in (
+                (self.compile_panel, "Compile", "Optimizer, loss and metrics (Ctrl+1)"),
+                (self.data_panel, "Data", "The data the model trains on (Ctrl+2)"),
+                (self.fit_panel, "Fit", "Epochs, batch size and callbacks (Ctrl+3)")):
+            index = self.setup_tabs.addTab(panel, title)
+            self.setup_tabs.setTabToolTip(index, tip)
+        self.setup_dock = self._dock("Compile, Data, Fit", "setupDock", self.setup_tabs, right,
+                                     "How the model is compiled, what it trains on, and how.")
+        self.splitDockWidget(self.inspector_dock, self.setup_dock, Qt.Orientation.Vertical)
+
+        self.code_pane = CodePane(self.controller)
+        self.code_dock = self._dock("Code", "codeDock", self.code_pane, bottom,
+                                    "The Keras code this project means.")
+        self.training_area = QWidget()
+        self.training_area.setObjectName("trainingArea")
+        training_layout = QVBoxLayout(self.training_area)
+        self.training_placeholder = QLabel(
+            "Training controls, live loss and metric curves and the decision boundary "
+            "will appear here.")
+        self.training_placeholder.setObjectName("trainingPlaceholder")
+        self.training_placeholder.setWordWrap(True)
+        self.training_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.training_placeholder.setStyleSheet("color: palette(dark);")
+        training_layout.addWidget(self.training_placeholder)
+        self.training_dock = self._dock("Training", "trainingDock", self.training_area, bottom,
+                                        "Train the model and watch it learn.")
+        # Tabbed with the code: both get the full width; training raises its tab when it
+        # starts, and the person can drag it out beside the code on a wide screen.
+        self.tabifyDockWidget(self.code_dock, self.training_dock)
+        self.code_dock.raise_()
+        self.docks = [self.palette_dock, self.inspector_dock, self.setup_dock, self.code_dock,
+                      self.training_dock]
+        self.code_pane.setMinimumHeight(120)
+        self._sizes_pending = True
+        self._center_pending = True
+
+    def _apply_default_sizes(self) -> None:
+        """Gives the docks sensible first sizes; Qt only honours this once laid out."""
+        height = self.height()
+        self.resizeDocks([self.palette_dock, self.inspector_dock],
+                         [self.palette.minimumWidth(), 360], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.inspector_dock, self.setup_dock],
+                         [int(height * 0.45), int(height * 0.55)], Qt.Orientation.Vertical)
+        self.resizeDocks([self.code_dock], [int(height * 0.3)], Qt.Orientation.Vertical)
+
+    @Slot()
+    def _size_center(self) -> None:
+        center = self.center_splitter.height()
+        self.center_splitter.setSizes([int(center * 0.6), int(center * 0.4)])
+        self._default_state = QByteArray()
+
+    def _action(self, text: str, slot: Callable[[], None], shortcut: QKeySequence | str | None = None,
+                tip: str = "", name: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        shown = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        action.setToolTip(f"{tip} ({shown})" if tip and shown else tip or text)
+        action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        if name:
+            action.setObjectName(name)
+        return action
+
+    def _build_actions(self) -> None:
+        key = QKeySequence.StandardKey
+        self.act_new = self._action("&New", self.new_project, key.New,
+                                    "Start again from the circle example", "actNew")
+        self.act_open = self._action("&Open...", self.open_dialog, key.Open,
+                                     "Open a LayerLab project", "actOpen")
+        self.act_save = self._action("&Save", self.save, key.Save, "Save the project", "actSave")
+        self.act_save_as = self._action("Save &As...", self.save_as, "Ctrl+Shift+S",
+                                        "Save the project under a new name", "actSaveAs")
+        self.act_quit = self._action("&Quit", self.close, key.Quit, "Close LayerLab", "actQuit")
+        stack = self.controller.undo_stack
+        self.act_undo = stack.createUndoAction(self, "&Undo")
+        self.act_undo.setShortcut(QKeySequence(key.Undo))
+        self.act_undo.setObjectName("actUndo")
+        self.act_redo = stack.createRedoAction(self, "&Redo")
+        self.act_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.act_redo.setObjectName("actRedo")
+        self.act_duplicate = self._action("D&uplicate", self.duplicate_selected, "Ctrl+D",
+                                          "Duplicate the selected layers", "actDuplicate")
+        self.act_delete = self._action("&Delete", self.delete_selected, key.Delete,
+                                       "Delete the selected layers", "actDelete")
+        self.act_up = self._action("Move &Up", self.move_up, "Alt+Up",
+                                   "Move the selected layers up", "actMoveUp")
+        self.act_down = self._action("Move Do&wn", self.move_down, "Alt+Down",
+                                     "Move the selected layers down", "actMoveDown")
+        for action in (self.act_duplicate, self.act_delete, self.act_up, self.act_down):
+            # Only while the stack has focus: Delete in a text field deletes text.
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.table.addAction(action)
+        self.act_find = self._action("&Find Layer", self.focus_search, key.Find,
+                                     "Search the layer palette", "actFind")
+        self.act_reset_layout = self._action("&Reset Layout", self.reset_layout, None,
+                                             "Put every panel back in its first place")
+        self.act_copy_code = self._action("Copy &Code", self.code_pane.copy, None,
+                                          "Copy the Keras code to the clipboard")
+        self.panel_actions = []
+        for i, name in enumerate(("Compile", "Data", "Fit")):
+            action = self._action(f"{name} Settings", self._show_setup_tab, f"Ctrl+{i + 1}",
+                                  f"Show the {name.lower()} settings")
+            action.setData(i)
+            self.panel_actions.append(action)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.act_new)
+        file_menu.addAction(self.act_open)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.setObjectName("recentMenu")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file_menu.addSeparator()
+        file_menu.addAction(self.act_save)
+        file_menu.addAction(self.act_save_as)
+        file_menu.addSeparator()
+        file_menu.addAction(self.act_quit)
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.addAction(self.act_undo)
+        edit_menu.addAction(self.act_redo)
+        edit_menu.addSeparator()
+        for action in (self.act_duplicate, self.act_delete, self.act_up, self.act_down):
+            edit_menu.addAction(action)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.act_find)
+        edit_menu.addAction(self.act_copy_code)
+        view_menu = bar.addMenu("&View")
+        for dock in self.docks:
+            toggle = dock.toggleViewAction()
+            toggle.setToolTip(f"Show or hide the {dock.windowTitle()} panel")
+            view_menu.addAction(toggle)
+        view_menu.addSeparator()
+        for action in self.panel_actions:
+            view_menu.addAction(action)
+        view_menu.addSeparator()
+        view_menu.addAction(self.act_reset_layout)
+        for menu in (file_menu, edit_menu, view_menu):
+            menu.setToolTipsVisible(True)
+
+    def _build_status(self) -> None:
+        status = QStatusBar()
+        self.setStatusBar(status)
+        self.keras_label = QLabel()
+        self.keras_label.setObjectName("kerasStatus")
+        self.keras_busy = QProgressBar()
+        self.keras_busy.setRange(0, 0)  # indeterminate: an import reports no progress
+        self.keras_busy.setMaximumWidth(90)
+        self.keras_busy.setMaximumHeight(14)
+        self.keras_busy.setTextVisible(False)
+        self.keras_busy.setVisible(False)
+        status.addPermanentWidget(self.keras_busy)
+        status.addPermanentWidget(self.keras_label)
+
+    def _connect(self) -> None:
+        c = self.controller
+        c.projectChanged.connect(self._on_project_changed)
+        c.derivedChanged.connect(self._update_totals)
+        c.fileChanged.connect(self._update_title)
+        self.palette.addRequested.connect(self.add_layer)
+        self.table.keyAction.connect(self._on_table_key)
+        selection = self.table.selectionModel()
+        selection.selectionChanged.connect(self._sync_selection)
+        selection.currentRowChanged.connect(self._sync_selection)
+
+    # -- settings ------------------------------------------------------------------------------
+
+    def _restore_settings(self) -> None:
+        self._default_state = self.saveState(STATE_VERSION)
+        geometry = self.settings.value("geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(default_size())
+        state = self.settings.value("windowState")
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self._sizes_pending = not self.restoreState(state, STATE_VERSION)
+        splitter = self.settings.value("centerSplitter")
+        self._center_pending = not (isinstance(splitter, QByteArray)
+                                    and self.center_splitter.restoreState(splitter))
+
+    def save_settings(self) -> None:
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("windowState", self.saveState(STATE_VERSION))
+        self.settings.setValue("centerSplitter", self.center_splitter.saveState())
+        self.settings.sync()
+
+    @Slot()
+    def reset_layout(self) -> None:
+        for dock in self.docks:
+            dock.setFloating(False)
+            dock.show()
+        self.restoreState(self._default_state, STATE_VERSION)
+        self._apply_default_sizes()
+        QTimer.singleShot(0, self._size_center)
+
+    # -- start-up --------------------------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            if self._sizes_pending:
+                self._apply_default_sizes()
+                self._default_state = self.saveState(STATE_VERSION)
+            if self._center_pending:
+                QTimer.singleShot(0, self._size_center)  # once the docks have their room
+            QTimer.singleShot(0, self._after_first_show)
+
+    @Slot()
+    def _after_first_show(self) -> None:
+        self.firstShown.emit()
+        if self.load_keras:
+            self.start_keras_loading()  # imports pyqtgraph first, then makes the preview
+        else:
+            # pyqtgraph takes about 0.4 s to import: only now that the window is up.
+            QTimer.singleShot(30, self.data_panel.ensure_preview)
+
+    def start_keras_loading(self, importer: Callable[[], str] = import_keras,
+                            sync: Callable[[], list[str]] | None = None,
+                            plotting: Callable[[], None] = import_plotting) -> None:
+        """Imports pyqtgraph and Keras on a worker thread; the status bar says so meanwhile."""
+        if self._keras_thread is not None:
+            return
+        if sync is not None:
+            self._keras_sync = sync
+        self.keras_label.setText("Loading Keras...")
+        self.keras_busy.setVisible(True)
+        self.keras_label.setToolTip("Keras and TensorFlow load in the background; the editor "
+                                    "works meanwhile, training waits for them.")
+        thread = QThread(self)
+        thread.setObjectName("kerasLoader")
+        worker = KerasLoader(importer, plotting)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.plotsReady.connect(self.data_panel.ensure_preview)
+        worker.loaded.connect(self._on_keras_loaded)
+        worker.failed.connect(self._on_keras_failed)
+        worker.loaded.connect(thread.quit)
+        worker.failed.connect(thread.quit)
+        self._keras_thread, self._keras_worker = thread, worker
+        thread.start(QThread.Priority.LowPriority)
+
+    @Slot(str, float)
+    def _on_keras_loaded(self, version: str, seconds: float) -> None:
+        assert QThread.currentThread() is self.thread(), "Keras results are handled on the GUI thread"
+        activations = list(catalog.ACTIVATIONS)
+        try:
+            drift = self._keras_sync()
+        except Exception as exc:  # noqa: BLE001 - a sync problem must not block the editor
+            drift = [f"could not read Keras's defaults: {exc}"]
+        self.keras_ready, self.keras_version = True, version
+        self.keras_busy.setVisible(False)
+        if drift or activations != catalog.ACTIVATIONS:
+            # Rebuild the layer forms from the corrected catalog; usually nothing differs,
+            # and then a form being typed into is left alone.
+            self.inspector.forget_forms()
+            self.controller.refresh()
+        self.keras_label.setText(f"Keras {version} ready")
+        self.keras_label.setStyleSheet("")
+        note = f"Keras {version} loaded in {seconds:.1f} s."
+        if drift:
+            note += " Defaults updated from Keras: " + "; ".join(drift)
+        self.keras_label.setToolTip(note)
+        self.statusBar().showMessage(note, 5000)
+        self.kerasReady.emit()
+
+    @Slot(str)
+    def _on_keras_failed(self, message: str) -> None:
+        assert QThread.currentThread() is self.thread(), "Keras results are handled on the GUI thread"
+        self.keras_label.setText("Keras could not be loaded")
+        self.keras_busy.setVisible(False)
+        self.keras_label.setStyleSheet(f"color: {ERROR_COLOR.name()};")
+        self.keras_label.setToolTip(
+            f"Expected Keras and TensorFlow to import, got {message}. The editor works; "
+            "training needs them: reinstall LayerLab (or run `pip install keras tensorflow`).")
+
+    def wait_for_keras(self, msecs: int = 60_000) -> bool:
+        if self._keras_thread is None:
+            return True
+        return self._keras_thread.wait(msecs)
+
+    # -- edits from the window -----------------------------------------------------------------
+
+    def selected_layers(self) -> list[int]:
+        return self.table.selected_layers()
+
+    @Slot(str)
+    def add_layer(self, type_name: str) -> None:
+        """Adds a palette layer after the selected layer (at the end when none is)."""
+        rows = sorted({ix.row() for ix in self.table.selectionModel().selectedRows()})
+        if rows == [0]:
+            at = 0
+        elif rows:
+            at = rows[-1]  # row r is layer r - 1: after it is index r
+        else:
+            at = len(self.controller.project.model.layers)
+        index = self.controller.add_layer(type_name, at)
+        self.controller.end_merge()
+        self.table.select_layers([index])
+        self.statusBar().showMessage(f"Added {type_name}. Undo with Ctrl+Z.", 3000)
+
+    @Slot()
+    def delete_selected(self) -> None:
+        chosen = self.selected_layers()
+        if not chosen:
+            return
+        self.controller.remove_layers(chosen)
+        remaining = len(self.controller.project.model.layers)
+        self.table.select_layers([min(chosen[0], remaining - 1)] if remaining else [])
+
+    @Slot()
+    def duplicate_selected(self) -> None:
+        new = self.controller.duplicate_layers(self.selected_layers())
+        if new:
+            self.table.select_layers(new)
+
+    @Slot()
+    def move_up(self) -> None:
+        self._shift(-1)
+
+    @Slot()
+    def move_down(self) -> None:
+        self._shift(1)
+
+    def _shift(self, step: int) -> None:
+        chosen = self.selected_layers()
+        if chosen:
+            self.table.select_layers(self.controller.shift_layers(chosen, step))
+
+    @Slot(str)
+    def _on_table_key(self, what: str) -> None:
+        {"up": self.move_up, "down": self.move_down, "delete": self.delete_selected,
+         "duplicate": self.duplicate_selected}[what]()
+
+    @Slot()
+    def _show_setup_tab(self) -> None:
+        action = self.sender()
+        if isinstance(action, QAction):
+            self.show_setup_tab(int(action.data()))
+
+    def show_setup_tab(self, index: int) -> None:
+        """Brings the Compile (0), Data (1) or Fit (2) settings to the front."""
+        self.setup_dock.show()
+        self.setup_dock.raise_()
+        self.setup_tabs.setCurrentIndex(index)
+
+    @Slot()
+    def focus_search(self) -> None:
+        self.palette_dock.show()
+        self.palette_dock.raise_()
+        self.palette.search.setFocus()
+        self.palette.search.selectAll()
+
+    # -- following the project -----------------------------------------------------------------
+
+    @Slot(object, object)
+    def _on_project_changed(self, _old: Project, _new: Project) -> None:
+        self._sync_selection()
+        self._update_title()
+
+    @Slot()
+    def _sync_selection(self) -> None:
+        rows = sorted({ix.row() for ix in self.table.selectionModel().selectedRows()})
+        layers = self.selected_layers()
+        n = len(self.controller.project.model.layers)
+        if len(rows) == 1:
+            self.inspector.show_row(rows[0])
+        elif rows:
+            self.inspector.show_row(self.table.currentIndex().row(), len(rows))
+        else:
+            self.inspector.show_row(None)
+        self.act_delete.setEnabled(bool(layers))
+        self.act_duplicate.setEnabled(bool(layers))
+        self.act_up.setEnabled(bool(layers) and layers[0] > 0)
+        self.act_down.setEnabled(bool(layers) and layers[-1] < n - 1)
+        self._update_row_explanation(rows)
+
+    def _update_row_explanation(self, rows: list[int] | None = None) -> None:
+        if rows is None:
+            rows = sorted({ix.row() for ix in self.table.selectionModel().selectedRows()})
+        summary = self.controller.summary
+        text, style = "Select a row to see how its parameters are counted.", ""
+        if len(rows) == 1 and rows[0] == 0:
+            shape = self.controller.project.model.input_shape
+            text = f"Input: each sample is {format_shape(tuple(shape))}. Double-click the shape " \
+                   "to change it."
+        elif len(rows) == 1 and 0 < rows[0] <= len(summary.rows):
+            row = summary.rows[rows[0] - 1]
+            if row.error:
+                text, style = f"{row.name} ({row.type}): {row.error}", f"color: {ERROR_COLOR.name()};"
+            else:
+                count = "?" if row.params is None else f"{row.params:,}"
+                text = f"{row.name} ({row.type}): {count} parameters"
+                if row.explanation:
+                    text += f" = {row.explanation}"
+        elif len(rows) > 1:
+            text = f"{len(rows)} rows selected."
+        self.row_explain.setText(text)
+        self.row_explain.setStyleSheet(style)
+
+    @Slot()
+    def _update_totals(self) -> None:
+        s = self.controller.summary
+        text = (f"Total params: {s.total_params:,} ({format_bytes(s.weight_bytes)})    "
+                f"Trainable: {s.trainable_params:,}    Non-trainable: {s.non_trainable_params:,}")
+        if not s.ok:
+            text += "    (counted up to the first layer with an error)"
+        self.totals.setText(text)
+        self._update_row_explanation()
+
+    @Slot()
+    def _update_title(self) -> None:
+        c = self.controller
+        star = "" if c.is_clean else "*"
+        where = f" ({c.path.name})" if c.path is not None else ""
+        self.setWindowTitle(f"{c.project.name}{star}{where} - LayerLab")
+
+    # -- files ---------------------------------------------------------------------------------
+
+    def confirm_discard(self) -> bool:
+        """True when the open project may be replaced (saved, discarded, or unchanged)."""
+        if self.controller.is_clean:
+            return True
+        answer = QMessageBox.question(
+            self, "Unsaved changes",
+            f"{self.controller.project.name} has unsaved changes. Save them first?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def show_error(self, title: str, text: str) -> QMessageBox:
+        """A non-blocking warning dialog; kept in `last_dialog` so tests can read it."""
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("errorDialog")
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.open()
+        self.last_dialog = box
+        return box
+
+    @Slot()
+    def new_project(self) -> None:
+        if self.confirm_discard():
+            self.controller.reset(default_project().replace(name="Untitled"))
+            self.table.select_layers([])
+
+    @Slot()
+    def open_dialog(self) -> None:
+        if not self.confirm_discard():
+            return
+        start = str(self.controller.path.parent) if self.controller.path else ""
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", start, PROJECT_FILTER)
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str | os.PathLike) -> bool:
+        """Opens a project file; a bad one is reported and the open project stays."""
+        try:
+            project = load_project(path)
+        except ProjectError as exc:
+            self.show_error("Cannot open project", exc.report())
+            return False
+        self.controller.reset(project, Path(path))
+        add_recent_file(self.settings, path)
+        self.table.select_layers([])
+        self.statusBar().showMessage(f"Opened {path}", 4000)
+        return True
+
+    @Slot()
+    def save(self) -> bool:
+        if self.controller.path is None:
+            return self.save_as()
+        return self.save_to(self.controller.path)
+
+    @Slot()
+    def save_as(self) -> bool:
+        start = str(self.controller.path or Path.cwd() / f"{self.controller.project.name}{SUFFIX}")
+        path, _ = QFileDialog.getSaveFileName(self, "Save project", start, PROJECT_FILTER)
+        if not path:
+            return False
+        if not path.endswith(".json"):
+            path += SUFFIX
+        return self.save_to(Path(path))
+
+    def save_to(self, path: Path) -> bool:
+        try:
+            save_project(self.controller.project, path)
+        except OSError as exc:
+            self.show_error("Cannot save project",
+                            f"Expected to write {path}, got an error: {exc.strerror or exc}. "
+                            "Choose another folder with Save As.")
+            return False
+        self.controller.mark_saved(path)
+        add_recent_file(self.settings, path)
+        self.statusBar().showMessage(f"Saved {path}", 4000)
+        return True
+
+    @Slot()
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        files = recent_files(self.settings)
+        if not files:
+            empty = self.recent_menu.addAction("No recent projects")
+            empty.setEnabled(False)
+            return
+        for i, path in enumerate(files):
+            action = self.recent_menu.addAction(f"&{i + 1} {Path(path).name}")
+            action.setToolTip(path)
+            action.setData(path)
+            action.triggered.connect(self._open_recent)
+
+    @Slot()
+    def _open_recent(self) -> None:
+        action = self.sender()
+        if isinstance(action, QAction) and self.confirm_discard():
+            self.open_path(str(action.data()))
+
+    # -- closing -------------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if not self.confirm_discard():
+            event.ignore()
+            return
+        self.save_settings()
+        self.hide()  # gone at once, even if a Keras import still has to finish below
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Stops the background threads; an import in progress is waited for (it cannot be
+        interrupted, and a QThread destroyed while running would crash)."""
+        if self._keras_thread is not None:
+            self._keras_thread.quit()
+            self._keras_thread.wait()
+        self.controller.wait_for_data()
+
+
+def default_size() -> QSize:
+    """1440 x 900, or 92 % of a smaller screen."""
+    screen = QGuiApplication.primaryScreen()
+    if screen is None:
+        return DEFAULT_SIZE
+    available = screen.availableGeometry().size()
+    return QSize(min(DEFAULT_SIZE.width(), int(available.width() * 0.92)),
+                 min(DEFAULT_SIZE.height(), int(available.height() * 0.92)))
