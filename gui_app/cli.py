@@ -106,8 +106,12 @@ def _add_engine_commands(sub) -> None:
     try:
         from .cli_engine import add_commands
     except ImportError:
-        return
-    add_commands(sub)
+        pass
+    else:
+        add_commands(sub)
+    from .cli_import import add_commands as add_import_commands
+
+    add_import_commands(sub)
 
 
 def run_cli(argv: Sequence[str]) -> int:
