@@ -8,6 +8,13 @@ from collections.abc import Sequence
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    from .core.devices import request_memory_growth
+
+    request_memory_growth()  # before TensorFlow is imported: never take a whole GPU
+    if args and args[0] == "--self-test":  # before Qt is imported: it picks the platform
+        from .selftest import run_self_test
+
+        return run_self_test(args[1:])
     from .cli import COMMANDS, run_cli
 
     if args and (args[0] in COMMANDS or args[0] in ("-h", "--help", "--version")):

@@ -42,7 +42,8 @@ def seconds_since_process_start() -> float:
 
 def _parse(args: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="layerlab", description="Open the LayerLab window.")
-    parser.add_argument("project", nargs="?", help="a .layerlab.json project to open")
+    parser.add_argument("project", nargs="?",
+                        help="a .layerlab.json project, or a .keras/.h5 model, to open")
     return parser.parse_args(list(args))
 
 
@@ -85,8 +86,10 @@ def run_app(args: Sequence[str]) -> int:
     app.setOrganizationName("LayerLab")
     readable_font(app)
     exit_after_shown = os.environ.get(EXIT_AFTER_SHOWN_ENV) == "1"
-    project, problem, path = None, None, None
-    if options.project:
+    project, problem, path, model_file = None, None, None, None
+    if options.project and options.project.lower().endswith((".keras", ".h5", ".hdf5")):
+        model_file = options.project  # a trained model: imported safely once the window is up
+    elif options.project:
         try:
             project, path = load_project(options.project), options.project
         except ProjectError as exc:
@@ -99,6 +102,8 @@ def run_app(args: Sequence[str]) -> int:
     window.show()
     if problem:
         window.show_error("Cannot open project", problem)
+    if model_file:
+        window.files.import_model(model_file, confirm=False)
     code = app.exec()
     window.shutdown()
     return code

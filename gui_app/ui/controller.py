@@ -114,6 +114,9 @@ class ProjectController(QObject):
         super().__init__(parent)
         self._project = project
         self.path: Path | None = None
+        #: Set by the training panel while a run is going: edits are refused, so the model
+        #: cannot change under a running fit.
+        self.locked = False
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self._session = itertools.count()
@@ -155,8 +158,9 @@ class ProjectController(QObject):
     # -- editing ---------------------------------------------------------------------------
 
     def edit(self, new: Project, text: str, merge_key: str | None = None) -> bool:
-        """Makes `new` the current project as one undoable step; False when nothing changed."""
-        if new == self._project:
+        """Makes `new` the current project as one undoable step; False when nothing changed
+        or while training has the editor locked."""
+        if new == self._project or self.locked:
             return False
         self.undo_stack.push(ProjectCommand(self, self._project, new, text, merge_key,
                                             self._current_session))
@@ -287,6 +291,11 @@ class ProjectController(QObject):
         self.path = Path(path)
         self.undo_stack.setClean()
         self.fileChanged.emit()
+
+    def mark_unsaved(self) -> None:
+        """Marks the project as not saved (restored or imported work): the title shows "*",
+        closing asks first, and autosave keeps a copy."""
+        self.undo_stack.resetClean()
 
     def refresh(self) -> None:
         """Recomputes everything derived, e.g. after the catalog learned Keras's defaults."""

@@ -47,6 +47,8 @@ from .code_pane import CodePane
 from .compile_panel import CompilePanel
 from .controller import ProjectController
 from .data_panel import DataPanel
+from .device_picker import install_device_picker
+from .file_actions import FileActions
 from .findings_view import FindingsView
 from .fit_panel import FitPanel
 from .inspector import Inspector
@@ -54,6 +56,7 @@ from .keras_loader import KerasLoader, import_keras, import_plotting
 from .palette import Palette
 from .settings import add_recent_file, app_settings, recent_files
 from .stack_model import ERROR_COLOR, LayerStackModel, LayerTable
+from .training_panel import install_training_panel
 
 STATE_VERSION = 1
 DEFAULT_SIZE = QSize(1440, 900)
@@ -113,7 +116,12 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_status()
         self._connect()
+        # Lessons, model import/export, trained weights, exports, drops, autosave, recovery.
+        self.files = FileActions(self)
         self._restore_settings()
+        self.training_panel = install_training_panel(self)
+        # CPU / one GPU / all GPUs, in the status bar and the Training menu (device_picker.py).
+        self.device_picker = install_device_picker(self)
         self._update_title()
         self._update_totals()
         # Start with the first layer selected: the inspector then shows a real form, and a
@@ -653,6 +661,8 @@ class MainWindow(QMainWindow):
         """A non-blocking warning dialog; kept in `last_dialog` so tests can read it."""
         box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
         box.setObjectName("errorDialog")
+        # Wide enough that a loader's list of problems reads one problem to a line or two.
+        box.setStyleSheet("QLabel#qt_msgbox_label { min-width: 560px; }")
         box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         box.open()
         self.last_dialog = box
@@ -662,6 +672,7 @@ class MainWindow(QMainWindow):
     def new_project(self) -> None:
         if self.confirm_discard():
             self.controller.reset(default_project().replace(name="Untitled"))
+            self.files.project_opened(None)
             self.table.select_layers([])
 
     @Slot()
@@ -684,6 +695,7 @@ class MainWindow(QMainWindow):
         add_recent_file(self.settings, path)
         self.table.select_layers([])
         self.statusBar().showMessage(f"Opened {path}", 4000)
+        self.files.project_opened(Path(path))
         return True
 
     @Slot()
@@ -711,6 +723,7 @@ class MainWindow(QMainWindow):
                             "Choose another folder with Save As.")
             return False
         self.controller.mark_saved(path)
+        self.files.project_saved(Path(path))
         add_recent_file(self.settings, path)
         self.statusBar().showMessage(f"Saved {path}", 4000)
         return True
@@ -741,6 +754,7 @@ class MainWindow(QMainWindow):
         if not self.confirm_discard():
             event.ignore()
             return
+        self.files.closing()
         self.save_settings()
         self.hide()  # gone at once, even if a Keras import still has to finish below
         self.shutdown()
@@ -749,9 +763,11 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stops the background threads; an import in progress is waited for (it cannot be
         interrupted, and a QThread destroyed while running would crash)."""
+        self.training_panel.shutdown()  # stops a run: the worker ends within about a second
         if self._keras_thread is not None:
             self._keras_thread.quit()
             self._keras_thread.wait()
+        self.files.shutdown()
         self.controller.wait_for_data()
 
 

@@ -1,0 +1,484 @@
+"""The decision-boundary view: what the model predicts over the plane its data lives on.
+
+- 2 input features: the predicted probability (binary) or class regions (multi-class) as
+  a coloured image, P = 0.5 drawn as a line, training points filled and validation points
+  hollow on top. Regression on 2 features: the predicted value as a colour map.
+- 1 input feature: the data and the predicted curve (regression), or P(class) curves.
+- Wider inputs: a plane chosen by the person, either two features with the others held at
+  their training mean or the plane of the first two principal components; a line above
+  the picture says which (`views.Plane.description`).
+
+A slider scrubs back through the snapshots of the current run (kept by the panel in a
+`views.SnapshotStore`); at its right end the view follows training live. Clicking the
+picture asks the panel for the model's prediction at that point.
+
+Coordinates are the ones the model sees (standardised when the data is standardised; the
+axis titles say so).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.boundary import BoundaryGrid
+from ..core.data import Dataset
+from ..core.views import Plane, contour_segments, labels_of, region_rgb
+from .data_panel import CLASS_COLORS
+
+#: Training points drawn at most (a random, fixed subset beyond this): a scatter of 60,000
+#: points costs more to draw than the whole picture is worth.
+MAX_POINTS = 1500
+
+
+def _rgb_table(n: int) -> np.ndarray:
+    colors = [QColor(CLASS_COLORS[i % len(CLASS_COLORS)]) for i in range(max(2, n))]
+    return np.array([[c.red(), c.green(), c.blue()] for c in colors], dtype=np.float32)
+
+
+def _subset(n: int, limit: int, seed: int = 0) -> np.ndarray:
+    if n <= limit:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, limit, replace=False))
+
+
+class BoundaryView(QWidget):
+    """The picture, the plane chooser (wide inputs) and the scrubbing slider.
+
+    Signals:
+        planeRequested(str, int, int): the person chose a plane: ("pca", 0, 0) or
+            ("features", i, j).
+        scrubbed(int): the slider moved to snapshot index i (-1: follow live).
+        clicked(object, object): the model input for a clicked point, shape (1, *shape),
+            and the (x, y) view coordinates it was clicked at.
+    """
+
+    planeRequested = Signal(str, int, int)
+    scrubbed = Signal(int)
+    clicked = Signal(object, object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("boundaryView")
+        self.mode = "none"  # "plane2d", "curve", "wide", "none"
+        self.dataset: Dataset | None = None
+        self.plane: Plane | None = None
+        self.class_names: list[str] = []
+        self.grid: BoundaryGrid | None = None
+        self.images_shown = 0
+        self._live = True
+        self._colors = _rgb_table(2)
+        self._regression_levels: tuple[float, float] = (0.0, 1.0)
+        self._cmap = pg.colormap.get("viridis")
+        self._curves: list[pg.PlotDataItem] = []
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        self.header = QLabel()
+        self.header.setObjectName("boundaryHeader")
+        self.header.setWordWrap(True)
+        self.header.setStyleSheet("color: palette(dark);")
+        layout.addWidget(self.header)
+
+        plane_row = QHBoxLayout()
+        self.plane_mode = QComboBox()
+        self.plane_mode.setObjectName("planeMode")
+        self.plane_mode.addItem("Principal components 1 and 2", "pca")
+        self.plane_mode.addItem("Two features (the rest at their mean)", "features")
+        self.plane_mode.setToolTip("Which plane through the inputs to draw the predictions on.")
+        self.feature_x = QComboBox()
+        self.feature_x.setObjectName("planeFeatureX")
+        self.feature_y = QComboBox()
+        self.feature_y.setObjectName("planeFeatureY")
+        for combo, axis in ((self.feature_x, "horizontal"), (self.feature_y, "vertical")):
+            combo.setToolTip(f"The feature on the {axis} axis.")
+        for combo, chars in ((self.plane_mode, 12), (self.feature_x, 6), (self.feature_y, 6)):
+            combo.setMinimumContentsLength(chars)
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        plane_row.addWidget(self.plane_mode, 2)
+        plane_row.addWidget(self.feature_x, 1)
+        plane_row.addWidget(self.feature_y, 1)
+        self.plane_row = QWidget()
+        self.plane_row.setLayout(plane_row)
+        plane_row.setContentsMargins(0, 0, 0, 0)
+        self.plane_row.setVisible(False)
+        layout.addWidget(self.plane_row)
+
+        self.plot = pg.PlotWidget()
+        self.plot.setObjectName("boundaryPlot")
+        self.plot.setBackground("w")
+        self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
+        self.plot.setMinimumSize(200, 170)
+        item = self.plot.getPlotItem()
+        item.getAxis("bottom").setHeight(28)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setZValue(-10)
+        self.plot.addItem(self.image)
+        # The P = 0.5 line, as segments from views.contour_segments (pyqtgraph's
+        # IsocurveItem traces it in Python, ten times slower, ten times a second).
+        self.iso = pg.PlotCurveItem(pen=pg.mkPen("#333333", width=1.5), connect="pairs")
+        self.iso.setZValue(-5)
+        self.plot.addItem(self.iso)
+        self.train_points = pg.ScatterPlotItem(size=6, pxMode=True)
+        self.val_points = pg.ScatterPlotItem(size=7, pxMode=True, brush=None)
+        self.plot.addItem(self.train_points)
+        self.plot.addItem(self.val_points)
+        self.click_marker = pg.ScatterPlotItem(size=14, symbol="star",
+                                               brush=pg.mkBrush("#ffd700"),
+                                               pen=pg.mkPen("#000000", width=1.2))
+        self.click_marker.setZValue(30)
+        self.click_text = pg.TextItem(color="#000000", fill=pg.mkBrush(255, 255, 255, 220),
+                                      border=pg.mkPen("#888888"), anchor=(0, 1))
+        self.click_text.setZValue(31)
+        self.plot.addItem(self.click_marker)
+        self.plot.addItem(self.click_text)
+        self.click_text.setVisible(False)
+        layout.addWidget(self.plot, 1)
+
+        slider_row = QHBoxLayout()
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setObjectName("epochSlider")
+        self.slider.setRange(0, 0)
+        self.slider.setEnabled(False)
+        self.slider.setToolTip("Scrub back through the run: the picture and the values as they "
+                               "were. At the right end the view follows training live.")
+        self.slider_label = QLabel("")
+        self.slider_label.setObjectName("epochSliderLabel")
+        self.slider_label.setMinimumWidth(120)
+        slider_row.addWidget(self.slider, 1)
+        slider_row.addWidget(self.slider_label)
+        layout.addLayout(slider_row)
+
+        self.slider.valueChanged.connect(self._on_slider)
+        self.plane_mode.currentIndexChanged.connect(self._on_plane_choice)
+        self.feature_x.currentIndexChanged.connect(self._on_plane_choice)
+        self.feature_y.currentIndexChanged.connect(self._on_plane_choice)
+        self.plot.scene().sigMouseClicked.connect(self._on_click)
+        self._updating = False
+        self.set_dataset(None)
+
+    # -- the data ---------------------------------------------------------------------------
+
+    def set_dataset(self, dataset: Dataset | None, plane: Plane | None = None,
+                    message: str = "") -> None:
+        """Draws the data points and decides what kind of picture the model gets."""
+        self.dataset = dataset
+        self.plane = plane
+        self.grid = None
+        self.image.clear()
+        self.iso.setData([], [])
+        self._clear_curves()
+        self.hide_click()
+        x = None if dataset is None else dataset.x_train
+        if dataset is None or x is None or len(x) == 0:
+            self.mode = "none"
+        elif x.ndim == 2 and x.shape[1] == 2:
+            self.mode = "plane2d"
+        elif x.ndim == 2 and x.shape[1] == 1:
+            self.mode = "curve"
+        elif plane is not None:
+            self.mode = "wide"
+        else:
+            self.mode = "none"
+        self.class_names = list(dataset.class_names or []) if dataset is not None else []
+        self._colors = _rgb_table(len(self.class_names))
+        self._sync_plane_controls()
+        self._draw_points()
+        self._set_header(message)
+
+    def _sync_plane_controls(self) -> None:
+        ds = self.dataset
+        wide = self.mode == "wide" and ds is not None
+        self.plane_row.setVisible(wide)
+        if not wide:
+            return
+        self._updating = True
+        try:
+            flat = int(np.prod(ds.x_train.shape[1:]))
+            names = list(ds.feature_names) if len(ds.feature_names) == flat else \
+                [f"value {i + 1}" for i in range(flat)]
+            if self.feature_x.count() != flat:
+                for combo in (self.feature_x, self.feature_y):
+                    combo.clear()
+                    combo.addItems(names)
+            plane = self.plane
+            if plane is not None:
+                self.plane_mode.setCurrentIndex(0 if plane.mode == "pca" else 1)
+                if plane.mode == "features":
+                    self.feature_x.setCurrentIndex(plane.features[0])
+                    self.feature_y.setCurrentIndex(plane.features[1])
+                elif self.feature_y.currentIndex() == self.feature_x.currentIndex():
+                    self.feature_y.setCurrentIndex(min(1, flat - 1))
+            features = plane is not None and plane.mode == "features"
+            self.feature_x.setEnabled(features)
+            self.feature_y.setEnabled(features)
+        finally:
+            self._updating = False
+
+    def _axis_titles(self) -> tuple[str, str]:
+        ds = self.dataset
+        if ds is None:
+            return "", ""
+        scaled = " (standardised)" if ds.mean is not None else ""
+        names = list(ds.feature_names)
+        if self.mode == "plane2d":
+            a = names[0] if len(names) > 0 else "x1"
+            b = names[1] if len(names) > 1 else "x2"
+            return a + scaled, b + scaled
+        if self.mode == "curve":
+            a = names[0] if names else "x"
+            return a + scaled, "target" if ds.task == "regression" else "P(class)"
+        if self.mode == "wide" and self.plane is not None:
+            return self.plane.labels[0] + scaled, self.plane.labels[1] + scaled
+        return "", ""
+
+    def _draw_points(self) -> None:
+        ds = self.dataset
+        self.train_points.setData([], [])
+        self.val_points.setData([], [])
+        item = self.plot.getPlotItem()
+        a, b = self._axis_titles()
+        item.setLabel("bottom", a)
+        item.setLabel("left", b)
+        if ds is None or self.mode == "none":
+            return
+        for scatter, x, y, hollow in ((self.train_points, ds.x_train, ds.y_train, False),
+                                      (self.val_points, ds.x_val, ds.y_val, True)):
+            if x is None or y is None or not len(x):
+                continue
+            rows = _subset(len(x), MAX_POINTS if not hollow else MAX_POINTS // 3)
+            x, y = x[rows], np.asarray(y)[rows]
+            if self.mode == "plane2d":
+                coords = x.reshape(len(x), -1)[:, :2]
+            elif self.mode == "wide" and self.plane is not None:
+                coords = self.plane.project(x)
+            else:  # curve: x against the target (regression) or the class as 0 / 1
+                target = np.asarray(y, dtype=np.float32).reshape(len(y), -1)
+                if ds.task != "regression":
+                    target = labels_of(y).reshape(-1, 1).astype(np.float32)
+                    if (ds.num_classes or 2) > 2:
+                        target = target / max(1, (ds.num_classes or 2) - 1)
+                coords = np.column_stack([x.reshape(len(x), -1)[:, 0], target[:, 0]])
+            colors = self._point_colors(y)
+            if hollow:
+                pens = [pg.mkPen(c, width=1.6) for c in colors]
+                scatter.setData(coords[:, 0], coords[:, 1], pen=pens, brush=None,
+                                symbol="o", size=7)
+            else:
+                scatter.setData(coords[:, 0], coords[:, 1], brush=colors,
+                                pen=pg.mkPen(255, 255, 255, 230, width=0.8), symbol="o", size=6)
+        self._lock_aspect()
+        item.enableAutoRange()
+
+    def _lock_aspect(self) -> None:
+        """Equal scales on both axes when the two spans are alike (a circle looks round),
+        free otherwise (two features in different units)."""
+        ds = self.dataset
+        vb = self.plot.getPlotItem().getViewBox()
+        lock = False
+        if ds is not None and self.mode in ("plane2d", "wide"):
+            x = ds.x_train[: MAX_POINTS]
+            coords = x.reshape(len(x), -1)[:, :2] if self.mode == "plane2d" else \
+                self.plane.project(x) if self.plane is not None else None
+            if coords is not None and len(coords):
+                spans = np.ptp(coords, axis=0)
+                lock = bool(spans.min() > 0 and spans.max() / spans.min() < 3.0)
+        vb.setAspectLocked(lock, ratio=1.0)
+
+    def _point_colors(self, y: np.ndarray) -> list[QColor]:
+        ds = self.dataset
+        if ds is not None and ds.task == "regression":
+            values = np.asarray(y, dtype=np.float32).reshape(len(y), -1)[:, 0]
+            low, high = float(np.nanmin(values)), float(np.nanmax(values))
+            self._regression_levels = (low, high if high > low else low + 1.0)
+            scaled = (values - low) / max(high - low, 1e-12)
+            return list(self._cmap.mapToQColor(np.clip(scaled, 0, 1)))
+        table = [QColor(c) for c in CLASS_COLORS]
+        return [table[int(c) % len(table)] for c in labels_of(y)]
+
+    def _set_header(self, message: str = "") -> None:
+        ds = self.dataset
+        if message:
+            text = message
+        elif ds is None:
+            text = "No data yet."
+        elif self.mode == "none":
+            shape = "x".join(str(d) for d in ds.x_train.shape[1:])
+            text = (f"No picture for inputs of shape {shape} and this model's output: the view "
+                    "draws 1-D and 2-D inputs, and planes through wider ones.")
+        else:
+            legend = "filled: training, hollow: validation. Click to predict a point."
+            if self.mode == "wide" and self.plane is not None:
+                text = f"{self.plane.description} {legend}"
+            elif self.mode == "curve":
+                what = "the data and the predicted curve" if ds.task == "regression" else \
+                    "P(class) along the input"
+                text = f"{what.capitalize()}; {legend}"
+            elif ds.task == "regression":
+                text = f"The predicted value over the two inputs; {legend}"
+            elif (ds.num_classes or 2) > 2:
+                text = f"Class regions (pale where the model is unsure); {legend}"
+            else:
+                name = self.class_names[1] if len(self.class_names) > 1 else "1"
+                text = f"P(class {name!r}) over the two inputs, P = 0.5 as a line; {legend}"
+        self.header.setText(text)
+
+    # -- the model's picture ----------------------------------------------------------------
+
+    def show_grid(self, grid: BoundaryGrid | None) -> None:
+        """Draws one snapshot (None: the data alone)."""
+        self.grid = grid
+        if grid is None:
+            self.image.clear()
+            self.iso.setData([], [])
+            self._clear_curves()
+            return
+        if grid.kind == "curve":
+            self._show_curve(grid)
+        else:
+            self._show_image(grid)
+        self.images_shown += 1
+
+    def _show_image(self, grid: BoundaryGrid) -> None:
+        xs, ys = grid.xs, grid.ys
+        if grid.kind == "regression":
+            values = np.nan_to_num(grid.values[..., 0].astype(np.float32))
+            self.image.setImage(values, autoLevels=False, levels=self._regression_levels,
+                                lut=self._cmap.getLookupTable(nPts=256))
+            self.iso.setData([], [])
+        else:
+            self.image.setImage(region_rgb(grid.values, grid.kind, self._colors),
+                                autoLevels=False, levels=(0, 255), lut=None)
+            if grid.kind == "binary":
+                x, y = contour_segments(grid.values[..., 0], xs, ys, 0.5)
+                self.iso.setData(x, y, connect="pairs")
+            else:
+                self.iso.setData([], [])
+        dx = (xs[-1] - xs[0]) / max(1, len(xs) - 1)
+        dy = (ys[-1] - ys[0]) / max(1, len(ys) - 1)
+        self.image.setRect(QRectF(float(xs[0] - dx / 2), float(ys[0] - dy / 2),
+                                  float(xs[-1] - xs[0] + dx), float(ys[-1] - ys[0] + dy)))
+
+    def _clear_curves(self) -> None:
+        for curve in self._curves:
+            self.plot.removeItem(curve)
+        self._curves.clear()
+
+    def _show_curve(self, grid: BoundaryGrid) -> None:
+        values = np.asarray(grid.values, dtype=np.float32).reshape(len(grid.xs), -1)
+        ds = self.dataset
+        if ds is not None and ds.task != "regression" and values.shape[1] == 1:
+            columns = [(values[:, 0], 1)]  # P(class 1)
+        else:
+            columns = [(values[:, i], i) for i in range(values.shape[1])]
+        while len(self._curves) < len(columns):
+            curve = self.plot.plot()
+            curve.setZValue(5)
+            self._curves.append(curve)
+        while len(self._curves) > len(columns):
+            self.plot.removeItem(self._curves.pop())
+        regression = ds is not None and ds.task == "regression"
+        for curve, (column, cls) in zip(self._curves, columns):
+            color = "#d62728" if regression else CLASS_COLORS[cls % len(CLASS_COLORS)]
+            curve.setPen(pg.mkPen(color, width=2.5))
+            curve.setData(grid.xs, np.nan_to_num(column))
+
+    # -- scrubbing --------------------------------------------------------------------------
+
+    def set_snapshot_count(self, count: int) -> None:
+        """Grows the slider with the store; a slider at its right end stays there (live)."""
+        self._updating = True
+        try:
+            live = self._live
+            self.slider.setRange(0, max(0, count - 1))
+            self.slider.setEnabled(count > 1)
+            if live:
+                self.slider.setValue(max(0, count - 1))
+        finally:
+            self._updating = False
+
+    def set_slider_text(self, text: str) -> None:
+        self.slider_label.setText(text)
+
+    @property
+    def live(self) -> bool:
+        return self._live
+
+    def go_live(self) -> None:
+        self._live = True
+        self.set_snapshot_count(self.slider.maximum() + 1)
+
+    @Slot(int)
+    def _on_slider(self, value: int) -> None:
+        if self._updating:
+            return
+        self._live = value >= self.slider.maximum()
+        self.scrubbed.emit(-1 if self._live else value)
+
+    # -- planes -----------------------------------------------------------------------------
+
+    @Slot()
+    def _on_plane_choice(self) -> None:
+        if self._updating:
+            return
+        mode = self.plane_mode.currentData()
+        features = mode == "features"
+        self.feature_x.setEnabled(features)
+        self.feature_y.setEnabled(features)
+        i, j = self.feature_x.currentIndex(), self.feature_y.currentIndex()
+        if features and i == j:
+            return  # one feature against itself is a line, not a plane; wait for the other
+        self.planeRequested.emit(str(mode), max(0, i), max(0, j))
+
+    # -- clicking ---------------------------------------------------------------------------
+
+    def _on_click(self, event) -> None:  # noqa: ANN001 - pyqtgraph's MouseClickEvent
+        if event.button() != Qt.MouseButton.LeftButton or self.mode == "none":
+            return
+        vb = self.plot.getPlotItem().getViewBox()
+        pos = event.scenePos()
+        if not vb.sceneBoundingRect().contains(pos):
+            return
+        point = vb.mapSceneToView(pos)
+        self.click_at(point.x(), point.y())
+
+    def click_at(self, x: float, y: float) -> None:
+        """Asks for the prediction at view coordinates (x, y) (also for tests)."""
+        if self.mode == "plane2d":
+            row = np.array([[x, y]], dtype=np.float32)
+        elif self.mode == "curve":
+            row = np.array([[x]], dtype=np.float32)
+        elif self.mode == "wide" and self.plane is not None:
+            row = self.plane.points(np.array([[x, y]], dtype=np.float32))
+        else:
+            return
+        self.click_marker.setData([x], [y])
+        self.click_text.setText("predicting...")
+        # the label opens towards the middle of the view, so it is never cut off at an edge
+        (x0, x1), (y0, y1) = self.plot.getPlotItem().getViewBox().viewRange()
+        self.click_text.setAnchor((1.0 if x > (x0 + x1) / 2 else 0.0,
+                                   0.0 if y > (y0 + y1) / 2 else 1.0))
+        self.click_text.setPos(QPointF(x, y))
+        self.click_text.setVisible(True)
+        self.clicked.emit(row, (x, y))
+
+    def show_click_result(self, text: str) -> None:
+        self.click_text.setText(text)
+        self.click_text.setVisible(True)
+
+    def hide_click(self) -> None:
+        self.click_marker.setData([], [])
+        self.click_text.setVisible(False)

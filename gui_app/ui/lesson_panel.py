@@ -1,0 +1,162 @@
+"""The lesson banner above the model: a lesson's title and explanation, hidden for projects.
+
+Example lessons carry a few sentences (`Project.description`) that say what to try and
+what to look for; the banner keeps them in view while the person edits and trains. A
+note (e.g. "Fashion-MNIST is not cached, so this opens on the digits set") can be added by
+whoever opened the lesson; it is cleared as soon as another project is opened.
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QTextBrowser,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.lessons import description_of
+from ..core.spec import Project
+
+#: A pale blue that reads as "information" in light and dark themes alike (text stays the
+#: palette's own, so it keeps its contrast).
+_FRAME_STYLE = (
+    "QFrame#lessonPanel { background: rgba(64, 128, 220, 28); "
+    "border: 1px solid rgba(64, 128, 220, 110); border-radius: 4px; }"
+)
+_NOTE_COLOR = "#8a5a00"
+#: The lesson text never takes more than this many lines: the model table below must stay
+#: usable on a 720-pixel-high screen; longer lessons scroll (the note is always shown).
+MAX_LINES = 4
+
+
+class _LessonText(QTextBrowser):
+    """Read-only, frameless text that is exactly as tall as its content, up to MAX_LINES."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("lessonText")
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setOpenLinks(False)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.viewport().setAutoFillBackground(False)
+        self.setStyleSheet("QTextBrowser { background: transparent; }")
+        self.document().setDocumentMargin(0)
+
+    def fit_height(self) -> None:
+        document = self.document()
+        document.setTextWidth(self.viewport().width())
+        wanted = int(document.size().height() + 0.999)
+        layout = document.firstBlock().layout()
+        line = layout.lineAt(0).height() if layout is not None and layout.lineCount() else 0
+        # The document's own line height (fontMetrics adds leading it does not use), so the
+        # cap falls between two lines and no line shows cut in half.
+        cap = int((line or self.fontMetrics().lineSpacing()) * MAX_LINES + 0.999)
+        self.setFixedHeight(max(self.fontMetrics().lineSpacing(), min(wanted, cap)))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self.fit_height()
+
+
+class LessonPanel(QFrame):
+    """Shows the open project's lesson text; invisible when the project has none."""
+
+    def __init__(self, controller: object, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("lessonPanel")
+        self.setStyleSheet(_FRAME_STYLE)
+        self.controller = controller
+        self._note = ""
+        self._collapsed = False
+
+        self.title = QLabel()
+        self.title.setObjectName("lessonTitle")
+        font = self.title.font()
+        font.setBold(True)
+        self.title.setFont(font)
+        self.title.setWordWrap(True)
+        self.toggle = QToolButton()
+        self.toggle.setObjectName("lessonToggle")
+        self.toggle.setAutoRaise(True)
+        self.toggle.setToolTip("Show or hide the lesson text")
+        self.toggle.clicked.connect(self._toggle)
+        head = QHBoxLayout()
+        head.setContentsMargins(0, 0, 0, 0)
+        head.addWidget(self.title, 1)
+        head.addWidget(self.toggle, 0, Qt.AlignmentFlag.AlignTop)
+
+        self.text = _LessonText()
+        self.note = QLabel()
+        self.note.setObjectName("lessonNote")
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet(f"color: {_NOTE_COLOR};")
+        self.note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
+        layout.setSpacing(3)
+        layout.addLayout(head)
+        layout.addWidget(self.text)
+        layout.addWidget(self.note)
+
+        controller.projectChanged.connect(self._on_project_changed)  # type: ignore[attr-defined]
+        self.show_project(controller.project)  # type: ignore[attr-defined]
+
+    # -- public ------------------------------------------------------------------------------
+
+    def show_project(self, project: Project) -> None:
+        """Fills the banner from a project; hides it when the project has no lesson text."""
+        description = description_of(project)
+        self.title.setText(f"Lesson: {project.name}")
+        self.text.setHtml(f"<p style='margin:0'>{html.escape(description)}</p>")
+        self.text.setVisible(bool(description) and not self._collapsed)
+        self.note.setText(self._note)
+        self.note.setVisible(bool(self._note) and not self._collapsed)
+        self.text.fit_height()
+        self.toggle.setText("Show" if self._collapsed else "Hide")
+        self.setVisible(bool(description or self._note))
+
+    def set_note(self, note: str) -> None:
+        """A remark on how the lesson was opened (shown under the text until the next open)."""
+        self._note = note
+        self.show_project(self.controller.project)  # type: ignore[attr-defined]
+
+    @property
+    def note_text(self) -> str:
+        return self._note
+
+    @property
+    def shown_text(self) -> str:
+        """The lesson text and note as the person reads them (plain text)."""
+        return "\n".join(t for t in (self.text.toPlainText(), self._note) if t)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    @Slot(object, object)
+    def _on_project_changed(self, old: Project, new: Project) -> None:
+        if old.description != new.description or old.name != new.name:
+            self.show_project(new)
+
+    @Slot()
+    def _toggle(self) -> None:
+        self._collapsed = not self._collapsed
+        self.show_project(self.controller.project)  # type: ignore[attr-defined]
+
+
+def install(window: QWidget, controller: object) -> LessonPanel:
+    """Puts a LessonPanel at the top of the model area (above the "Model" title)."""
+    panel = LessonPanel(controller)
+    splitter = getattr(window, "center_splitter", None)
+    top = splitter.widget(0) if splitter is not None else None
+    layout = top.layout() if top is not None else None
+    if layout is not None:
+        layout.insertWidget(0, panel)  # type: ignore[attr-defined]
+    return panel

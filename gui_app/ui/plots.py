@@ -1,0 +1,411 @@
+"""Live History plots: one pyqtgraph plot per quantity (loss, each metric).
+
+Each plot holds, for the run being trained, four curves made once and updated in place
+with `setData` from the growing arrays of a `views.RunRecord`:
+
+- recent batches (faint): the mean of the batches since the previous progress report,
+- the same, smoothed (thin, solid),
+- training per epoch (thick, with points),
+- validation per epoch (thick, other colour, with points).
+
+Batch curves use clip-to-view and peak downsampling, so a million points draw as fast as
+a thousand. A plot's curves are only handed new data when their length changed, so a
+redraw with nothing new costs next to nothing.
+
+Earlier runs since the project was opened stay as faint overlays (one colour per run,
+training solid, validation dashed) that can be switched on and off, so Adam and SGD, or
+batch 32 and 256, sit on the same axes.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from ..core.views import RunRecord, Series, split_key
+
+TRAIN_COLOR = "#1f77b4"
+VAL_COLOR = "#ff7f0e"
+#: Colours of earlier runs: none of them is the live run's blue or orange.
+RUN_COLORS = ("#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+              "#d62728")
+#: Above this many epochs the per-epoch points are drawn as lines only (symbols are slow).
+MAX_SYMBOLS = 150
+
+
+def run_color(number: int) -> str:
+    return RUN_COLORS[(number - 1) % len(RUN_COLORS)]
+
+
+def _pen(color: str, width: float = 1.0, alpha: int = 255,
+         style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> pg.QtGui.QPen:
+    c = QColor(color)
+    c.setAlpha(alpha)
+    pen = pg.mkPen(c, width=width)
+    pen.setStyle(style)
+    pen.setCosmetic(True)
+    return pen
+
+
+def _fast(item: pg.PlotDataItem) -> pg.PlotDataItem:
+    item.setClipToView(True)
+    item.setDownsampling(auto=True, method="peak")
+    # pyqtgraph's default keeps about 5 samples per pixel; 1.5 (peak: 3 points) looks the
+    # same and draws a million-point curve in a fraction of the time
+    item.opts["autoDownsampleFactor"] = 1.5
+    return item
+
+
+def _bounds(series: list[Series | None], log: bool) -> tuple[float, float] | None:
+    """The y extent of some series (log10 of the positive values for a log axis)."""
+    lo, hi = math.inf, -math.inf
+    for s in series:
+        if s is None or not len(s):
+            continue
+        low = s.pos_lo if log else s.lo
+        if math.isfinite(low) and math.isfinite(s.hi) and s.hi >= low:
+            lo, hi = min(lo, low), max(hi, s.hi)
+    if not math.isfinite(lo):
+        return None
+    if log:
+        lo, hi = math.log10(lo), math.log10(max(hi, lo))
+    return lo, hi
+
+
+class QuantityPlot:
+    """One plot (loss or a metric) and its curves."""
+
+    def __init__(self, name: str, plot: pg.PlotItem) -> None:
+        self.name = name
+        self.plot = plot
+        plot.setTitle(name, size="9pt")
+        plot.showGrid(x=True, y=True, alpha=0.15)
+        plot.setLabel("bottom", "epoch")
+        plot.getAxis("bottom").setHeight(28)
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        # The view follows the data by our own rule (fit_view), not pyqtgraph's auto-range:
+        # that one moves the axes on every update, and re-rendering the axes is the most
+        # expensive part of a redraw. Ours changes the range only when the data leaves it
+        # or fills too little of it; the epoch axis spans the whole run from its start.
+        self.vb = plot.getViewBox()
+        self.vb.disableAutoRange()
+        self.vb.sigRangeChangedManually.connect(self._on_manual_range)
+        self.follow = True
+        self.log = False
+        self.batch_raw = _fast(plot.plot(pen=_pen(TRAIN_COLOR, 1.0, 70)))
+        self.batch_smooth = _fast(plot.plot(pen=_pen(TRAIN_COLOR, 1.0, 220)))
+        self.train = _fast(plot.plot(pen=_pen(TRAIN_COLOR, 2.0), name="training"))
+        self.val = _fast(plot.plot(pen=_pen(VAL_COLOR, 2.0), name="validation"))
+        self._symbols: dict[int, bool] = {}
+        self._lengths: dict[int, int] = {}
+        self.overlays: dict[int, list[pg.PlotDataItem]] = {}
+        self.markers: list[pg.InfiniteLine] = []
+        self.cursor = pg.InfiniteLine(angle=90, movable=False,
+                                      pen=_pen("#444444", 1.0, 160, Qt.PenStyle.DashLine))
+        self.cursor.setZValue(20)
+        self.cursor.setVisible(False)
+        plot.addItem(self.cursor, ignoreBounds=True)
+
+    def _on_manual_range(self, *_args: object) -> None:
+        self.follow = False  # the person zoomed or panned: leave the view to them
+
+    def fit_view(self, record: RunRecord | None, x_end: float,
+                 overlays: list[RunRecord]) -> None:
+        """Moves the view to the data when it left it (or fills under half of it)."""
+        if not self.follow:
+            return
+        (vx0, vx1), (vy0, vy1) = self.vb.viewRange()
+        if abs(vx1 - x_end) > 1e-9 or vx0 != 0.0:
+            self.vb.setXRange(0.0, x_end, padding=0.0)
+        series: list[Series | None] = []
+        if record is not None:
+            series += [record.batches.get(self.name), record.epochs.get(self.name),
+                       record.epochs.get("val_" + self.name)]
+        for earlier in overlays:
+            series += [earlier.epochs.get(self.name), earlier.epochs.get("val_" + self.name)]
+        bounds = _bounds(series, self.log)
+        if bounds is None:
+            return
+        lo, hi = bounds
+        span = hi - lo if hi > lo else max(abs(hi), 1.0) * 0.1
+        inside = vy0 <= lo and hi <= vy1
+        if inside and span >= 0.5 * (vy1 - vy0):
+            return
+        pad = 0.08 * span
+        self.vb.setYRange(lo - pad, hi + pad, padding=0.0)
+
+    def reset_view(self) -> None:
+        self.follow = True
+
+    def _set(self, item: pg.PlotDataItem, series: Series | None, symbols: bool = False,
+             color: str = TRAIN_COLOR) -> None:
+        n = len(series) if series is not None else 0
+        key = id(item)
+        if self._lengths.get(key) == n and n:
+            return
+        self._lengths[key] = n
+        if series is None or not n:
+            item.setData([], [])
+            return
+        want = symbols and n <= MAX_SYMBOLS
+        if self._symbols.get(key) != want:
+            self._symbols[key] = want
+            if want:
+                item.setSymbol("o")
+                item.setSymbolSize(5)
+                item.setSymbolBrush(color)
+                item.setSymbolPen(None)
+            else:
+                item.setSymbol(None)
+        item.setData(series.x, series.y)
+
+    def update(self, record: RunRecord) -> None:
+        self._set(self.batch_raw, record.batches.get(self.name))
+        self._set(self.batch_smooth, record.smooth.get(self.name))
+        self._set(self.train, record.epochs.get(self.name), True, TRAIN_COLOR)
+        self._set(self.val, record.epochs.get("val_" + self.name), True, VAL_COLOR)
+        while len(self.markers) < len(record.markers):
+            position, text = record.markers[len(self.markers)]
+            line = pg.InfiniteLine(position, angle=90, movable=False,
+                                   pen=_pen("#555555", 1.0, 200, Qt.PenStyle.DotLine),
+                                   label=text,
+                                   labelOpts={"position": 0.9, "color": "#444444",
+                                              "anchors": [(0, 0), (0, 0)]})
+            line.setToolTip(text)
+            self.plot.addItem(line, ignoreBounds=True)
+            self.markers.append(line)
+
+    def clear_live(self) -> None:
+        for item in (self.batch_raw, self.batch_smooth, self.train, self.val):
+            item.setData([], [])
+        self._lengths.clear()
+        for line in self.markers:
+            self.plot.removeItem(line)
+        self.markers.clear()
+        self.follow = True
+
+    def add_overlay(self, record: RunRecord, visible: bool) -> None:
+        if record.number in self.overlays:
+            return
+        color = run_color(record.number)
+        items = []
+        for key, style in ((self.name, Qt.PenStyle.SolidLine),
+                           ("val_" + self.name, Qt.PenStyle.DashLine)):
+            series = record.epochs.get(key)
+            if series is None or not len(series):
+                continue
+            item = _fast(self.plot.plot(series.x.copy(), series.y.copy(),
+                                        pen=_pen(color, 1.0, 160, style)))
+            item.setZValue(-5)
+            item.setVisible(visible)
+            items.append(item)
+        self.overlays[record.number] = items
+
+    def set_overlay_visible(self, number: int, visible: bool) -> None:
+        for item in self.overlays.get(number, []):
+            item.setVisible(visible)
+
+
+class MetricPlots(QWidget):
+    """The plots of the live run and the overlays of earlier runs.
+
+    Signals:
+        hovered(str): what is under the mouse, in words ("" when it left the plots).
+    """
+
+    hovered = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("metricPlots")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.legend = QLabel(
+            f"<span style='color:{TRAIN_COLOR}'>&#9644; training</span> &nbsp; "
+            f"<span style='color:{VAL_COLOR}'>&#9644; validation</span> &nbsp; "
+            f"<span style='color:#9bbbd6'>&#9644; recent batches</span> &nbsp; "
+            "<span style='color:#888'>(earlier runs: faint)</span>")
+        self.legend.setObjectName("plotsLegend")
+        self.legend.setWordWrap(True)
+        self.legend.setToolTip("Per-epoch values are points joined by lines; the recent-batch "
+                               "values are the mean loss of the batches since the previous "
+                               "report, drawn faint, with a smoothed line over them.")
+        layout.addWidget(self.legend)
+        self.view = pg.GraphicsLayoutWidget()
+        self.view.setObjectName("metricPlotsView")
+        self.view.setBackground("w")
+        self.view.ci.setContentsMargins(2, 2, 2, 2)
+        self.view.ci.setSpacing(2)
+        self.view.setMinimumSize(260, 180)
+        layout.addWidget(self.view)
+        self.plots: dict[str, QuantityPlot] = {}
+        self.record: RunRecord | None = None
+        self.earlier: list[RunRecord] = []
+        self.hidden_runs: set[int] = set()
+        self.log_loss = False
+        self.redraws = 0
+        self.run_end = 1.0  # the epoch the live run ends at: the epoch axis reaches it
+        self._proxy = pg.SignalProxy(self.view.scene().sigMouseMoved, rateLimit=30,
+                                     slot=self._on_mouse)
+        self.view.scene().sigMouseClicked.connect(self._on_click)
+        self.view.setToolTip("Drag to pan, wheel to zoom; double-click to follow the "
+                             "data again.")
+
+    # -- runs -------------------------------------------------------------------------------
+
+    def set_record(self, record: RunRecord) -> None:
+        """Makes `record` the live run; the previous one becomes an overlay."""
+        if self.record is not None and self.record is not record:
+            previous = self.record
+            if previous.epochs_done and previous not in self.earlier:
+                self.earlier.append(previous)
+                for plot in self.plots.values():
+                    plot.add_overlay(previous, previous.number not in self.hidden_runs)
+        for plot in self.plots.values():
+            plot.clear_live()
+        self.record = record
+        self.refresh()
+
+    def set_run_visible(self, number: int, visible: bool) -> None:
+        (self.hidden_runs.discard if visible else self.hidden_runs.add)(number)
+        for plot in self.plots.values():
+            plot.set_overlay_visible(number, visible)
+            plot.reset_view()
+        self.refresh()
+
+    # -- drawing ----------------------------------------------------------------------------
+
+    def _layout(self) -> None:
+        """One plot per quantity: stacked when two or fewer, else a grid of two columns."""
+        self.view.ci.clear()
+        names = list(self.plots)
+        columns = 1 if len(names) <= 2 else 2
+        rows = -(-len(names) // columns)
+        for i, name in enumerate(names):
+            row = i // columns
+            self.view.ci.addItem(self.plots[name].plot, row=row, col=i % columns)
+            # the epoch axis is shared: only the bottom row says what it is
+            self.plots[name].plot.setLabel("bottom", "epoch" if row == rows - 1 else None)
+        first = self.plots[names[0]].plot if names else None
+        for name in names[1:]:
+            self.plots[name].plot.setXLink(first)
+
+    def _ensure(self, names: list[str]) -> None:
+        added = False
+        for name in names:
+            if name in self.plots:
+                continue
+            plot = QuantityPlot(name, pg.PlotItem())
+            for record in self.earlier:
+                plot.add_overlay(record, record.number not in self.hidden_runs)
+            if name == "loss":
+                plot.log = self.log_loss
+                plot.plot.setLogMode(y=self.log_loss)
+            self.plots[name] = plot
+            added = True
+        if added:
+            self._layout()
+
+    def refresh(self) -> None:
+        """Hands the live run's new values to the curves (unchanged curves are skipped)."""
+        record = self.record
+        if record is None:
+            return
+        self._ensure(record.quantities())
+        x_end = max(self.run_end, record.epochs_done, 1.0)
+        batches = record.batches.get("loss")
+        if batches is not None and len(batches):
+            x_end = max(x_end, float(batches.x[-1]))
+        shown = [r for r in self.earlier if r.number not in self.hidden_runs]
+        for r in shown:
+            x_end = max(x_end, float(r.epochs_done))
+        for plot in self.plots.values():
+            plot.update(record)
+            plot.fit_view(record, x_end, shown)
+        self.redraws += 1
+
+    def set_run_end(self, epoch: float) -> None:
+        """The epoch the live run will end at: the epoch axis spans it from the start."""
+        self.run_end = float(epoch)
+
+    def _on_click(self, event) -> None:  # noqa: ANN001 - pyqtgraph's MouseClickEvent
+        if event.double():
+            for plot in self.plots.values():
+                plot.reset_view()
+            self.refresh()
+
+    def set_log_loss(self, on: bool) -> None:
+        self.log_loss = on
+        plot = self.plots.get("loss")
+        if plot is not None:
+            plot.log = on
+            plot.plot.setLogMode(y=on)
+            plot.reset_view()
+            self.refresh()
+
+    def set_cursor(self, position: float | None) -> None:
+        """A vertical line at `position` (epochs) in every plot; None hides it."""
+        for plot in self.plots.values():
+            if position is None:
+                plot.cursor.setVisible(False)
+            else:
+                plot.cursor.setValue(position)
+                plot.cursor.setVisible(True)
+
+    def curve_lengths(self, name: str) -> dict[str, int]:
+        """Points held by each curve of one plot (tests, benchmarks)."""
+        plot = self.plots.get(name)
+        if plot is None:
+            return {}
+        out = {}
+        for key, item in (("batches", plot.batch_raw), ("smooth", plot.batch_smooth),
+                          ("train", plot.train), ("val", plot.val)):
+            x = item.xData
+            out[key] = 0 if x is None else len(x)
+        return out
+
+    # -- hover ------------------------------------------------------------------------------
+
+    def _on_mouse(self, args: tuple) -> None:
+        pos: QPointF = args[0]
+        for plot in self.plots.values():
+            vb = plot.plot.getViewBox()
+            if vb.sceneBoundingRect().contains(pos):
+                x = vb.mapSceneToView(pos).x()
+                self.hovered.emit(self.describe(x, plot.name))
+                return
+        self.hovered.emit("")
+
+    def describe(self, x: float, name: str | None = None) -> str:
+        """The values at epoch position `x`, in words (the nearest finished epoch)."""
+        record = self.record
+        if record is None or not math.isfinite(x):
+            return ""
+        parts = []
+        if record.epochs_done:
+            epoch = int(min(max(round(x), 1), record.epochs_done))
+            logs = record.epoch_logs[epoch - 1]
+            shown = sorted(logs, key=lambda k: (split_key(k)[1] != (name or "loss"),
+                                                split_key(k)[1], k.startswith("val_")))
+            values = ", ".join(f"{k} {logs[k]:.4g}" for k in shown)
+            parts.append(f"Epoch {epoch}: {values}")
+        series = record.smooth.get(name or "loss")
+        if series is not None and len(series):
+            i = int(np.clip(np.searchsorted(series.x, x), 0, len(series) - 1))
+            parts.append(f"recent batches at {series.x[i]:.2f}: {name or 'loss'} "
+                         f"{record.batches[name or 'loss'].y[i]:.4g} "
+                         f"(smoothed {series.y[i]:.4g})")
+        for earlier in self.earlier:
+            if earlier.number in self.hidden_runs or not earlier.epochs_done:
+                continue
+            epoch = int(min(max(round(x), 1), earlier.epochs_done))
+            value = earlier.epoch_logs[epoch - 1].get(name or "loss")
+            if value is not None:
+                parts.append(f"run {earlier.number}: {value:.4g}")
+        return " | ".join(parts)

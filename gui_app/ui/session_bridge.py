@@ -1,0 +1,245 @@
+"""Adapters between the training engine's worker thread and the GUI thread.
+
+`TrainingSession` calls its listeners on its worker thread, in the middle of `model.fit`.
+Nothing there may touch a widget, and nothing there may wait for the GUI: a listener that
+blocks slows training down. So:
+
+- `SessionBridge.listener` only appends the event to a list under a lock and, when the
+  list was empty, emits one queued signal; a QTimer in the GUI thread then drains the
+  list at most `rate` times a second and hands the whole batch, in order, to the panel,
+  which updates its arrays per event and redraws once per batch. A burst of a thousand
+  tiny epochs costs one redraw, not a thousand.
+- `PlaneSnapshots` sits in front of the bridge for inputs wider than two features (the
+  engine draws no boundary for those): on the worker thread, a few times a second, it
+  predicts the grid of the chosen plane and inserts a `BoundarySnapshot` into the stream,
+  with its refresh interval stretched so that it never takes more than `budget` of the
+  training time.
+- `Background` runs blocking session calls (predict, evaluate) on a pool thread and
+  delivers the result to a GUI-thread callback, so the window never waits on the worker.
+
+Slots assert that they run on the GUI thread; nothing here ever calls `wait()` from a
+slot connected to a worker signal.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, Qt, QThread, QThreadPool, QTimer, Signal, Slot
+
+from ..core.boundary import BoundaryProbe
+from ..core.training import (
+    BatchProgress,
+    BoundarySnapshot,
+    EpochEnd,
+    Event,
+    Failed,
+    Finished,
+    Started,
+)
+
+#: Redraws per second at most while training (plots, boundary, progress): above the
+#: 10 a second that looks live, and every redraw holds the GIL the training thread needs.
+DEFAULT_RATE = 15.0
+
+
+class SessionBridge(QObject):
+    """Queues session events on the worker thread and delivers them in GUI-thread batches.
+
+    Signals:
+        delivered(list): the events since the previous delivery, in the order they came.
+    """
+
+    delivered = Signal(list)
+    _wake = Signal()
+
+    def __init__(self, rate: float = DEFAULT_RATE, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._lock = threading.Lock()
+        self._pending: list[Event] = []
+        self._scheduled = False
+        self._closed = False
+        self.deliveries = 0
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.setInterval(max(1, int(1000 / rate)))
+        self._timer.timeout.connect(self._drain)
+        self._wake.connect(self._on_wake, Qt.ConnectionType.QueuedConnection)
+
+    def listener(self, event: Event) -> None:
+        """The session listener: runs on the worker thread, returns at once."""
+        with self._lock:
+            if self._closed:
+                return
+            self._pending.append(event)
+            wake = not self._scheduled
+            self._scheduled = True
+        if wake:
+            self._wake.emit()
+
+    def close(self) -> None:
+        """Drops whatever is queued and ignores later events (the window is closing)."""
+        with self._lock:
+            self._closed = True
+            self._pending.clear()
+        self._timer.stop()
+
+    @Slot()
+    def _on_wake(self) -> None:
+        assert QThread.currentThread() is self.thread(), "the bridge drains on the GUI thread"
+        if not self._timer.isActive():
+            self._timer.start()
+
+    @Slot()
+    def _drain(self) -> None:
+        with self._lock:
+            events, self._pending = self._pending, []
+            self._scheduled = False
+        if events:
+            self.deliveries += 1
+            self.delivered.emit(events)
+
+    def flush(self) -> None:
+        """Delivers what is queued now (tests, and before a view is rebuilt)."""
+        self._timer.stop()
+        self._drain()
+
+
+class PlaneSnapshots:
+    """A session listener that adds boundary snapshots on a plane through wide inputs.
+
+    It forwards every event to `forward` (the bridge), and after a Started, BatchProgress,
+    EpochEnd or Finished event that is due it runs one forward pass on the probe's grid on
+    the worker thread (between two batches, as the engine does for 2-D inputs) and
+    forwards a BoundarySnapshot too, so snapshots arrive in order with the rest.
+
+    Args:
+        predict: the session's `predict` (inline when called on its worker thread).
+        forward: the next listener.
+        interval: seconds between snapshots at least.
+        budget: the share of the time the snapshots may take: after a snapshot that took
+            t seconds, the next waits at least t / budget.
+    """
+
+    def __init__(self, predict: Callable[[Any], Any], forward: Callable[[Event], None],
+                 interval: float = 0.1, budget: float = 0.03) -> None:
+        self.predict = predict
+        self.forward = forward
+        self.interval = interval
+        self.budget = budget
+        self.probe: BoundaryProbe | None = None  # set from the GUI thread; read atomically
+        self.failed = False
+        self.last_cost = 0.0
+        self.total_cost = 0.0  # seconds spent on snapshots (benchmarks)
+        self.count = 0
+        self._next = 0.0
+        self._steps = 1
+        self._epoch = 0
+
+    def __call__(self, event: Event) -> None:
+        self.forward(event)
+        probe = self.probe
+        if probe is None or self.failed or isinstance(event, (BoundarySnapshot, Failed)):
+            return
+        position: tuple[int, int] | None = None
+        force = False
+        if isinstance(event, Started):
+            self._steps = max(1, event.steps_per_epoch)
+            self._epoch = event.initial_epoch
+            position, force = (event.initial_epoch, 0), True
+        elif isinstance(event, BatchProgress):
+            position = (event.epoch, event.step)
+        elif isinstance(event, EpochEnd):
+            self._epoch = event.epoch
+            position = (event.epoch, self._steps)
+        elif isinstance(event, Finished):
+            position, force = (self._epoch, self._steps), True
+        if position is None:
+            return
+        now = time.perf_counter()
+        if not force and now < self._next:
+            return
+        try:
+            grid = probe.snapshot(self.predict)
+        except Exception:  # noqa: BLE001 - a picture must never end training
+            self.failed = True
+            return
+        done = time.perf_counter()
+        self.last_cost = done - now
+        self.total_cost += self.last_cost
+        self.count += 1
+        self._next = done + max(self.interval, self.last_cost / self.budget)
+        self.forward(BoundarySnapshot(event.run, position[0], position[1], grid))
+
+
+class _JobSignals(QObject):
+    done = Signal(int, object)
+    failed = Signal(int, object)
+
+
+class _Job(QRunnable):
+    def __init__(self, number: int, fn: Callable[[], Any]) -> None:
+        super().__init__()
+        self.number, self.fn = number, fn
+        self.signals = _JobSignals()
+        self.setAutoDelete(False)  # the Python side keeps the signals object alive
+
+    def run(self) -> None:
+        try:
+            result = self.fn()
+        except BaseException as exc:  # noqa: BLE001 - delivered to the GUI thread
+            self.signals.failed.emit(self.number, exc)
+        else:
+            self.signals.done.emit(self.number, result)
+
+
+class Background(QObject):
+    """Runs blocking calls (session.predict, session.evaluate) off the GUI thread.
+
+    `call(fn, on_done, on_error)`: `fn` runs on a pool thread; `on_done(result)` or
+    `on_error(exception)` runs on the GUI thread afterwards.
+    """
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(2)
+        self._count = itertools.count(1)
+        self._jobs: dict[int, tuple[_Job, Callable[[Any], None],
+                                    Callable[[BaseException], None] | None]] = {}
+
+    def call(self, fn: Callable[[], Any], on_done: Callable[[Any], None],
+             on_error: Callable[[BaseException], None] | None = None) -> int:
+        number = next(self._count)
+        job = _Job(number, fn)
+        job.signals.done.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
+        job.signals.failed.connect(self._on_failed, Qt.ConnectionType.QueuedConnection)
+        self._jobs[number] = (job, on_done, on_error)
+        self.pool.start(job)
+        return number
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._jobs)
+
+    @Slot(int, object)
+    def _on_done(self, number: int, result: Any) -> None:
+        assert QThread.currentThread() is self.thread(), "results are handled on the GUI thread"
+        entry = self._jobs.pop(number, None)
+        if entry is not None:
+            entry[1](result)
+
+    @Slot(int, object)
+    def _on_failed(self, number: int, exc: BaseException) -> None:
+        assert QThread.currentThread() is self.thread(), "results are handled on the GUI thread"
+        entry = self._jobs.pop(number, None)
+        if entry is not None and entry[2] is not None:
+            entry[2](exc)
+
+    def wait(self, msecs: int = 5000) -> bool:
+        return self.pool.waitForDone(msecs)

@@ -1,0 +1,1105 @@
+"""The Training tab: controls, progress, live plots, the decision boundary, evaluate, predict.
+
+The panel owns one `TrainingSession` at a time (the engine, `core/training.py`) and reads
+it only through events, delivered in GUI-thread batches by a `SessionBridge`. The editor
+is locked from Train until the run's Finished or Failed event, so the model cannot change
+under a running fit.
+
+What a person does:
+
+- Train (Ctrl+Return): fresh weights, the project's epochs; the run before stays on the
+  plots as a faint overlay.
+- Continue (Ctrl+Shift+Return): more epochs on the same weights; History and curves go on.
+  A changed optimizer, learning rate, loss or metric is applied with the weights kept
+  (`session.set_compile` via `set_project`), and the plots mark the epoch it changed at.
+- Step one epoch (F10), Pause / Resume (Space), Stop (Esc), Reset weights (Ctrl+Shift+R),
+  Evaluate (Ctrl+E).
+- A changed model or data means new weights: the panel says so, Continue is off, and the
+  next Train builds the new model.
+
+Closing the window stops a run and ends the worker within about a second (`shutdown`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt, QThread, Signal, Slot
+from PySide6.QtGui import QAction, QColor, QIcon, QKeySequence, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QMessageBox,
+    QProgressBar,
+    QSizePolicy,
+    QSpinBox,
+    QSplitter,
+    QStyle,
+    QTabWidget,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core import catalog
+from ..core.checks import ERROR
+from ..core.data import Dataset
+from ..core.spec import Project
+from ..core.training import (
+    BatchProgress,
+    BoundarySnapshot,
+    EpochEnd,
+    Event,
+    Failed,
+    Finished,
+    SessionError,
+    Started,
+)
+from ..core.views import (
+    Plane,
+    RunRecord,
+    SnapshotStore,
+    describe_prediction,
+    format_duration,
+    make_plane,
+    plane_probe,
+    plane_resolution,
+    time_left,
+)
+from .session_bridge import Background, PlaneSnapshots, SessionBridge
+
+if TYPE_CHECKING:
+    from ..core.training import TrainingSession
+    from .boundary_view import BoundaryView
+    from .main_window import MainWindow
+    from .plots import MetricPlots
+    from .predict_panel import PredictPanel
+
+#: Seconds between progress events (and engine boundary snapshots) while training.
+PROGRESS_INTERVAL = 0.1
+#: How long closing the window waits for the worker to end.
+CLOSE_TIMEOUT = 2.0
+BANNER_STYLE = ("background: #fff3cd; color: #664d03; border: 1px solid #e0c36b; "
+                "border-radius: 3px; padding: 4px 8px; font-weight: bold;")
+ERROR_STYLE = "color: #b00020;"
+
+
+def run_label(project: Project) -> str:
+    """What tells runs apart in a lesson: optimizer, learning rate, batch size."""
+    opt = project.compile.optimizer
+    definition = catalog.optimizer_def(opt.type)
+    name = definition.type if definition is not None else opt.type
+    lr = opt.args.get("learning_rate")
+    if lr is None and definition is not None:
+        param = definition.param("learning_rate")
+        lr = None if param is None or param.required else param.default
+    batch = project.fit.get("batch_size", 32)
+    rate = f" lr {lr:g}" if isinstance(lr, (int, float)) else ""
+    return f"{name}{rate}, batch {batch}"
+
+
+def _session_key(project: Project, dataset: Dataset | None, base_dir: Path | None) -> tuple:
+    """What a session's weights depend on: a change means a new model."""
+    return (project.model, dict(project.data), id(dataset), base_dir)
+
+
+@dataclass
+class _RunState:
+    """What the progress widgets show for the run in progress."""
+
+    started: Started
+    epochs_done: int = 0
+    progress: BatchProgress | None = None
+    elapsed: float = 0.0
+
+
+class TrainingPanel(QWidget):
+    """The Training tab. Installed into the main window by `install_training_panel`.
+
+    Signals:
+        runEnded(object): the Finished or Failed event of a run, after the panel handled it.
+        stateChanged(str): "idle", "starting", "running", "paused", "stopping".
+    """
+
+    runEnded = Signal(object)
+    stateChanged = Signal(str)
+
+    def __init__(self, window: MainWindow, session_factory: Callable[..., Any] | None = None,
+                 bridge_rate: float = 15.0) -> None:
+        super().__init__()
+        self.setObjectName("trainingPanel")
+        self.window = window
+        self.controller = window.controller
+        self._session_factory = session_factory
+        self.bridge_rate = bridge_rate
+        self.session: TrainingSession | None = None
+        self.bridge: SessionBridge | None = None
+        self.plane_source: PlaneSnapshots | None = None
+        self._session_key: tuple | None = None
+        self.background = Background(self)
+        self.records: list[RunRecord] = []
+        self.record: RunRecord | None = None
+        self.store = SnapshotStore()
+        self.run_state: _RunState | None = None
+        self.state = "idle"
+        self.locked = False
+        self.closed = False
+        self.plane: Plane | None = None
+        self._plane_choice: tuple[str, tuple[int, int]] = ("pca", (0, 1))
+        self._plane_for: Dataset | None = None
+        self._scrub_index = -1
+        self._dirty = False
+        self._pending_marker: str | None = None
+        self.last_message: QMessageBox | None = None
+        self.message_text = ""
+        self.plots: MetricPlots | None = None
+        self.boundary: BoundaryView | None = None
+        self.predict_panel: PredictPanel | None = None
+        self.evaluate_dialog: QWidget | None = None
+        self.device = ""
+        self._sized = False
+        self._loaded_weights = False  # the session holds weights loaded from a file
+        self._loading_weights = False
+        self._build_actions()
+        self._build()
+        self.controller.projectChanged.connect(self._on_project_changed)
+        self.controller.datasetChanged.connect(self._on_dataset_changed)
+        self.controller.derivedChanged.connect(self._update_actions)
+        self._update_actions()
+
+    # -- building ---------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 2)
+        layout.setSpacing(3)
+
+        # A tool bar rather than a row of buttons: on a narrow window the buttons that do
+        # not fit move into its overflow menu instead of widening the window.
+        self.toolbar = QToolBar()
+        self.toolbar.setObjectName("trainingToolBar")
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.toolbar.setIconSize(QSize(16, 16))
+        self.more_epochs = QSpinBox()
+        self.more_epochs.setObjectName("moreEpochs")
+        self.more_epochs.setRange(1, 100_000)
+        self.more_epochs.setValue(10)
+        self.more_epochs.setSuffix(" epochs")
+        self.more_epochs.setToolTip("How many more epochs Continue trains.")
+        for act in (self.act_train, self.act_pause, self.act_stop):
+            self.toolbar.addAction(act)
+        self.toolbar.addSeparator()
+        self.toolbar.addAction(self.act_continue)
+        self.toolbar.addWidget(self.more_epochs)
+        self.toolbar.addAction(self.act_step)
+        self.toolbar.addSeparator()
+        self.toolbar.addAction(self.act_reset)
+        self.toolbar.addAction(self.act_evaluate)
+        self.train_button = self.toolbar.widgetForAction(self.act_train)
+        self.pause_button = self.toolbar.widgetForAction(self.act_pause)
+        self.stop_button = self.toolbar.widgetForAction(self.act_stop)
+        self.continue_button = self.toolbar.widgetForAction(self.act_continue)
+        self.step_button = self.toolbar.widgetForAction(self.act_step)
+        self.reset_button = self.toolbar.widgetForAction(self.act_reset)
+        self.evaluate_button = self.toolbar.widgetForAction(self.act_evaluate)
+        self.runs_button = QToolButton()
+        self.runs_button.setObjectName("runsButton")
+        self.runs_button.setText("Earlier runs")
+        self.runs_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.runs_menu = QMenu(self.runs_button)
+        self.runs_menu.setObjectName("runsMenu")
+        self.runs_menu.setToolTipsVisible(True)
+        self.runs_button.setMenu(self.runs_menu)
+        self.runs_button.setToolTip("Show or hide the curves of earlier runs on the plots.")
+        self.log_loss = QCheckBox("log loss")
+        self.log_loss.setObjectName("logLoss")
+        self.log_loss.setToolTip("Draw the loss on a logarithmic scale.")
+        self.device_label = QLabel("Device: -")
+        self.device_label.setObjectName("deviceLabel")
+        self.device_label.setToolTip("Where the model trains: the GPU's name, or CPU.")
+        controls = QHBoxLayout()
+        controls.setSpacing(4)
+        controls.addWidget(self.toolbar, 1)
+        controls.addWidget(self.device_label)
+        layout.addLayout(controls)
+
+        progress = QHBoxLayout()
+        progress.setSpacing(6)
+        self.run_bar = QProgressBar()
+        self.run_bar.setObjectName("runProgress")
+        # 0..100: QProgressBar repaints at once (not later) on every value change, so
+        # percent steps keep that to a hundred repaints a run
+        self.run_bar.setRange(0, 100)
+        self.run_bar.setFormat("Run: not started")
+        self.run_bar.setToolTip("Epochs done in this run.")
+        self.epoch_bar = QProgressBar()
+        self.epoch_bar.setObjectName("epochProgress")
+        self.epoch_bar.setRange(0, 100)
+        self.epoch_bar.setFormat("Epoch")
+        self.epoch_bar.setToolTip("Batches done in this epoch.")
+        for bar in (self.run_bar, self.epoch_bar):
+            bar.setTextVisible(True)
+            bar.setMaximumHeight(18)
+            bar.setValue(0)
+        self.speed_label = QLabel("")
+        self.speed_label.setObjectName("speedLabel")
+        self.speed_label.setToolTip("Training speed and the time this run still needs.")
+        progress.addWidget(self.run_bar, 3)
+        progress.addWidget(self.epoch_bar, 2)
+        progress.addWidget(self.speed_label, 2)
+        layout.addLayout(progress)
+
+        self.message = QLabel("Press Train (Ctrl+Return) to train the model on the data.")
+        self.message.setObjectName("trainingMessage")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.message)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("trainingSplitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.plots_holder = QWidget()
+        QVBoxLayout(self.plots_holder).setContentsMargins(0, 0, 0, 0)
+        self.side_tabs = QTabWidget()
+        self.side_tabs.setObjectName("trainingSideTabs")
+        self.side_tabs.setDocumentMode(True)
+        self.boundary_holder = QWidget()
+        QVBoxLayout(self.boundary_holder).setContentsMargins(0, 0, 0, 0)
+        self.predict_holder = QWidget()
+        QVBoxLayout(self.predict_holder).setContentsMargins(0, 0, 0, 0)
+        self.side_tabs.addTab(self.boundary_holder, "Boundary")
+        self.side_tabs.addTab(self.predict_holder, "Predict")
+        self.side_tabs.setTabToolTip(0, "What the model predicts over the input plane.")
+        self.side_tabs.setTabToolTip(1, "Type an input and see the prediction.")
+        self.splitter.addWidget(self.plots_holder)
+        self.splitter.addWidget(self.side_tabs)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        layout.addWidget(self.splitter, 1)
+
+        bottom = QHBoxLayout()
+        self.readout = QLabel("")
+        self.readout.setObjectName("trainingReadout")
+        self.readout.setStyleSheet("color: palette(dark);")
+        self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.readout.setToolTip("The values under the mouse, or at the epoch the slider shows.")
+        bottom.addWidget(self.readout, 1)
+        bottom.addWidget(self.runs_button)
+        bottom.addWidget(self.log_loss)
+        layout.addLayout(bottom)
+
+        self.banner = QLabel("Training: editing is locked until the run ends. "
+                             "Space pauses, Esc stops.")
+        self.banner.setObjectName("trainingBanner")
+        self.banner.setStyleSheet(BANNER_STYLE)
+        self.banner.setWordWrap(True)
+        self.banner.setVisible(False)
+
+        self.log_loss.toggled.connect(self._on_log_loss)
+
+    def _build_actions(self) -> None:
+        style = self.style()
+        icon = style.standardIcon
+        sp = QStyle.StandardPixmap
+        w = self.window
+
+        def action(text: str, slot: Callable[[], None], shortcut: str | None, tip: str,
+                   name: str, pixmap: QStyle.StandardPixmap | None = None) -> QAction:
+            act = QAction(text, w)
+            act.setObjectName(name)
+            if pixmap is not None:
+                act.setIcon(icon(pixmap))
+            if shortcut:
+                act.setShortcut(QKeySequence(shortcut))
+                act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+                shown = act.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+                act.setToolTip(f"{tip} ({shown})")
+            else:
+                act.setToolTip(tip)
+            act.setStatusTip(tip)
+            act.triggered.connect(slot)
+            w.addAction(act)
+            return act
+
+        self.act_train = action("Train", self.train, "Ctrl+Return",
+                                "Train from fresh weights for the project's epochs; the "
+                                "previous run stays on the plots", "actTrain", sp.SP_MediaPlay)
+        self.act_pause = action("Pause", self.toggle_pause, "Space",
+                                "Pause the run before its next batch, or resume it",
+                                "actPause", sp.SP_MediaPause)
+        self.act_stop = action("Stop", self.stop, "Esc",
+                               "Stop after the current batch; the weights are kept",
+                               "actStop", sp.SP_MediaStop)
+        self.act_continue = action("Continue", self.continue_training, "Ctrl+Shift+Return",
+                                   "Train more epochs on the same weights; the curves go on",
+                                   "actContinue", sp.SP_MediaSeekForward)
+        self.act_step = action("Step", self.step_epoch, "F10",
+                               "Train exactly one more epoch", "actStep",
+                               sp.SP_MediaSkipForward)
+        self.act_reset = action("Reset", self.reset_weights, "Ctrl+Shift+R",
+                                "Forget the trained weights and start again from new ones",
+                                "actResetWeights", sp.SP_BrowserReload)
+        self.act_evaluate = action("Evaluate...", self.evaluate, "Ctrl+E",
+                                   "Loss, metrics and confusion matrix on held-out data",
+                                   "actEvaluate", sp.SP_FileDialogDetailedView)
+        self.actions_list = [self.act_train, self.act_pause, self.act_stop, self.act_continue,
+                             self.act_step, self.act_reset, self.act_evaluate]
+
+    # -- lazily made views (pyqtgraph is imported after the window is up) -------------------
+
+    def ensure_views(self) -> None:
+        """Creates the plots, the boundary view and the predict form (imports pyqtgraph)."""
+        if self.plots is not None:
+            return
+        from .boundary_view import BoundaryView
+        from .plots import MetricPlots
+        from .predict_panel import PredictPanel
+
+        self.plots = MetricPlots()
+        self.plots_holder.layout().addWidget(self.plots)
+        self.plots.hovered.connect(self._on_hover)
+        self.plots.set_log_loss(self.log_loss.isChecked())
+        self.boundary = BoundaryView()
+        self.boundary_holder.layout().addWidget(self.boundary)
+        self.boundary.scrubbed.connect(self._on_scrub)
+        self.boundary.clicked.connect(self._on_boundary_click)
+        self.boundary.planeRequested.connect(self._on_plane_requested)
+        self.predict_panel = PredictPanel()
+        self.predict_holder.layout().addWidget(self.predict_panel)
+        self.predict_panel.requested.connect(self._on_predict_requested)
+        self.splitter.setSizes([560, 440])  # proportions: the plots a little wider
+        if self.record is not None:
+            self.plots.set_record(self.record)
+        self._on_dataset_changed()
+
+    def size_dock(self) -> None:
+        """Raises the Training tab and gives it about half the window's height, once."""
+        w = self.window
+        w.training_dock.show()
+        w.training_dock.raise_()
+        if self._sized:
+            return
+        self._sized = True
+        height = w.height()
+        if w.training_dock.height() < height * 0.45:
+            w.resizeDocks([w.training_dock], [int(height * 0.52)], Qt.Orientation.Vertical)
+
+    # -- state ------------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self.state in ("starting", "running", "paused", "stopping")
+
+    def _set_state(self, state: str) -> None:
+        if state == self.state:
+            return
+        self.state = state
+        self._set_locked(self.running)
+        self._update_actions()
+        self.stateChanged.emit(state)
+
+    def has_weights(self) -> bool:
+        """True when the session holds trained weights that fit the current project."""
+        s = self.session
+        return (s is not None and (s.epoch > 0 or self._loaded_weights)
+                and self._session_key == self._key_now())
+
+    def _key_now(self) -> tuple:
+        c = self.controller
+        return _session_key(c.project, c.dataset, c.path.parent if c.path else None)
+
+    def blocked_reason(self) -> str:
+        """Why training cannot start now, in words with what to do; "" when it can."""
+        c = self.controller
+        if self.closed:
+            return "The window is closing."
+        if c.data_loading:
+            return "The data is still loading; train when it is ready (see the Data tab)."
+        if self._loading_weights:
+            return "Loading the trained weights saved with the project..."
+        if c.data_error:
+            return (f"The data cannot be used: {c.data_error[0]} Fix it in the Data tab, "
+                    "then train.")
+        if c.dataset is None:
+            return "There is no data to train on: choose a data source in the Data tab."
+        if not c.project.model.layers:
+            return "The model has no layers: add some from the Layers palette, then train."
+        errors = [f for f in c.findings if f.severity == ERROR]
+        if errors:
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            return (f"Fix the errors under 'Checks before training' first: {errors[0].message}"
+                    f"{more}")
+        return ""
+
+    @Slot()
+    def _update_actions(self) -> None:
+        running = self.running
+        blocked = self.blocked_reason() if not running else ""
+        weights = self.has_weights()
+        self.act_train.setEnabled(not running and not blocked)
+        self.act_train.setStatusTip(blocked or "Train from fresh weights")
+        self.train_button.setToolTip(blocked or self.act_train.toolTip())
+        self.act_continue.setEnabled(not running and not blocked and weights)
+        self.act_step.setEnabled(not running and not blocked)
+        self.act_pause.setEnabled(self.state in ("running", "paused", "starting"))
+        self.act_stop.setEnabled(running and self.state != "stopping")
+        self.act_reset.setEnabled(not running and self.session is not None
+                                  and (self.session.epoch > 0 or self._loaded_weights))
+        self.act_evaluate.setEnabled(not running and weights)
+        paused = self.state == "paused"
+        self.act_pause.setText("Resume" if paused else "Pause")
+        self.act_pause.setIcon(self.style().standardIcon(
+            QStyle.StandardPixmap.SP_MediaPlay if paused else QStyle.StandardPixmap.SP_MediaPause))
+        self.runs_button.setEnabled(bool(self.plots is not None and self.plots.earlier))
+
+    def _set_locked(self, on: bool) -> None:
+        """Locks (or unlocks) every way of editing the project while a run is going."""
+        if on == self.locked:
+            return
+        self.locked = on
+        w = self.window
+        self.controller.locked = on
+        for widget in (w.table, w.palette, w.inspector, w.setup_tabs, w.all_findings):
+            widget.setEnabled(not on)
+        editing = [w.act_duplicate, w.act_delete, w.act_up, w.act_down, w.act_undo,
+                   w.act_redo]
+        for act in editing:
+            act.setEnabled(not on)
+        if not on:
+            stack = self.controller.undo_stack
+            w.act_undo.setEnabled(stack.canUndo())
+            w.act_redo.setEnabled(stack.canRedo())
+            w._sync_selection()
+        self.banner.setVisible(on)
+        w.training_dock.setWindowTitle("Training (running: editing locked)" if on else "Training")
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.message_text = text
+        self.message.setText(text)
+        self.message.setStyleSheet(ERROR_STYLE if error else "")
+
+    # -- the session ------------------------------------------------------------------------
+
+    def _new_session(self) -> TrainingSession:
+        c = self.controller
+        base_dir = c.path.parent if c.path is not None else None
+        if self._session_factory is not None:
+            return self._session_factory(c.project, base_dir=base_dir, dataset=c.dataset)
+        from ..core.training import TrainingSession
+
+        return TrainingSession(c.project, base_dir=base_dir, dataset=c.dataset,
+                               progress_interval=PROGRESS_INTERVAL)
+
+    def ensure_session(self) -> TrainingSession:
+        """The session for the current model and data; a new one when they changed."""
+        key = self._key_now()
+        if self.session is not None and key == self._session_key:
+            return self.session
+        self._close_session()
+        session = self._new_session()
+        bridge = SessionBridge(self.bridge_rate)
+        bridge.delivered.connect(lambda events, b=bridge: self._on_events(b, events))
+        source = PlaneSnapshots(session.predict, bridge.listener, PROGRESS_INTERVAL)
+        session.subscribe(source)
+        self.session, self.bridge, self.plane_source = session, bridge, source
+        self._session_key = key
+        self._loaded_weights = False
+        self._apply_probe()
+        self.background.call(lambda: session.device, self._on_device, lambda _e: None)
+        self._load_saved_weights(session)
+        return session
+
+    def _load_saved_weights(self, session: TrainingSession) -> None:
+        """Loads the weights saved beside the project (File side), off the GUI thread."""
+        files = getattr(self.window, "files", None)
+        apply = getattr(files, "apply_pending_weights", None)
+        if apply is None or getattr(files, "pending_weights", None) is None:
+            return
+        self._loading_weights = True
+        self._update_actions()
+
+        def done(note: str | None) -> None:
+            self._loading_weights = False
+            if session is self.session and note:
+                self._loaded_weights = note.startswith("Loaded")
+                self._say(note)
+            self._update_actions()
+
+        def failed(exc: BaseException) -> None:
+            self._loading_weights = False
+            self._say(f"Could not load the saved weights: {exc}; training starts from fresh "
+                      "weights.", error=True)
+            self._update_actions()
+
+        self.background.call(lambda: apply(session), done, failed)
+
+    def plot_items(self) -> dict[str, Any]:
+        """The plots by name, for File > Export (PNG / SVG)."""
+        out: dict[str, Any] = {}
+        if self.plots is not None:
+            for name, plot in self.plots.plots.items():
+                out[name.replace("_", " ").capitalize()] = plot.plot
+        if self.boundary is not None and self.boundary.mode != "none":
+            out["Decision boundary"] = self.boundary.plot.getPlotItem()
+        return out
+
+    def _on_device(self, device: str) -> None:
+        if device and device not in ("not started", "unavailable"):
+            self.device = device
+            self.device_label.setText(f"Device: {device}")
+
+    def _close_session(self, timeout: float = CLOSE_TIMEOUT) -> None:
+        session, bridge = self.session, self.bridge
+        self.session = self.bridge = self.plane_source = None
+        self._session_key = None
+        if bridge is not None:
+            bridge.close()
+        if session is not None:
+            session.stop()
+            session.close(timeout)
+
+    @Slot()
+    def warm_up(self) -> None:
+        """Starts the session's worker and makes the views early (when Keras has loaded,
+        pyqtgraph has too), so the first Train does not wait for them."""
+        if self.closed:
+            return
+        self.ensure_views()
+        if self.session is None and not self.blocked_reason():
+            self.ensure_session()
+            self._update_actions()
+
+    @Slot(bool)
+    def _on_dock_visible(self, visible: bool) -> None:
+        if visible and not self.closed:
+            self.ensure_views()
+
+    # -- controls ---------------------------------------------------------------------------
+
+    @Slot()
+    def train(self) -> bool:
+        """Trains from fresh weights for the project's epochs."""
+        return self._start(fresh=True, epochs=None)
+
+    @Slot()
+    def continue_training(self) -> bool:
+        """Trains `more_epochs` more epochs on the current weights."""
+        return self._start(fresh=False, epochs=self.more_epochs.value())
+
+    @Slot()
+    def step_epoch(self) -> bool:
+        """Trains one more epoch (the first one, when there are no weights yet)."""
+        return self._start(fresh=not self.has_weights(), epochs=1)
+
+    def _start(self, fresh: bool, epochs: int | None) -> bool:
+        if self.running:
+            return False
+        reason = self.blocked_reason()
+        if reason:
+            self._say(reason, error=True)
+            return False
+        self.ensure_views()
+        self.size_dock()
+        project = self.controller.project
+        changed_model = self.session is not None and self._session_key != self._key_now() \
+            and self.session.epoch > 0
+        try:
+            session = self.ensure_session()
+            if fresh and (session.epoch > 0 or self._loaded_weights):
+                session.reset_weights()
+                self._loaded_weights = False
+            compile_changed = session.project.compile != project.compile
+            if session.project != project:
+                session.set_project(project)
+        except (SessionError, TimeoutError) as exc:
+            self._say(f"Could not start training: {exc}.", error=True)
+            return False
+        if session.epoch == 0 or self.record is None:
+            self._new_record(project)
+            note = " The model or data changed, so it starts from new weights." \
+                if changed_model else ""
+            self._say(f"Run {self.record.number}: {self.record.label}.{note}")
+        elif compile_changed:
+            label = run_label(project)
+            self.record.markers.append((float(session.epoch), label))
+            self.record.label += f" -> {label} from epoch {session.epoch}"
+            self._say(f"Continuing run {self.record.number} with {label}; the weights are "
+                      "kept (the optimizer starts afresh).")
+        else:
+            self._say(f"Continuing run {self.record.number} from epoch {session.epoch}.")
+        self.boundary.go_live()
+        self._scrub_index = -1
+        self.plots.set_cursor(None)
+        self.run_state = None
+        self.run_bar.setFormat("Starting...")
+        self._set_state("starting")
+        try:
+            session.start(epochs)
+        except (SessionError, ValueError) as exc:
+            self._set_state("idle")
+            self._say(f"Could not start training: {exc}.", error=True)
+            return False
+        return True
+
+    def _new_record(self, project: Project) -> None:
+        record = RunRecord(len(self.records) + 1, run_label(project))
+        self.records.append(record)
+        self.record = record
+        self.store.clear()
+        if self.plots is not None:
+            self.plots.set_record(record)
+            self._fill_runs_menu()
+        if self.boundary is not None:
+            self.boundary.show_grid(None)
+            self.boundary.set_snapshot_count(0)
+            self.boundary.hide_click()
+
+    @Slot()
+    def toggle_pause(self) -> None:
+        s = self.session
+        if s is None or not self.running or self.state == "stopping":
+            return
+        if self.state == "paused":
+            s.resume()
+            self._set_state("running")
+            self._say("Resumed.")
+        else:
+            s.pause()
+            self._set_state("paused")
+            self._say("Paused before the next batch: Resume (Space) goes on, Stop (Esc) ends "
+                      "the run with the weights kept. Editing stays locked while paused.")
+
+    @Slot()
+    def stop(self) -> None:
+        s = self.session
+        if s is None or not self.running:
+            return
+        s.stop()
+        self._set_state("stopping")
+        self._say("Stopping after the current batch (Keras still ends the epoch with its "
+                  "validation)...")
+
+    @Slot()
+    def reset_weights(self) -> None:
+        s = self.session
+        if s is None or self.running:
+            return
+        try:
+            s.reset_weights()
+        except (SessionError, TimeoutError) as exc:
+            self._say(f"Could not reset the weights: {exc}.", error=True)
+            return
+        self._loaded_weights = False
+        self.record = None
+        self.store.clear()
+        if self.boundary is not None:
+            self.boundary.show_grid(None)
+            self.boundary.set_snapshot_count(0)
+            self.boundary.set_slider_text("")
+            self.boundary.hide_click()
+        self.run_bar.setValue(0)
+        self.run_bar.setFormat("Run: not started")
+        self.epoch_bar.setValue(0)
+        self._say("The weights were reset: the next Train or Step starts from new weights. "
+                  "The curves so far stay as an overlay.")
+        self._update_actions()
+
+    # -- events -----------------------------------------------------------------------------
+
+    def _on_events(self, bridge: SessionBridge, events: list[Event]) -> None:
+        assert QThread.currentThread() is self.thread(), "events are handled on the GUI thread"
+        if self.closed or bridge is not self.bridge:
+            return  # from a session that was replaced
+        ended: Finished | Failed | None = None
+        for event in events:
+            if isinstance(event, Started):
+                self.run_state = _RunState(event)
+                if self.plots is not None:
+                    self.plots.set_run_end(event.epochs)
+                self.device = event.device
+                self.device_label.setText(f"Device: {event.device}")
+                if self.state == "starting":
+                    self._set_state("running")
+            elif isinstance(event, BatchProgress):
+                if self.record is not None and self.run_state is not None:
+                    self.record.add_progress(event.epoch, event.step, event.steps, event.logs)
+                    self.run_state.progress = event
+                    self.run_state.elapsed = event.elapsed
+            elif isinstance(event, EpochEnd):
+                if self.record is not None:
+                    self.record.add_epoch(event.epoch, event.logs)
+                if self.run_state is not None:
+                    self.run_state.epochs_done += 1
+                    self.run_state.elapsed = event.elapsed
+                    self.run_state.progress = None
+            elif isinstance(event, BoundarySnapshot):
+                steps = self.run_state.started.steps_per_epoch if self.run_state else 1
+                self.store.add(event.epoch + min(event.step, steps) / max(1, steps), event.grid)
+            elif isinstance(event, (Finished, Failed)):
+                ended = event
+        self._dirty = True
+        self.render()
+        if ended is not None:
+            self._on_run_ended(ended)
+
+    def render(self) -> None:
+        """Redraws plots, boundary and progress from the arrays (once per event batch)."""
+        if not self._dirty:
+            return
+        self._dirty = False
+        if self.plots is not None and self.record is not None:
+            if self.plots.record is not self.record:
+                self.plots.set_record(self.record)
+            self.plots.refresh()
+        if self.boundary is not None:
+            self.boundary.set_snapshot_count(len(self.store))
+            if self.boundary.live:
+                latest = self.store.latest()
+                if latest is not None and latest[1] is not self.boundary.grid:
+                    self.boundary.show_grid(latest[1])
+                if latest is not None:
+                    self.boundary.set_slider_text(f"live: epoch {latest[0]:.1f}")
+        self._render_progress()
+
+    def _render_progress(self) -> None:
+        rs = self.run_state
+        if rs is None:
+            return
+        st = rs.started
+        total = max(1, st.epochs - st.initial_epoch)
+        p = rs.progress
+        fraction_epoch = (p.step / max(1, p.steps)) if p is not None else (
+            1.0 if rs.epochs_done else 0.0)
+        in_epoch = fraction_epoch if p is not None else 0.0
+        done = min(total, rs.epochs_done + in_epoch)
+        self.run_bar.setValue(int(100 * done / total))
+        current = min(st.initial_epoch + rs.epochs_done + (1 if p is not None else 0), st.epochs)
+        self.run_bar.setFormat(f"Epoch {max(current, st.initial_epoch + 1)} of {st.epochs}"
+                               f"  ({rs.epochs_done}/{total} this run)")
+        self.epoch_bar.setValue(int(100 * fraction_epoch))
+        if p is not None:
+            self.epoch_bar.setFormat(f"batch {p.step} of {p.steps}")
+        else:
+            self.epoch_bar.setFormat(f"{st.steps_per_epoch} batches per epoch")
+        rate = p.samples_per_sec if p is not None and p.samples_per_sec > 0 else (
+            st.samples * rs.epochs_done / rs.elapsed if rs.elapsed > 0 else 0.0)
+        left = time_left(rs.elapsed, done / total)
+        self.speed_label.setText(f"{rate:,.0f} samples/s, {format_duration(left)} left")
+
+    def _on_run_ended(self, event: Finished | Failed) -> None:
+        self.run_state_done()
+        self._set_state("idle")
+        if isinstance(event, Failed):
+            self._say(f"Training failed: {event.message}. The window is still usable: fix "
+                      "the model, data or settings and train again.", error=True)
+            self._show_message("Training failed", f"Training failed: {event.message}.",
+                               event.detail)
+        elif event.reason == "nan":
+            self._say(f"Training stopped: {event.message}.", error=True)
+            self._show_message("The loss is not a number",
+                               f"Training stopped: {event.message}.")
+        elif event.reason == "stopped":
+            self._say(f"Stopped: {event.message}. Continue trains on from here.")
+        elif event.reason == "early_stopped":
+            self._say(f"{event.message}.")
+        else:
+            self._say(f"Done: {event.message}. Continue for more epochs, Evaluate on held-out "
+                      "data, or click the boundary to predict a point.")
+        self.window.statusBar().showMessage(self.message_text, 8000)
+        self._update_actions()
+        self.runEnded.emit(event)
+
+    def run_state_done(self) -> None:
+        rs = self.run_state
+        if rs is not None and rs.progress is None:
+            self.epoch_bar.setValue(100 if rs.epochs_done else 0)
+
+    def _show_message(self, title: str, text: str, detail: str = "") -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok,
+                          self.window)
+        box.setObjectName("trainingErrorDialog")
+        if detail:
+            box.setDetailedText(detail)
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.open()
+        self.last_message = box
+
+    # -- following the project --------------------------------------------------------------
+
+    @Slot(object, object)
+    def _on_project_changed(self, old: Project, new: Project) -> None:
+        if self.running and (old.model != new.model or old.data != new.data):
+            # Only a File > New / Open can do this (editing is locked): stop cleanly.
+            self.stop()
+            self._say("The project was replaced while training: the run was stopped.",
+                      error=True)
+        elif not self.running and self.session is not None and self.session.epoch > 0 \
+                and (old.model != new.model or old.data != new.data):
+            self._say("The model or data changed: the trained weights no longer fit it, so "
+                      "the next Train starts from new weights (Continue is off).")
+        self._update_actions()
+
+    @Slot()
+    def _on_dataset_changed(self) -> None:
+        if self.boundary is None or self.predict_panel is None:
+            self._update_actions()
+            return
+        ds = self.controller.dataset
+        if ds is not self._plane_for:
+            self._plane_for = ds
+            self.plane = None
+            self.boundary.set_dataset(ds)
+            self.predict_panel.set_dataset(ds)
+            self.store.clear()
+            if ds is not None and self._is_wide(ds):
+                self._make_plane(ds)
+        self._update_actions()
+
+    @staticmethod
+    def _is_wide(ds: Dataset) -> bool:
+        x = ds.x_train
+        return not (x.ndim == 2 and x.shape[1] <= 2)
+
+    def _make_plane(self, ds: Dataset) -> None:
+        mode, features = self._plane_choice
+        flat = int(np.prod(ds.x_train.shape[1:]))
+        if mode == "features" and max(features) >= flat:
+            features = (0, 1)
+        names = list(ds.feature_names)
+
+        def work() -> Plane:
+            return make_plane(ds.x_train, mode, features, names)
+
+        self.background.call(work, lambda plane: self._on_plane(ds, plane),
+                             lambda exc: self._say(f"No plane to draw on: {exc}", error=True))
+
+    def _on_plane(self, ds: Dataset, plane: Plane) -> None:
+        if ds is not self.controller.dataset or self.boundary is None:
+            return
+        self.plane = plane
+        self.store.clear()
+        self.boundary.set_dataset(ds, plane)
+        self.boundary.set_snapshot_count(0)
+        self._apply_probe()
+        self._snapshot_now()
+
+    @Slot(str, int, int)
+    def _on_plane_requested(self, mode: str, i: int, j: int) -> None:
+        self._plane_choice = (mode, (i, j))
+        ds = self.controller.dataset
+        if ds is not None and self._is_wide(ds):
+            self._make_plane(ds)
+
+    def _output_units(self) -> int | None:
+        shape = self.controller.summary.output_shape
+        if shape is None or len(shape) != 2 or shape[1] is None:
+            return None
+        return int(shape[1])
+
+    def _apply_probe(self) -> None:
+        """Gives the worker-side plane source the probe for the current plane (or none)."""
+        source, ds, plane = self.plane_source, self.controller.dataset, self.plane
+        if source is None:
+            return
+        if ds is None or plane is None or not self._is_wide(ds):
+            source.probe = None
+            return
+        project = self.controller.project
+        resolution = plane_resolution(self.controller.summary.total_params)
+        from_logits = bool(project.compile.loss.args.get("from_logits", False))
+        source.probe = plane_probe(plane, ds.x_train, self._output_units(), ds.task,
+                                   resolution, from_logits)
+        source.failed = False
+
+    def _snapshot_now(self) -> None:
+        """A picture of the current weights on a newly chosen plane (between runs)."""
+        source, session = self.plane_source, self.session
+        if source is None or session is None or source.probe is None or self.running \
+                or session.epoch == 0:
+            return
+        probe, epoch = source.probe, session.epoch
+
+        def done(grid: Any) -> None:
+            if self.boundary is not None and self.plane_source is source:
+                self.store.add(float(epoch), grid)
+                self._dirty = True
+                self.render()
+
+        self.background.call(lambda: probe.snapshot(session.predict), done,
+                             lambda exc: None)
+
+    # -- scrubbing, hovering ----------------------------------------------------------------
+
+    @Slot(int)
+    def _on_scrub(self, index: int) -> None:
+        self._scrub_index = index
+        if self.boundary is None or self.plots is None:
+            return
+        if index < 0 or index >= len(self.store):
+            latest = self.store.latest()
+            if latest is not None:
+                self.boundary.show_grid(latest[1])
+            self.plots.set_cursor(None)
+            self.readout.setText("")
+            return
+        position, grid = self.store.get(index)
+        self.boundary.show_grid(grid)
+        self.plots.set_cursor(position)
+        self.boundary.set_slider_text(f"epoch {position:.1f}")
+        text = f"As at epoch {position:.1f}"
+        if self.record is not None:
+            at = self.record.logs_at(position)
+            if at is not None:
+                epoch, logs = at
+                values = ", ".join(f"{k} {v:.4g}" for k, v in logs.items())
+                text += f" (end of epoch {epoch}: {values})"
+        self.readout.setText(text)
+
+    @Slot(str)
+    def _on_hover(self, text: str) -> None:
+        self.readout.setText(text)
+
+    @Slot(bool)
+    def _on_log_loss(self, on: bool) -> None:
+        if self.plots is not None:
+            self.plots.set_log_loss(on)
+
+    def _fill_runs_menu(self) -> None:
+        from .plots import run_color
+
+        self.runs_menu.clear()
+        plots = self.plots
+        if plots is None:
+            return
+        for record in plots.earlier:
+            act = self.runs_menu.addAction(f"Run {record.number}: {record.label} "
+                                           f"({record.epochs_done} epochs)")
+            act.setCheckable(True)
+            act.setChecked(record.number not in plots.hidden_runs)
+            swatch = QPixmap(12, 12)
+            swatch.fill(QColor(run_color(record.number)))
+            act.setIcon(QIcon(swatch))
+            act.setToolTip(f"Colour {run_color(record.number)}: training solid, validation "
+                           "dashed")
+            act.setData(record.number)
+            act.toggled.connect(self._on_run_toggled)
+        self._update_actions()
+
+    @Slot(bool)
+    def _on_run_toggled(self, on: bool) -> None:
+        act = self.sender()
+        if isinstance(act, QAction) and self.plots is not None:
+            self.plots.set_run_visible(int(act.data()), on)
+
+    # -- predictions ------------------------------------------------------------------------
+
+    def _describe(self, outputs: np.ndarray) -> tuple[str, list[tuple[str, float]]]:
+        ds = self.controller.dataset
+        project = self.controller.project
+        from_logits = bool(project.compile.loss.args.get("from_logits", False))
+        return describe_prediction(np.asarray(outputs)[0], ds.task if ds else "binary",
+                                   ds.class_names if ds else None, from_logits)
+
+    def _predict(self, row: np.ndarray, on_done: Callable[[np.ndarray], None],
+                 on_error: Callable[[BaseException], None]) -> bool:
+        session = self.session
+        if session is None or not self.has_weights():
+            return False
+        self.background.call(lambda: session.predict(row), on_done, on_error)
+        return True
+
+    @Slot(object, object)
+    def _on_boundary_click(self, row: np.ndarray, where: tuple[float, float]) -> None:
+        boundary = self.boundary
+
+        def done(outputs: np.ndarray) -> None:
+            if boundary is not None:
+                text, _ = self._describe(outputs)
+                boundary.show_click_result(f"({where[0]:.2f}, {where[1]:.2f}): {text}")
+
+        def failed(exc: BaseException) -> None:
+            if boundary is not None:
+                boundary.show_click_result(f"could not predict: {exc}")
+
+        if not self._predict(row, done, failed) and boundary is not None:
+            boundary.show_click_result("Train the model first, then click to predict.")
+
+    @Slot(object)
+    def _on_predict_requested(self, row: np.ndarray) -> None:
+        panel = self.predict_panel
+
+        def done(outputs: np.ndarray) -> None:
+            if panel is not None:
+                text, ranked = self._describe(outputs)
+                panel.show_result(text, ranked)
+
+        def failed(exc: BaseException) -> None:
+            if panel is not None:
+                panel.result.setText(f"Could not predict: {exc}.")
+
+        if not self._predict(row, done, failed) and panel is not None:
+            panel.result.setText("There is no trained model for this project yet: train it "
+                                 "first (Ctrl+Return).")
+
+    @Slot()
+    def evaluate(self) -> None:
+        session, ds = self.session, self.controller.dataset
+        if session is None or ds is None or not self.has_weights() or self.running:
+            self._say("Train the model first: Evaluate needs trained weights.", error=True)
+            return
+        from .evaluate_dialog import EvaluateDialog
+
+        from_logits = bool(self.controller.project.compile.loss.args.get("from_logits", False))
+        dialog = EvaluateDialog(self.window, ds, session.evaluate, session.predict,
+                                self.background.call, from_logits)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        self.evaluate_dialog = dialog
+
+    # -- closing ----------------------------------------------------------------------------
+
+    def shutdown(self, timeout: float = CLOSE_TIMEOUT) -> None:
+        """Stops a run and ends the worker (the window is closing); idempotent."""
+        if self.closed:
+            return
+        self.closed = True
+        self._close_session(timeout)
+        self.background.wait(int(timeout * 1000))
+        self.state = "idle"
+
+
+def install_training_panel(window: MainWindow) -> TrainingPanel:
+    """Puts the panel into the window's Training tab, the lock banner above the model, a
+    Training menu into the menu bar, and starts the session when Keras has loaded."""
+    panel = TrainingPanel(window)
+    layout = window.training_area.layout()
+    placeholder = getattr(window, "training_placeholder", None)
+    if placeholder is not None:
+        layout.removeWidget(placeholder)
+        placeholder.hide()
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(panel)
+    top = window.center_splitter.widget(0).layout()
+    top.insertWidget(0, panel.banner)
+    menu = window.menuBar().addMenu("&Training")
+    menu.setObjectName("trainingMenu")
+    menu.setToolTipsVisible(True)
+    for i, act in enumerate(panel.actions_list):
+        if i in (3, 5):
+            menu.addSeparator()
+        menu.addAction(act)
+    window.kerasReady.connect(panel.warm_up)
+    window.training_dock.visibilityChanged.connect(panel._on_dock_visible)
+    files = getattr(window, "files", None)
+    if files is not None and hasattr(files, "connect_training"):
+        files.connect_training(session=lambda: panel.session, plots=panel.plot_items)
+    return panel
+

@@ -1,0 +1,97 @@
+"""Tests for gui_app.core.boundary: grid geometry, orientation, output conversion, kinds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gui_app.core.boundary import BoundaryProbe, curve_points, grid_points, make_probe
+
+
+def test_grid_covers_the_data_with_a_margin() -> None:
+    x = np.array([[0.0, 10.0], [2.0, 30.0], [1.0, 20.0]], dtype=np.float32)
+    xs, ys, points = grid_points(x, resolution=5, margin=0.1)
+    assert xs.shape == ys.shape == (5,)
+    assert xs[0] == pytest.approx(-0.2) and xs[-1] == pytest.approx(2.2)
+    assert ys[0] == pytest.approx(8.0) and ys[-1] == pytest.approx(32.0)
+    assert points.shape == (25, 2) and points.dtype == np.float32
+    # Row-major with y outer: point iy * r + ix sits at (xs[ix], ys[iy]).
+    for iy in range(5):
+        for ix in range(5):
+            assert tuple(points[iy * 5 + ix]) == (xs[ix], ys[iy])
+
+
+def test_grid_on_a_constant_feature_still_has_extent() -> None:
+    x = np.array([[1.0, 3.0], [2.0, 3.0]])
+    _, ys, _ = grid_points(x, resolution=3)
+    assert ys[0] == pytest.approx(2.0) and ys[-1] == pytest.approx(4.0)
+
+
+def test_grid_rejects_bad_input() -> None:
+    with pytest.raises(ValueError, match="at least 2 points"):
+        grid_points(np.zeros((3, 2)), resolution=1)
+    with pytest.raises(ValueError, match="curve_points"):
+        grid_points(np.zeros((3, 1)))
+
+
+def test_curve_points_span_the_input() -> None:
+    xs, points = curve_points(np.array([[-3.0], [3.0], [0.0]]), n=7, margin=0.0)
+    assert xs.tolist() == [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]
+    assert points.shape == (7, 1) and np.array_equal(points[:, 0], xs)
+    with pytest.raises(ValueError):
+        curve_points(np.zeros(3), n=1)
+
+
+def test_values_are_oriented_as_an_image() -> None:
+    x = np.array([[0.0, 0.0], [1.0, 2.0]])
+    probe = make_probe(x, 1, "regression", resolution=4)
+    assert probe is not None and probe.kind == "regression"
+    grid = probe.snapshot(lambda p: p[:, 0] * 10 + p[:, 1])
+    assert grid.values.shape == (4, 4, 1)
+    for iy in range(4):
+        for ix in range(4):
+            expected = grid.xs[ix] * 10 + grid.ys[iy]
+            assert grid.values[iy, ix, 0] == pytest.approx(expected)
+    assert grid.features == (0, 1)
+
+
+def test_logits_become_probabilities() -> None:
+    x = np.random.default_rng(0).normal(size=(20, 2))
+    binary = make_probe(x, 1, "binary", resolution=3, from_logits=True)
+    values = binary.values(np.array([-100.0, 0.0, 100.0] * 3))
+    assert values.min() >= 0 and values.max() <= 1
+    assert values[0, 1, 0] == pytest.approx(0.5)
+    multi = make_probe(x, 3, "multiclass", resolution=3, from_logits=True)
+    logits = np.random.default_rng(1).normal(size=(9, 3)) * 5
+    probs = multi.values(logits)
+    assert probs.shape == (3, 3, 3) and probs.dtype == np.float32
+    assert np.allclose(probs.sum(axis=-1), 1.0, atol=1e-6)
+    assert np.array_equal(probs.argmax(axis=-1).ravel(), logits.argmax(axis=1))
+    plain = make_probe(x, 3, "multiclass", resolution=3)
+    assert np.allclose(plain.values(logits).reshape(9, 3), logits, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("shape", "units", "task", "kind"),
+    [((50, 2), 1, "binary", "binary"),
+     ((50, 2), 2, "binary", "multiclass"),
+     ((50, 2), 4, "multiclass", "multiclass"),
+     ((50, 2), 1, "regression", "regression"),
+     ((50, 1), 1, "regression", "curve"),
+     ((50, 1), 1, "binary", "curve"),
+     ((50, 3), 1, "binary", None),
+     ((50, 28, 28), 10, "multiclass", None),
+     ((50, 2), None, "binary", None)],
+)
+def test_probe_kinds(shape: tuple, units: int | None, task: str, kind: str | None) -> None:
+    probe = make_probe(np.zeros(shape), units, task, resolution=5)
+    assert (probe.kind if probe else None) == kind
+
+
+def test_shared_grid_arrays_are_read_only() -> None:
+    probe = make_probe(np.random.default_rng(0).normal(size=(10, 2)), 1, "binary", resolution=4)
+    grid = probe.snapshot(lambda p: np.zeros(len(p)))
+    with pytest.raises(ValueError):
+        grid.xs[0] = 1.0
+    with pytest.raises(ValueError):
+        BoundaryProbe(grid.xs, grid.ys, probe.points, "contour")
