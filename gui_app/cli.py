@@ -105,8 +105,9 @@ def _add_engine_commands(sub) -> None:
     """Commands provided by the training engine and the importer, when present."""
     try:
         from .cli_engine import add_commands
-    except ImportError:
-        pass
+    except ImportError as exc:
+        if exc.name != f"{__package__}.cli_engine":  # a bug inside it must not hide it
+            raise
     else:
         add_commands(sub)
     from .cli_import import add_commands as add_import_commands

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .catalog import CALLBACKS, LAYERS, loss_def, metric_def, optimizer_def
+from .data import DATA_DEFAULTS
 from .spec import LayerSpec, ObjectSpec, Project
 
 INDENT = "    "
@@ -99,9 +100,9 @@ def fit_code(project: Project) -> list[str]:
         args.append("steps_per_epoch=steps_per_epoch")
     elif fit.get("steps_per_epoch"):
         args.append(f"steps_per_epoch={fit['steps_per_epoch']}")
-    if fit.get("shuffle", True) is False:
+    if fit.get("shuffle", True) is False or virtual:
         args.append("shuffle=False")
-    validation = project.data.get("validation_split", 0.2) if project.data else 0.0
+    validation = {**DATA_DEFAULTS, **project.data}["validation_split"]
     if validation:
         args.append("validation_data=(x_val, y_val)")
     if fit.get("class_weight"):
@@ -109,12 +110,28 @@ def fit_code(project: Project) -> list[str]:
     callbacks = [c for c in fit.get("callbacks", []) if ObjectSpec.from_json(c).type in CALLBACKS]
     lines = []
     if virtual:
-        lines.append(f"# Virtual epochs: show {virtual['stop_point']} x the data in "
-                     f"{virtual['checkpoints']} checkpoints.")
-        lines.append(f"total_examples = int({virtual['stop_point']} * len(x_train))")
-        lines.append(f"steps_per_epoch = max(1, total_examples // "
-                     f"({fit.get('batch_size', 32)} * {virtual['checkpoints']}))")
-        args[2] = f"epochs={virtual['checkpoints']}"
+        # Plain arrays run out after one pass, so the passes are laid end to end (each
+        # freshly shuffled when shuffling is on) and fit walks through them in order.
+        batch, checkpoints = fit.get("batch_size", 32), virtual["checkpoints"]
+        lines += [
+            f"# Virtual epochs: show {virtual['stop_point']} x the training data in "
+            f"{checkpoints} checkpoints,",
+            "# so changing the batch size or adding data keeps the examples seen constant.",
+            f"total_examples = int({virtual['stop_point']} * len(x_train))",
+            f"steps_per_epoch = max(1, total_examples // ({batch} * {checkpoints}))",
+            f"count = steps_per_epoch * {batch} * {checkpoints}",
+            "passes = -(-count // len(x_train))",
+        ]
+        if fit.get("shuffle", True) is False:
+            lines.append("order = np.tile(np.arange(len(x_train)), passes)[:count]")
+        else:
+            lines += [
+                f"order_rng = np.random.default_rng({fit.get('seed', 0)})",
+                "order = np.concatenate([order_rng.permutation(len(x_train)) "
+                "for _ in range(passes)])[:count]",
+            ]
+        lines.append("x_train, y_train = x_train[order], y_train[order]")
+        args[2] = f"epochs={checkpoints}"
     if callbacks:
         lines.append("callbacks = [")
         lines.extend(f"{INDENT}{callback_code(c)}," for c in callbacks)
