@@ -343,8 +343,15 @@ def save_project(project: Project, path: str | os.PathLike) -> Path:
 def write_atomic(target: Path, payload: bytes) -> None:
     """Writes beside the target, flushes to disk, then renames over it."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = target.stat().st_mode & 0o7777  # keep the permissions of the file replaced
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask  # what open() would have given a new file
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        os.chmod(tmp, mode)
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()

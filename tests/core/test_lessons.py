@@ -129,7 +129,10 @@ def test_every_example_trains_one_epoch(empty_keras_cache: Path):
                 finished.append(event)
                 done.set()
 
-        session = TrainingSession(project, base_dir=path.parent, device="cpu")
+        # Few boundary points and no progress events: the test is about the lesson training,
+        # not about the live views (tests/core/test_training.py covers those).
+        session = TrainingSession(project, base_dir=path.parent, device="cpu",
+                                  boundary_resolution=4, progress_interval=3600)
         try:
             session.subscribe(listen)
             session.start(epochs=1)

@@ -164,6 +164,21 @@ def test_save_is_atomic(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["p.layerlab.json"]  # no temp file left
 
 
+def test_save_keeps_permissions(tmp_path):
+    path = tmp_path / "p.layerlab.json"
+    save_project(default_project(), path)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~_umask()
+    path.chmod(0o640)
+    save_project(default_project().replace(name="Again"), path)
+    assert path.stat().st_mode & 0o777 == 0o640
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def test_project_file_contains_no_code(tmp_path):
     path = save_project(default_project(), tmp_path / "p.layerlab.json")
     parsed = json.loads(path.read_text())

@@ -98,6 +98,30 @@ def dialog_text(box: QMessageBox | None) -> str:
     return "\n".join(t for t in (box.text(), box.informativeText()) if t)
 
 
+def run_app_in_process(qtbot: Any, monkeypatch: pytest.MonkeyPatch, args: list[str]) -> Any:
+    """`gui_app.ui.app.run_app(args)` up to its event loop (which returns at once here);
+    returns the window it made, registered with qtbot so it is closed after the test."""
+    from PySide6.QtWidgets import QApplication
+
+    from gui_app.ui.app import run_app
+    from gui_app.ui.main_window import MainWindow
+
+    made: list[Any] = []
+    original_init = MainWindow.__init__
+
+    def remember(self: Any, *a: Any, **k: Any) -> None:
+        original_init(self, *a, **k)
+        made.append(self)
+
+    monkeypatch.setattr(MainWindow, "__init__", remember)
+    monkeypatch.setattr(QApplication, "exec", lambda _self: 0)
+    monkeypatch.setenv("LAYERLAB_NO_KERAS", "1")
+    assert run_app(args) == 0
+    [win] = made
+    qtbot.addWidget(win, before_close_func=lambda w: w.controller.undo_stack.setClean())
+    return win
+
+
 # -- the application in a child process ------------------------------------------------------
 
 DRIVER = r'''

@@ -20,7 +20,7 @@ from .files_support import (
     close_quietly,
     dialog_text,
     make_window,
-    run_driver,
+    run_app_in_process,
     window_for_test,
 )
 
@@ -78,7 +78,8 @@ def test_a_model_file_opens_as_an_editable_unsaved_stack_with_its_weights(
     source = tmp_path / f"trained.{fmt}"
     model.save(source)
     raw = source.read_bytes()
-    assert win.files.import_model(source, confirm=False)
+    with qtbot.waitSignal(win.files.pendingWeightsChanged, timeout=30_000):
+        assert win.files.import_model(source, confirm=False)
     c = win.controller
     layers = c.project.model.layers
     assert c.project.model.input_shape == (2,)
@@ -136,7 +137,8 @@ def test_trained_weights_are_saved_with_the_project_and_continue_from_there(
     # A new window (a new day): the weights beside the project are picked up...
     other = make_window(qtbot)
     try:
-        assert other.open_path(project_file)
+        with qtbot.waitSignal(other.files.pendingWeightsChanged, timeout=1000):
+            assert other.open_path(project_file)  # the training view is told
         assert other.files.pending_weights == tmp_path / "circle.weights.h5"
         fresh = _session(other.controller.project, tmp_path)
         try:
@@ -233,9 +235,14 @@ def test_a_dropped_model_file_is_imported(qtbot, win, tmp_path):
     assert win.controller.project.name == "dropped"
 
 
-def test_layerlab_model_file_imports_it_from_the_command_line(tmp_path):
+def test_layerlab_model_file_imports_it_from_the_command_line(qtbot, monkeypatch, tmp_path):
     source = tmp_path / "cli.keras"
     _model().save(source)
-    state = run_driver("report", tmp_path / "settings", [str(source)], timeout=120)["STATE"]
-    assert state["name"] == "cli" and not state["clean"] and state["path"] is None
-    assert state["layers"] == ["Dense", "Dense"] and state["pending_weights"]
+    win = run_app_in_process(qtbot, monkeypatch, [str(source)])
+    c = win.controller
+    assert c.project.name == "cli" and not c.is_clean and c.path is None
+    assert [layer.type for layer in c.project.model.layers] == ["Dense", "Dense"]
+    # run_app has shut the window down after its (here instant) event loop, which removes
+    # the private copy of the imported weights: only that they were there is left to see.
+    assert win.files.pending_weights is not None
+    assert win.files.pending_weights.name.endswith(".weights.h5")

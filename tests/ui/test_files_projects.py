@@ -18,7 +18,7 @@ from .files_support import (
     answer_prompts,
     choose_file,
     dialog_text,
-    run_driver,
+    run_app_in_process,
     window_for_test,
 )
 
@@ -248,19 +248,21 @@ def test_other_drops_are_refused(qtbot, win, tmp_path):
 # -- the command line -------------------------------------------------------------------------
 
 
-def test_layerlab_project_opens_it_from_the_command_line(tmp_path):
+def test_layerlab_project_opens_it_from_the_command_line(qtbot, monkeypatch, tmp_path):
+    """`layerlab PROJECT` (run_app's argument; the SIGKILL tests also start the real app
+    with a project argument in a child process)."""
     project = tmp_path / "lesson.layerlab.json"
     project.write_bytes(EXAMPLES[1].read_bytes())
-    state = run_driver("report", tmp_path / "settings", [str(project)])["STATE"]
-    assert state["path"] == str(project) and state["clean"]
-    assert state["name"] == load_project(project).name
-    assert state["title"] == f"{state['name']} ({project.name}) - LayerLab"
-    assert state["lesson"] and state["error"] is None
+    win = run_app_in_process(qtbot, monkeypatch, [str(project)])
+    c = win.controller
+    assert c.path == project and c.is_clean and c.project == load_project(project)
+    assert win.windowTitle() == f"{c.project.name} ({project.name}) - LayerLab"
+    assert win.files.lesson_panel.isVisible() and win.last_dialog is None
 
 
-def test_layerlab_bad_project_shows_the_dialog_over_the_default(tmp_path):
+def test_layerlab_bad_project_shows_the_dialog_over_the_default(qtbot, monkeypatch, tmp_path):
     bad = tmp_path / "bad.layerlab.json"
     bad.write_text('{"format": "layerlab-project", "version": 2}')
-    state = run_driver("report", tmp_path / "settings", [str(bad)])["STATE"]
-    assert state["path"] is None and state["name"] == "Circle"
-    assert "newer LayerLab" in state["error"]
+    win = run_app_in_process(qtbot, monkeypatch, [str(bad)])
+    assert win.controller.path is None and win.controller.project.name == "Circle"
+    assert "newer LayerLab" in dialog_text(win.last_dialog)

@@ -12,7 +12,7 @@ import pytest
 
 from gui_app.core.spec import default_project
 
-from .files_support import close_quietly, make_window, refuse_downloads
+from .files_support import close_quietly, dialog_text, make_window, refuse_downloads
 
 pytest.importorskip("keras")
 pytest.importorskip("pyqtgraph")
@@ -42,7 +42,7 @@ def test_train_save_export_reopen_and_continue(qtbot, tmp_path, monkeypatch):
         trained = panel.session.predict(X)
         project_file = tmp_path / "tiny.layerlab.json"
         assert win.save_to(project_file)
-        assert (tmp_path / "tiny.weights.h5").is_file()
+        assert (tmp_path / "tiny.weights.h5").is_file(), dialog_text(win.last_dialog)
 
         # Exports of what the panel holds: its History and the plots it drew.
         assert win.files.export_history_csv(tmp_path / "h.csv")
@@ -53,9 +53,11 @@ def test_train_save_export_reopen_and_continue(qtbot, tmp_path, monkeypatch):
         plots = panel.plot_items()
         assert "Loss" in plots and "Decision boundary" in plots
         for name in plots:
-            assert win.files.export_plot(name, "png", tmp_path / f"{name}.png")
+            assert win.files.export_plot(name, "png", tmp_path / f"{name}.png"), \
+                dialog_text(win.last_dialog)
             assert (tmp_path / f"{name}.png").read_bytes().startswith(b"\x89PNG")
-            assert win.files.export_plot(name, "svg", tmp_path / f"{name}.svg")
+            assert win.files.export_plot(name, "svg", tmp_path / f"{name}.svg"), \
+                dialog_text(win.last_dialog)
             assert ET.parse(tmp_path / f"{name}.svg").getroot().tag.endswith("svg")
         assert win.files.save_trained_model(tmp_path / "tiny.keras")
         assert (tmp_path / "tiny.keras").stat().st_size > 1000
@@ -73,11 +75,11 @@ def test_train_save_export_reopen_and_continue(qtbot, tmp_path, monkeypatch):
         panel.ensure_views()
         session = panel.ensure_session()
         qtbot.waitUntil(lambda: panel.act_continue.isEnabled(), timeout=RUN_TIMEOUT)
-        np.testing.assert_allclose(session.predict(X), trained, rtol=1e-5)
-        assert "Loaded the trained weights" in panel.message_text
+        np.testing.assert_allclose(session.predict(X), trained, rtol=1e-5,
+                                   err_msg=panel.message_text)
         before = session.history
         event = run_to_end(qtbot, panel, panel.continue_training)
-        assert event.reason == "completed" and not before
+        assert event.reason == "completed" and not before, panel.message_text
         assert not np.allclose(panel.session.predict(X), trained)  # it trained on from there
     finally:
         panel.shutdown()
