@@ -62,7 +62,11 @@ class Param:
     def expected(self) -> str:
         """The accepted values, in words, for error messages and tooltips."""
         if self.kind == "choice":
-            text = "one of " + ", ".join(repr(c) for c in self.choices if c is not None)
+            names = [repr(c) for c in self.choices if c is not None]
+            if len(names) > 8:  # Keras's 32 activations would bury the message
+                text = f"one of {len(names)} names such as " + ", ".join(names[:6])
+            else:
+                text = "one of " + ", ".join(names)
         elif self.kind in ("int", "float"):
             noun = "an integer" if self.kind == "int" else "a number"
             bounds = []
@@ -105,7 +109,9 @@ class Param:
         if kind == "bool":
             return None if isinstance(value, bool) else bad
         if kind == "choice":
-            return None if value in self.choices else bad
+            if value in self.choices:
+                return None
+            return bad + _did_you_mean(value, [c for c in self.choices if isinstance(c, str)])
         if kind == "str":
             return None if isinstance(value, str) and value else bad
         if kind in ("int", "float"):
@@ -164,6 +170,16 @@ class Param:
         if isinstance(value, bool) != isinstance(self.default, bool):
             return False
         return value == self.default
+
+
+def _did_you_mean(value: Any, names: Sequence[str]) -> str:
+    """'; did you mean 'sigmoid'?' for a near miss, else nothing."""
+    import difflib
+
+    if not isinstance(value, str):
+        return ""
+    close = difflib.get_close_matches(value, names, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _listify(value: Any) -> Any:

@@ -110,8 +110,12 @@ def _layer(value: Any, path: str, problems: list[str], nested: bool = False) -> 
         return None
     definition = LAYERS.get(kind)
     if definition is None:
-        names = ", ".join(sorted(LAYERS))
-        problems.append(f"{path}.type: LayerLab has no layer called {kind!r} (known: {names})")
+        import difflib
+
+        close = difflib.get_close_matches(kind, list(LAYERS), n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else \
+            f"; the palette lists the {len(LAYERS)} supported layers"
+        problems.append(f"{path}.type: LayerLab has no layer called {kind!r}{hint}")
         return None
     args = {k: v for k, v in value.items() if k != "type"}
     before = len(problems)
