@@ -5,7 +5,19 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.layerlab-installed
 
-.PHONY: run test lint bench clean setup
+.PHONY: run test lint bench clean setup package package-test self-test
+
+# Packaging (README: "Installing and packaging"). Kept out of `make test`: a build takes
+# about five minutes and 3 GB of disk. The bundle is built in its own venv with the CPU
+# build of TensorFlow (packaging/requirements.py says why), pinned to the versions in .venv.
+BUNDLE_VENV := build/bundle-venv
+BUNDLE_STAMP := $(BUNDLE_VENV)/.layerlab-bundle-installed
+VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' gui_app/__init__.py)
+DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+DEB := dist/layerlab_$(VERSION)_$(DEB_ARCH).deb
+PACKAGE_INPUTS := pyproject.toml $(shell find gui_app resources packaging -type f \
+	-not -name '*.pyc' -not -path '*/__pycache__/*' 2>/dev/null)
+DEB_LEVEL ?= 1
 
 setup: $(STAMP)
 
@@ -27,5 +39,25 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/summary_latency.py
 
+self-test: $(STAMP)
+	$(BIN)/layerlab --self-test
+
+$(BUNDLE_STAMP): pyproject.toml packaging/requirements.py $(STAMP)
+	@mkdir -p build
+	@test -x $(BUNDLE_VENV)/bin/python || $(PYTHON) -m venv $(BUNDLE_VENV)
+	$(BUNDLE_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BIN)/python packaging/requirements.py > build/bundle-requirements.txt
+	$(BUNDLE_VENV)/bin/python -m pip install --quiet -r build/bundle-requirements.txt
+	@touch $@
+
+$(DEB): $(BUNDLE_STAMP) $(PACKAGE_INPUTS)
+	$(BUNDLE_VENV)/bin/python packaging/build_linux.py --deb-level $(DEB_LEVEL)
+
+package: $(BUNDLE_STAMP)
+	$(BUNDLE_VENV)/bin/python packaging/build_linux.py --deb-level $(DEB_LEVEL)
+
+package-test: $(DEB)
+	$(BUNDLE_VENV)/bin/python packaging/test_package.py
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info

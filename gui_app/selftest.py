@@ -31,6 +31,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from .resources import examples_dir, resources_dir
+
 EXIT_PASSED, EXIT_FAILED = 0, 1
 #: Epochs the self-test trains: two give a loss that moved and a curve with two points.
 EPOCHS = 2
@@ -119,6 +121,13 @@ class SelfTest:
                                                              "layerlab"])
         self.app.setApplicationName("LayerLab")
         self.app.setOrganizationName("LayerLab")
+        from .ui.app import set_app_icon
+
+        set_app_icon(self.app)
+        if self.app.windowIcon().isNull():
+            raise SelfTestFailure("resources", "expected the app icon at "
+                                  f"{resources_dir() / 'icons' / 'layerlab.svg'}; it is missing "
+                                  "or Qt cannot read SVG (the qsvg plug-in)")
         shown: list[bool] = []
         window = MainWindow(default_project(), load_keras=True)
         window.firstShown.connect(lambda: shown.append(True))
@@ -129,6 +138,22 @@ class SelfTest:
         if not window.isVisible():
             raise SelfTestFailure("window", "the main window was created but is not visible")
         self.findings.append(f"window ({self.app.platformName()})")
+
+    def check_lessons(self) -> None:
+        """The example lessons ship with the app and every one of them is a valid project."""
+        from .core.project import ProjectError, load_project
+
+        lessons = sorted(examples_dir().glob("*.layerlab.json"))
+        if not lessons:
+            raise SelfTestFailure("resources", f"expected the example lessons in "
+                                  f"{examples_dir()}; found none")
+        for path in lessons:
+            try:
+                load_project(path)
+            except ProjectError as exc:
+                raise SelfTestFailure("resources", f"lesson {path.name} does not load: "
+                                      f"{exc.report()}") from None
+        self.log(f"{len(lessons)} lessons in {examples_dir()}")
 
     def load_keras(self) -> None:
         window = self.window
@@ -319,7 +344,8 @@ def run_self_test(args: Sequence[str] = (), out: Callable[[str], None] = print) 
         workdir = Path(tmp)
         prepare_environment(workdir / "settings")
         test = SelfTest(workdir, log)
-        steps = (("window", test.open_window), ("keras", test.load_keras),
+        steps = (("window", test.open_window), ("resources", test.check_lessons),
+                 ("keras", test.load_keras),
                  ("data", test.load_data), ("train", test.train),
                  ("views", test.check_views), ("save", test.save_and_reopen))
         try:

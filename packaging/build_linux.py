@@ -170,17 +170,19 @@ def stage_deb(bundle: Path, ver: str, arch: str) -> Path:
     return root
 
 
-def build_deb(root: Path, out: Path) -> float:
-    start = step(f"Debian package ({out.name})")
+def build_deb(root: Path, out: Path, level: int) -> float:
+    start = step(f"Debian package ({out.name}, xz level {level})")
     if shutil.which("dpkg-deb") is None:
         raise SystemExit("dpkg-deb not found: expected it on the PATH to build the .deb "
                          "(Debian and Ubuntu have it in the dpkg package; on other systems "
                          "use the .tar.gz)")
     if out.exists():
         out.unlink()
-    # xz (dpkg's default, readable by every dpkg); dpkg-deb compresses on all cores.
-    subprocess.run(["dpkg-deb", "--root-owner-group", "-Zxz", "--build", str(root), str(out)],
-                   check=True, stdout=subprocess.DEVNULL)
+    # xz, which every dpkg reads (zstd needs dpkg 1.21.18+). Level 1 by default: on two
+    # cores it packs the 1.4 GB bundle in about 1.5 minutes instead of 9 at level 6, for a
+    # package about 12 % larger (300 MB instead of 265 MB); release builds can pass 6.
+    subprocess.run(["dpkg-deb", "--root-owner-group", "-Zxz", f"-z{level}", "--build",
+                    str(root), str(out)], check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - start
 
 
@@ -203,6 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-bundle", action="store_true",
                         help="reuse dist/layerlab instead of running PyInstaller")
+    parser.add_argument("--deb-level", type=int, default=1, choices=range(0, 10),
+                        metavar="0-9", help="xz level of the .deb (default 1: fast; 6 is "
+                        "dpkg's default, 12 %% smaller and six times slower)")
     args = parser.parse_args(argv)
     if not sys.platform.startswith("linux"):
         raise SystemExit("packaging/build_linux.py builds the Linux packages; on Windows and "
@@ -221,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     deb = DIST / f"{APP}_{ver}_{arch}.deb"
     tarball = DIST / f"{APP}-{ver}-linux-{platform.machine()}.tar.gz"
     root = stage_deb(bundle, ver, arch)
-    seconds["deb"] = build_deb(root, deb)
+    seconds["deb"] = build_deb(root, deb, args.deb_level)
     seconds["tarball"] = build_tarball(bundle, tarball)
     shutil.rmtree(root.parent, ignore_errors=True)  # hard links; the bundle stays
     seconds["total"] = time.perf_counter() - started

@@ -24,6 +24,7 @@ Only NumPy is imported.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -33,6 +34,7 @@ from .boundary import BoundaryGrid, BoundaryProbe, grid_points
 
 __all__ = [
     "MEAN_LIKE",
+    "PeakDecimator",
     "Plane",
     "RunRecord",
     "Series",
@@ -46,6 +48,8 @@ __all__ = [
     "make_plane",
     "plane_probe",
     "plane_resolution",
+    "region_index",
+    "region_lut",
     "region_rgb",
     "split_key",
     "time_left",
@@ -72,9 +76,11 @@ class Series:
         self.lo = math.inf
         self.hi = -math.inf
         self.pos_lo = math.inf
+        self.nonfinite = 0  # NaN or infinite values appended (a run that diverged)
 
     def _bound(self, ys: np.ndarray) -> None:
         finite = ys[np.isfinite(ys)]
+        self.nonfinite += len(ys) - finite.size
         if finite.size:
             self.lo = min(self.lo, float(finite.min()))
             self.hi = max(self.hi, float(finite.max()))
@@ -107,6 +113,8 @@ class Series:
             self.hi = max(self.hi, y)
             if y > 0:
                 self.pos_lo = min(self.pos_lo, y)
+        else:
+            self.nonfinite += 1
 
     def extend(self, xs: np.ndarray, ys: np.ndarray) -> None:
         xs, ys = np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64)
@@ -130,6 +138,54 @@ class Series:
 
     def last(self) -> tuple[float, float] | None:
         return (float(self._x[self.n - 1]), float(self._y[self.n - 1])) if self.n else None
+
+
+class PeakDecimator:
+    """A drawable version of a growing Series with at most about 2 x `target` points.
+
+    Once the series holds more than `target` buckets' worth, each bucket of `bucket`
+    consecutive points is drawn as its minimum and maximum (pyqtgraph's "peak" method,
+    so spikes stay visible); finished buckets are decimated once and kept, only new
+    points are processed per call, and the bucket doubles as the series grows. A plot then
+    hands pyqtgraph tens of thousands of points per frame, not a million: pyqtgraph scans
+    every point it is given on each `setData` (bounds, finiteness), even with
+    clip-to-view and its own downsampling on.
+    """
+
+    def __init__(self, series: Series, target: int = 8192) -> None:
+        self.series = series
+        self.target = int(target)
+        self.bucket = 1
+        self._x = Series(2 * self.target + 16)
+        self._y_done = 0  # raw points already decimated
+
+    def view(self) -> tuple[np.ndarray, np.ndarray]:
+        s = self.series
+        n = len(s)
+        if self.bucket == 1 and n <= self.target:
+            return s.x, s.y
+        rebuilt = False
+        while n / self.bucket > self.target:
+            self.bucket *= 2
+            rebuilt = True
+        if rebuilt:
+            self._x = Series(2 * self.target + 16)
+            self._y_done = 0
+        full = (n - self._y_done) // self.bucket
+        if full:
+            end = self._y_done + full * self.bucket
+            ys = s.y[self._y_done:end].reshape(full, self.bucket)
+            xs = s.x[self._y_done:end].reshape(full, self.bucket)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN bucket: NaN
+                low, high = np.nanmin(ys, axis=1), np.nanmax(ys, axis=1)
+            mid = xs[:, self.bucket // 2]
+            self._x.extend(np.repeat(mid, 2), np.column_stack([low, high]).reshape(-1))
+            self._y_done = end
+        tail_x, tail_y = s.x[self._y_done:n], s.y[self._y_done:n]
+        if not len(tail_x):
+            return self._x.x, self._x.y
+        return np.concatenate([self._x.x, tail_x]), np.concatenate([self._x.y, tail_y])
 
 
 #: Log names whose running value is a plain mean over the epoch's batches, so the mean of
@@ -502,8 +558,9 @@ def contour_segments(values: np.ndarray, xs: np.ndarray, ys: np.ndarray,
                      level: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
     """The line where a grid crosses `level`, as line segments (marching squares).
 
-    Vectorised: about a millisecond for a 100 x 100 grid, where pyqtgraph's IsocurveItem
-    spends ten in Python on every snapshot, and this runs ten times a second.
+    Only the cells the line passes through are worked on (a few hundred of 10,000), so a
+    100 x 100 grid takes a fraction of a millisecond; pyqtgraph's IsocurveItem traces it
+    in Python in about ten, and this runs for every snapshot while training.
 
     Args:
         values: (rows, cols) with `values[iy, ix]` at `(xs[ix], ys[iy])`.
@@ -516,14 +573,20 @@ def contour_segments(values: np.ndarray, xs: np.ndarray, ys: np.ndarray,
     v = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=level)
     if v.ndim != 2 or min(v.shape) < 2:
         return np.empty(0), np.empty(0)
-    a = v[:-1, :-1] - level  # corners of each cell: a (x0,y0) b (x1,y0) c (x1,y1) d (x0,y1)
-    b = v[:-1, 1:] - level
-    c = v[1:, 1:] - level
-    d = v[1:, :-1] - level
-    x0 = np.asarray(xs, np.float64)[None, :-1]
-    x1 = np.asarray(xs, np.float64)[None, 1:]
-    y0 = np.asarray(ys, np.float64)[:-1, None]
-    y1 = np.asarray(ys, np.float64)[1:, None]
+    above = v > level
+    corner = above[:-1, :-1]
+    crossed = (corner != above[:-1, 1:]) | (corner != above[1:, 1:]) | (corner != above[1:, :-1])
+    rows, cols = np.nonzero(crossed)
+    if rows.size == 0:
+        return np.empty(0), np.empty(0)
+    xs = np.asarray(xs, np.float64)
+    ys = np.asarray(ys, np.float64)
+    # corners of each crossed cell: a (x0, y0), b (x1, y0), c (x1, y1), d (x0, y1)
+    a = v[rows, cols] - level
+    b = v[rows, cols + 1] - level
+    c = v[rows + 1, cols + 1] - level
+    d = v[rows + 1, cols] - level
+    x0, x1, y0, y1 = xs[cols], xs[cols + 1], ys[rows], ys[rows + 1]
 
     def cross(p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         hit = (p > 0) != (q > 0)
@@ -531,41 +594,69 @@ def contour_segments(values: np.ndarray, xs: np.ndarray, ys: np.ndarray,
             t = np.where(hit, p / (p - q), 0.0)
         return hit, np.clip(t, 0.0, 1.0)
 
-    edges = []  # (hit, x, y) for the bottom, right, top and left edges
-    hit, t = cross(a, b)
-    edges.append((hit, x0 + t * (x1 - x0), np.broadcast_to(y0, a.shape)))
-    hit, t = cross(b, c)
-    edges.append((hit, np.broadcast_to(x1, a.shape), y0 + t * (y1 - y0)))
-    hit, t = cross(d, c)
-    edges.append((hit, x0 + t * (x1 - x0), np.broadcast_to(y1, a.shape)))
-    hit, t = cross(a, d)
-    edges.append((hit, np.broadcast_to(x0, a.shape), y0 + t * (y1 - y0)))
-    hits = np.stack([e[0] for e in edges])
-    ex = np.stack([np.broadcast_to(e[1], a.shape) for e in edges])
-    ey = np.stack([np.broadcast_to(e[2], a.shape) for e in edges])
+    h0, t0 = cross(a, b)  # bottom edge
+    h1, t1 = cross(b, c)  # right edge
+    h2, t2 = cross(d, c)  # top edge
+    h3, t3 = cross(a, d)  # left edge
+    hits = np.stack([h0, h1, h2, h3])
+    ex = np.stack([x0 + t0 * (x1 - x0), x1, x0 + t2 * (x1 - x0), x0])
+    ey = np.stack([y0, y0 + t1 * (y1 - y0), y1, y0 + t3 * (y1 - y0)])
     count = hits.sum(axis=0)
+    cells = np.arange(rows.size)
     out_x, out_y = [], []
     two = count == 2
     if two.any():
-        # the two crossed edges of each cell, in edge order
-        order = np.argsort(~hits, axis=0, kind="stable")[:2]
-        rows, cols = np.nonzero(two)
-        first, second = order[0][two], order[1][two]
-        seg_x = np.stack([ex[first, rows, cols], ex[second, rows, cols]], axis=1)
-        seg_y = np.stack([ey[first, rows, cols], ey[second, rows, cols]], axis=1)
-        out_x.append(seg_x.reshape(-1))
-        out_y.append(seg_y.reshape(-1))
+        order = np.argsort(~hits[:, two], axis=0, kind="stable")[:2]  # the crossed edges
+        idx = cells[two]
+        out_x.append(np.stack([ex[order[0], idx], ex[order[1], idx]], axis=1).reshape(-1))
+        out_y.append(np.stack([ey[order[0], idx], ey[order[1], idx]], axis=1).reshape(-1))
     four = count == 4
     if four.any():  # a saddle: join bottom-left and top-right (either pairing is a line)
-        rows, cols = np.nonzero(four)
-        for pair in ((0, 3), (1, 2)):
-            seg_x = np.stack([ex[pair[0], rows, cols], ex[pair[1], rows, cols]], axis=1)
-            seg_y = np.stack([ey[pair[0], rows, cols], ey[pair[1], rows, cols]], axis=1)
-            out_x.append(seg_x.reshape(-1))
-            out_y.append(seg_y.reshape(-1))
+        idx = cells[four]
+        for first, second in ((0, 3), (1, 2)):
+            out_x.append(np.stack([ex[first, idx], ex[second, idx]], axis=1).reshape(-1))
+            out_y.append(np.stack([ey[first, idx], ey[second, idx]], axis=1).reshape(-1))
     if not out_x:
         return np.empty(0), np.empty(0)
     return np.concatenate(out_x), np.concatenate(out_y)
+
+
+def region_lut(kind: str, colors: np.ndarray, steps: int = 32) -> np.ndarray:
+    """A colour table for `region_index`: the same colours as `region_rgb`, looked up.
+
+    An indexed image costs the GUI thread a fraction of what mixing RGB per pixel does
+    (the view redraws it ten times a second while training). For "binary" the table has
+    256 entries along P(class 1); for "multiclass" `steps` per class, from unsure (pale)
+    to sure.
+    """
+    table = np.asarray(colors, dtype=np.float32)
+    if kind == "binary":
+        p = np.linspace(0.0, 1.0, 256, dtype=np.float32).reshape(1, -1, 1)
+        return region_rgb(p, "binary", table)[0]
+    k = len(table)
+    rows = []
+    for c in range(k):
+        for q in np.linspace(0.0, 1.0, steps, dtype=np.float32):
+            top = 1.0 / k + q * (1.0 - 1.0 / k)  # the winning class's probability
+            probs = np.full(k, (1.0 - top) / max(1, k - 1), np.float32)
+            probs[c] = top
+            rows.append(probs)
+    probs = np.array(rows, np.float32).reshape(1, -1, k)
+    return region_rgb(probs, "multiclass", table)[0]
+
+
+def region_index(values: np.ndarray, kind: str, steps: int = 32) -> np.ndarray:
+    """Indices into `region_lut` for a grid of predictions (uint16, shape (rows, cols))."""
+    v = np.nan_to_num(np.asarray(values, dtype=np.float32), nan=0.5, posinf=1.0, neginf=0.0)
+    if kind == "binary":
+        return np.clip(np.rint(v[..., 0] * 255.0), 0, 255).astype(np.uint16)
+    k = v.shape[-1]
+    best = v.argmax(axis=-1)
+    top = np.take_along_axis(v, best[..., None], axis=-1)[..., 0]
+    total = v.sum(axis=-1)
+    top = np.where(total > 0, top / np.maximum(total, 1e-12), 1.0 / k)
+    q = np.clip((top - 1.0 / k) / (1.0 - 1.0 / k), 0.0, 1.0)
+    return (best * steps + np.rint(q * (steps - 1))).astype(np.uint16)
 
 
 # --------------------------------------------------------------------------------------

@@ -73,6 +73,20 @@ def readable_font(app: QObject) -> None:
             app.setFont(font)
 
 
+def set_app_icon(app: QObject) -> None:
+    """The LayerLab icon on every window, and the desktop entry's name, so that the task
+    bar and a Wayland compositor match the window to layerlab.desktop and its icon."""
+    from PySide6.QtGui import QGuiApplication, QIcon
+
+    from ..resources import resources_dir
+
+    if isinstance(app, QGuiApplication):
+        app.setDesktopFileName("layerlab")
+        icon = resources_dir() / "icons" / "layerlab.svg"
+        if icon.is_file():
+            app.setWindowIcon(QIcon(str(icon)))
+
+
 def run_app(args: Sequence[str]) -> int:
     """Shows the main window and runs the event loop; returns the exit code."""
     options = _parse(args)
@@ -84,6 +98,7 @@ def run_app(args: Sequence[str]) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("LayerLab")
     app.setOrganizationName("LayerLab")
+    set_app_icon(app)
     readable_font(app)
     exit_after_shown = os.environ.get(EXIT_AFTER_SHOWN_ENV) == "1"
     project, problem, path, model_file = None, None, None, None

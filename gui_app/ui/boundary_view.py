@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from ..core.boundary import BoundaryGrid
 from ..core.data import Dataset
-from ..core.views import Plane, contour_segments, labels_of, region_rgb
+from ..core.views import Plane, contour_segments, labels_of, region_index, region_lut
 from .data_panel import CLASS_COLORS
 
 #: Training points drawn at most (a random, fixed subset beyond this): a scatter of 60,000
@@ -78,6 +78,8 @@ class BoundaryView(QWidget):
         self.images_shown = 0
         self._live = True
         self._colors = _rgb_table(2)
+        self._lut_key: tuple | None = None
+        self._lut = np.zeros((2, 3), np.uint8)
         self._regression_levels: tuple[float, float] = (0.0, 1.0)
         self._cmap = pg.colormap.get("viridis")
         self._curves: list[pg.PlotDataItem] = []
@@ -195,6 +197,7 @@ class BoundaryView(QWidget):
             self.mode = "none"
         self.class_names = list(dataset.class_names or []) if dataset is not None else []
         self._colors = _rgb_table(len(self.class_names))
+        self._lut_key = None
         self._sync_plane_controls()
         self._draw_points()
         self._set_header(message)
@@ -360,8 +363,15 @@ class BoundaryView(QWidget):
                                 lut=self._cmap.getLookupTable(nPts=256))
             self.iso.setData([], [])
         else:
-            self.image.setImage(region_rgb(grid.values, grid.kind, self._colors),
-                                autoLevels=False, levels=(0, 255), lut=None)
+            # a colour table looked up by index: a tenth of the cost of mixing RGB
+            key = (grid.kind, grid.values.shape[-1])
+            if self._lut_key != key:
+                self._lut_key = key
+                self._lut = region_lut(grid.kind, _rgb_table(max(2, key[1])))
+            # looked up here into RGB: Qt draws an RGB image about twice as fast as an
+            # indexed one, and the view is repainted on every snapshot
+            rgb = self._lut[region_index(grid.values, grid.kind)]
+            self.image.setImage(rgb, autoLevels=False, levels=None, lut=None)
             if grid.kind == "binary":
                 x, y = contour_segments(grid.values[..., 0], xs, ys, 0.5)
                 self.iso.setData(x, y, connect="pairs")
@@ -467,17 +477,31 @@ class BoundaryView(QWidget):
             return
         self.click_marker.setData([x], [y])
         self.click_text.setText("predicting...")
-        # the label opens towards the middle of the view, so it is never cut off at an edge
-        (x0, x1), (y0, y1) = self.plot.getPlotItem().getViewBox().viewRange()
-        self.click_text.setAnchor((1.0 if x > (x0 + x1) / 2 else 0.0,
-                                   0.0 if y > (y0 + y1) / 2 else 1.0))
         self.click_text.setPos(QPointF(x, y))
+        self._place_click_text()
         self.click_text.setVisible(True)
         self.clicked.emit(row, (x, y))
 
     def show_click_result(self, text: str) -> None:
         self.click_text.setText(text)
         self.click_text.setVisible(True)
+        self._place_click_text()
+
+    def _place_click_text(self) -> None:
+        """Opens the label on the side of the point where it fits inside the view."""
+        vb = self.plot.getPlotItem().getViewBox()
+        pos = self.click_text.pos()
+        at = vb.mapViewToScene(pos)
+        area = vb.sceneBoundingRect()
+        width = self.click_text.boundingRect().width()
+        if at.x() + width <= area.right():
+            ax = 0.0
+        elif at.x() - width >= area.left():
+            ax = 1.0
+        else:
+            ax = 0.5
+        ay = 1.0 if at.y() - 40 >= area.top() else 0.0
+        self.click_text.setAnchor((ax, ay))
 
     def hide_click(self) -> None:
         self.click_marker.setData([], [])

@@ -201,6 +201,12 @@ class DeviceBinding(QObject):
         if self.menu is not None:
             self.menu.setEnabled(idle)
 
+    @Slot()
+    def _on_menu_action(self) -> None:
+        action = self.sender()
+        if isinstance(action, QAction):
+            self.picker.select(str(action.data()))
+
     @Slot(object)
     def _fill_menu(self, report: DeviceReport) -> None:
         """A Device submenu in the Training menu, mirroring the combo box."""
@@ -224,8 +230,7 @@ class DeviceBinding(QObject):
             action.setChecked(combo.itemData(i) == self.picker.choice)
             action.setEnabled(combo.model().item(i).isEnabled())
             action.setToolTip(str(combo.itemData(i, Qt.ItemDataRole.ToolTipRole) or ""))
-            action.triggered.connect(lambda _checked=False, k=combo.itemData(i):
-                                     self.picker.select(str(k)))
+            action.triggered.connect(self._on_menu_action)
             self.group.addAction(action)
             self.menu.addAction(action)
         if report.cpu_only:

@@ -27,15 +27,16 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from ..core.views import RunRecord, Series, split_key
+from ..core.views import PeakDecimator, RunRecord, Series, split_key
 
 TRAIN_COLOR = "#1f77b4"
 VAL_COLOR = "#ff7f0e"
 #: Colours of earlier runs: none of them is the live run's blue or orange.
 RUN_COLORS = ("#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
               "#d62728")
-#: Above this many epochs the per-epoch points are drawn as lines only (symbols are slow).
-MAX_SYMBOLS = 150
+#: Above this many epochs the per-epoch points are drawn as lines only: pyqtgraph
+#: rebuilds every symbol on each update, and beyond this the points merge into the line.
+MAX_SYMBOLS = 40
 
 
 def run_color(number: int) -> str:
@@ -84,7 +85,12 @@ class QuantityPlot:
         self.name = name
         self.plot = plot
         plot.setTitle(name, size="9pt")
-        plot.showGrid(x=True, y=True, alpha=0.15)
+        # A grid inside the view, not the axes' own: an axis that draws the grid spans the
+        # whole plot, so every curve update would repaint it, tick labels included.
+        grid = pg.GridItem(pen=pg.mkPen(0, 0, 0, 30), textPen=None)
+        grid.setTickSpacing(x=[None], y=[None])  # one level of lines, at the major ticks
+        grid.setZValue(-20)
+        plot.getViewBox().addItem(grid, ignoreBounds=True)
         plot.setLabel("bottom", "epoch")
         plot.getAxis("bottom").setHeight(28)
         plot.setMenuEnabled(False)
@@ -98,12 +104,16 @@ class QuantityPlot:
         self.vb.sigRangeChangedManually.connect(self._on_manual_range)
         self.follow = True
         self.log = False
+        self._x_end = -1.0
         self.batch_raw = _fast(plot.plot(pen=_pen(TRAIN_COLOR, 1.0, 70)))
         self.batch_smooth = _fast(plot.plot(pen=_pen(TRAIN_COLOR, 1.0, 220)))
-        self.train = _fast(plot.plot(pen=_pen(TRAIN_COLOR, 2.0), name="training"))
-        self.val = _fast(plot.plot(pen=_pen(VAL_COLOR, 2.0), name="validation"))
+        # One point per epoch: small arrays, so no clipping or downsampling (each costs a
+        # pass over the data on every update and view change).
+        self.train = plot.plot(pen=_pen(TRAIN_COLOR, 2.0), name="training")
+        self.val = plot.plot(pen=_pen(VAL_COLOR, 2.0), name="validation")
         self._symbols: dict[int, bool] = {}
         self._lengths: dict[int, int] = {}
+        self._decimators: dict[int, PeakDecimator] = {}
         self.overlays: dict[int, list[pg.PlotDataItem]] = {}
         self.markers: list[pg.InfiniteLine] = []
         self.cursor = pg.InfiniteLine(angle=90, movable=False,
@@ -120,9 +130,10 @@ class QuantityPlot:
         """Moves the view to the data when it left it (or fills under half of it)."""
         if not self.follow:
             return
-        (vx0, vx1), (vy0, vy1) = self.vb.viewRange()
-        if abs(vx1 - x_end) > 1e-9 or vx0 != 0.0:
-            self.vb.setXRange(0.0, x_end, padding=0.0)
+        if x_end != self._x_end:  # the linked plots follow the first one's x range
+            self._x_end = x_end
+            self.vb.setXRange(0.0, x_end * 1.02, padding=0.0)  # the last point in full
+        vy0, vy1 = self.vb.viewRange()[1]
         series: list[Series | None] = []
         if record is not None:
             series += [record.batches.get(self.name), record.epochs.get(self.name),
@@ -135,16 +146,20 @@ class QuantityPlot:
         lo, hi = bounds
         span = hi - lo if hi > lo else max(abs(hi), 1.0) * 0.1
         inside = vy0 <= lo and hi <= vy1
-        if inside and span >= 0.5 * (vy1 - vy0):
+        if inside and span >= 0.4 * (vy1 - vy0):
             return
-        pad = 0.08 * span
-        self.vb.setYRange(lo - pad, hi + pad, padding=0.0)
+        # Room to grow in the direction the data went: a falling loss moves the axis every
+        # few epochs, not on every update.
+        low = lo - (0.3 if lo < vy0 and inside is False and vy1 > vy0 else 0.06) * span
+        high = hi + (0.3 if hi > vy1 and inside is False and vy1 > vy0 else 0.06) * span
+        self.vb.setYRange(low, high, padding=0.0)
 
     def reset_view(self) -> None:
         self.follow = True
+        self._x_end = -1.0
 
     def _set(self, item: pg.PlotDataItem, series: Series | None, symbols: bool = False,
-             color: str = TRAIN_COLOR) -> None:
+             color: str = TRAIN_COLOR, decimate: bool = False) -> None:
         n = len(series) if series is not None else 0
         key = id(item)
         if self._lengths.get(key) == n and n:
@@ -153,7 +168,14 @@ class QuantityPlot:
         if series is None or not n:
             item.setData([], [])
             return
-        want = symbols and n <= MAX_SYMBOLS
+        if decimate:
+            decimator = self._decimators.get(key)
+            if decimator is None or decimator.series is not series:
+                decimator = self._decimators[key] = PeakDecimator(series)
+            item.setData(*decimator.view())
+            return
+        # points only for finite values: pyqtgraph's scatter warns on an all-NaN series
+        want = symbols and n <= MAX_SYMBOLS and series.nonfinite == 0
         if self._symbols.get(key) != want:
             self._symbols[key] = want
             if want:
@@ -166,8 +188,8 @@ class QuantityPlot:
         item.setData(series.x, series.y)
 
     def update(self, record: RunRecord) -> None:
-        self._set(self.batch_raw, record.batches.get(self.name))
-        self._set(self.batch_smooth, record.smooth.get(self.name))
+        self._set(self.batch_raw, record.batches.get(self.name), decimate=True)
+        self._set(self.batch_smooth, record.smooth.get(self.name), decimate=True)
         self._set(self.train, record.epochs.get(self.name), True, TRAIN_COLOR)
         self._set(self.val, record.epochs.get("val_" + self.name), True, VAL_COLOR)
         while len(self.markers) < len(record.markers):
@@ -188,7 +210,7 @@ class QuantityPlot:
         for line in self.markers:
             self.plot.removeItem(line)
         self.markers.clear()
-        self.follow = True
+        self.reset_view()
 
     def add_overlay(self, record: RunRecord, visible: bool) -> None:
         if record.number in self.overlays:

@@ -62,6 +62,7 @@ class SessionBridge(QObject):
         self._lock = threading.Lock()
         self._pending: list[Event] = []
         self._scheduled = False
+        self._urgent = False
         self._closed = False
         self.deliveries = 0
         self._timer = QTimer(self)
@@ -79,6 +80,9 @@ class SessionBridge(QObject):
             self._pending.append(event)
             wake = not self._scheduled
             self._scheduled = True
+            if isinstance(event, (Finished, Failed)):
+                self._urgent = True  # the end of a run is shown at once, not a tick later
+                wake = True
         if wake:
             self._wake.emit()
 
@@ -92,14 +96,17 @@ class SessionBridge(QObject):
     @Slot()
     def _on_wake(self) -> None:
         assert QThread.currentThread() is self.thread(), "the bridge drains on the GUI thread"
-        if not self._timer.isActive():
+        if self._urgent:
+            self._timer.stop()
+            self._drain()
+        elif not self._timer.isActive():
             self._timer.start()
 
     @Slot()
     def _drain(self) -> None:
         with self._lock:
             events, self._pending = self._pending, []
-            self._scheduled = False
+            self._scheduled = self._urgent = False
         if events:
             self.deliveries += 1
             self.delivered.emit(events)
@@ -138,11 +145,20 @@ class PlaneSnapshots:
         self.total_cost = 0.0  # seconds spent on snapshots (benchmarks)
         self.count = 0
         self._next = 0.0
+        self._typical = 0.0  # the cost of the last periodic picture
         self._steps = 1
         self._epoch = 0
 
     def __call__(self, event: Event) -> None:
-        self.forward(event)
+        if not isinstance(event, Finished):
+            self.forward(event)  # a run's last picture goes before its Finished, not after
+        try:
+            self._maybe_snapshot(event)
+        finally:
+            if isinstance(event, Finished):
+                self.forward(event)
+
+    def _maybe_snapshot(self, event: Event) -> None:
         probe = self.probe
         if probe is None or self.failed or isinstance(event, (BoundarySnapshot, Failed)):
             return
@@ -173,7 +189,12 @@ class PlaneSnapshots:
         self.last_cost = done - now
         self.total_cost += self.last_cost
         self.count += 1
-        self._next = done + max(self.interval, self.last_cost / self.budget)
+        # The first picture of a new model includes Keras tracing its predict function
+        # (a second or so, once): it must not hold back the pictures after it.
+        cost = self.last_cost if not force else min(self.last_cost, self._typical)
+        if not force:
+            self._typical = self.last_cost
+        self._next = done + max(self.interval, cost / self.budget)
         self.forward(BoundarySnapshot(event.run, position[0], position[1], grid))
 
 

@@ -22,6 +22,8 @@ Closing the window stops a run and ends the worker within about a second (`shutd
 
 from __future__ import annotations
 
+import gc
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,11 +86,33 @@ if TYPE_CHECKING:
 
 #: Seconds between progress events (and engine boundary snapshots) while training.
 PROGRESS_INTERVAL = 0.1
+#: Progress bar and speed updates per second at most.
+PROGRESS_RATE = 4.0
 #: How long closing the window waits for the worker to end.
 CLOSE_TIMEOUT = 2.0
 BANNER_STYLE = ("background: #fff3cd; color: #664d03; border: 1px solid #e0c36b; "
                 "border-radius: 3px; padding: 4px 8px; font-weight: bold;")
 ERROR_STYLE = "color: #b00020;"
+
+
+_HEAP_FROZEN = False
+
+
+def freeze_heap() -> None:
+    """Moves every object alive now out of the garbage collector's sight (`gc.freeze`).
+
+    Once Qt, pyqtgraph, TensorFlow and Keras are imported the process holds about 400,000
+    long-lived objects, and each full collection walks them all, holding the GIL for about
+    0.3 s: the window freezes that long, and so does training. Full collections happen on
+    their own every so often, and Keras's `clear_session()` (which the engine calls before
+    building a fresh model) forces one. Frozen, the same collection takes microseconds;
+    objects made later (models, runs) are collected as usual. Called once, after the
+    imports.
+    """
+    global _HEAP_FROZEN
+    if not _HEAP_FROZEN:
+        _HEAP_FROZEN = True
+        gc.freeze()
 
 
 def run_label(project: Project) -> str:
@@ -167,6 +191,9 @@ class TrainingPanel(QWidget):
         self._sized = False
         self._loaded_weights = False  # the session holds weights loaded from a file
         self._loading_weights = False
+        self._reset_pending = False  # Reset was pressed; the worker has not done it yet
+        self._cancel_start = False
+        self._progress_shown = 0.0
         self._build_actions()
         self._build()
         self.controller.projectChanged.connect(self._on_project_changed)
@@ -410,7 +437,7 @@ class TrainingPanel(QWidget):
         """True when the session holds trained weights that fit the current project."""
         s = self.session
         return (s is not None and (s.epoch > 0 or self._loaded_weights)
-                and self._session_key == self._key_now())
+                and not self._reset_pending and self._session_key == self._key_now())
 
     def _key_now(self) -> tuple:
         c = self.controller
@@ -449,10 +476,9 @@ class TrainingPanel(QWidget):
         self.train_button.setToolTip(blocked or self.act_train.toolTip())
         self.act_continue.setEnabled(not running and not blocked and weights)
         self.act_step.setEnabled(not running and not blocked)
-        self.act_pause.setEnabled(self.state in ("running", "paused", "starting"))
+        self.act_pause.setEnabled(self.state in ("running", "paused"))
         self.act_stop.setEnabled(running and self.state != "stopping")
-        self.act_reset.setEnabled(not running and self.session is not None
-                                  and (self.session.epoch > 0 or self._loaded_weights))
+        self.act_reset.setEnabled(not running and self.has_weights())
         self.act_evaluate.setEnabled(not running and weights)
         paused = self.state == "paused"
         self.act_pause.setText("Resume" if paused else "Pause")
@@ -512,6 +538,7 @@ class TrainingPanel(QWidget):
         self.session, self.bridge, self.plane_source = session, bridge, source
         self._session_key = key
         self._loaded_weights = False
+        self._reset_pending = False
         self._apply_probe()
         self.background.call(lambda: session.device, self._on_device, lambda _e: None)
         self._load_saved_weights(session)
@@ -572,6 +599,7 @@ class TrainingPanel(QWidget):
         pyqtgraph has too), so the first Train does not wait for them."""
         if self.closed:
             return
+        freeze_heap()
         self.ensure_views()
         if self.session is None and not self.blocked_reason():
             self.ensure_session()
@@ -600,6 +628,9 @@ class TrainingPanel(QWidget):
         return self._start(fresh=not self.has_weights(), epochs=1)
 
     def _start(self, fresh: bool, epochs: int | None) -> bool:
+        """Starts a run. The session calls (reset, new settings, start) run on a pool
+        thread: each waits for the worker, which may still be finishing something (the
+        last picture of a run, a prediction), and the window must not wait with it."""
         if self.running:
             return False
         reason = self.blocked_reason()
@@ -613,21 +644,17 @@ class TrainingPanel(QWidget):
             and self.session.epoch > 0
         try:
             session = self.ensure_session()
-            if fresh and (session.epoch > 0 or self._loaded_weights):
-                session.reset_weights()
-                self._loaded_weights = False
-            compile_changed = session.project.compile != project.compile
-            if session.project != project:
-                session.set_project(project)
         except (SessionError, TimeoutError) as exc:
             self._say(f"Could not start training: {exc}.", error=True)
             return False
-        if session.epoch == 0 or self.record is None:
+        trained = (session.epoch > 0 or self._loaded_weights) and not self._reset_pending
+        reset = fresh and (trained or self._reset_pending)
+        if fresh or not trained or self.record is None:
             self._new_record(project)
             note = " The model or data changed, so it starts from new weights." \
                 if changed_model else ""
             self._say(f"Run {self.record.number}: {self.record.label}.{note}")
-        elif compile_changed:
+        elif session.project.compile != project.compile:
             label = run_label(project)
             self.record.markers.append((float(session.epoch), label))
             self.record.label += f" -> {label} from epoch {session.epoch}"
@@ -635,19 +662,42 @@ class TrainingPanel(QWidget):
                       "kept (the optimizer starts afresh).")
         else:
             self._say(f"Continuing run {self.record.number} from epoch {session.epoch}.")
+        if reset:
+            self._loaded_weights = False
         self.boundary.go_live()
         self._scrub_index = -1
         self.plots.set_cursor(None)
         self.run_state = None
         self.run_bar.setFormat("Starting...")
+        self._cancel_start = False
         self._set_state("starting")
-        try:
+        self.window.statusBar().showMessage(self.message_text, 4000)
+
+        def work() -> bool:
+            if reset:
+                session.reset_weights()
+            if session.project != project:
+                session.set_project(project)
+            if self._cancel_start:
+                return False
             session.start(epochs)
-        except (SessionError, ValueError) as exc:
-            self._set_state("idle")
-            self._say(f"Could not start training: {exc}.", error=True)
-            return False
+            return True
+
+        self.background.call(work, lambda began: self._on_start_done(session, began),
+                             lambda exc: self._on_start_failed(session, exc))
         return True
+
+    def _on_start_done(self, session: TrainingSession, began: bool) -> None:
+        if session is self.session and not began and self.state in ("starting", "stopping"):
+            self._set_state("idle")
+            self._say("Stopped before training began; the weights are as they were.")
+
+    def _on_start_failed(self, session: TrainingSession, exc: BaseException) -> None:
+        if session is not self.session:
+            return
+        self._set_state("idle")
+        self._say(f"Could not start training: {exc}. Check the settings and train again.",
+                  error=True)
 
     def _new_record(self, project: Project) -> None:
         record = RunRecord(len(self.records) + 1, run_label(project))
@@ -682,6 +732,7 @@ class TrainingPanel(QWidget):
         s = self.session
         if s is None or not self.running:
             return
+        self._cancel_start = True  # a run whose start is still queued does not begin
         s.stop()
         self._set_state("stopping")
         self._say("Stopping after the current batch (Keras still ends the epoch with its "
@@ -689,14 +740,23 @@ class TrainingPanel(QWidget):
 
     @Slot()
     def reset_weights(self) -> None:
+        """Forgets the trained weights (on a pool thread: the worker may be busy)."""
         s = self.session
         if s is None or self.running:
             return
-        try:
-            s.reset_weights()
-        except (SessionError, TimeoutError) as exc:
-            self._say(f"Could not reset the weights: {exc}.", error=True)
-            return
+        self._reset_pending = True
+
+        def done(_result: object) -> None:
+            if s is self.session:
+                self._reset_pending = False
+                self._update_actions()
+
+        def failed(exc: BaseException) -> None:
+            if s is self.session:
+                self._say(f"Could not reset the weights: {exc}. The next Train starts from "
+                          "new weights anyway.", error=True)
+
+        self.background.call(s.reset_weights, done, failed)
         self._loaded_weights = False
         self.record = None
         self.store.clear()
@@ -721,9 +781,12 @@ class TrainingPanel(QWidget):
         ended: Finished | Failed | None = None
         for event in events:
             if isinstance(event, Started):
+                freeze_heap()  # Keras is imported by now (the session's worker did it)
                 self.run_state = _RunState(event)
                 if self.plots is not None:
                     self.plots.set_run_end(event.epochs)
+                if self.state == "stopping" and self.session is not None:
+                    self.session.stop()  # Stop was pressed while the start was queued
                 self.device = event.device
                 self.device_label.setText(f"Device: {event.device}")
                 if self.state == "starting":
@@ -741,8 +804,11 @@ class TrainingPanel(QWidget):
                     self.run_state.elapsed = event.elapsed
                     self.run_state.progress = None
             elif isinstance(event, BoundarySnapshot):
-                steps = self.run_state.started.steps_per_epoch if self.run_state else 1
-                self.store.add(event.epoch + min(event.step, steps) / max(1, steps), event.grid)
+                rs = self.run_state
+                if rs is None or event.run != rs.started.run:
+                    continue  # a late picture of a run before this one
+                steps = max(1, rs.started.steps_per_epoch)
+                self.store.add(event.epoch + min(event.step, steps) / steps, event.grid)
             elif isinstance(event, (Finished, Failed)):
                 ended = event
         self._dirty = True
@@ -769,10 +835,17 @@ class TrainingPanel(QWidget):
                     self.boundary.set_slider_text(f"live: epoch {latest[0]:.1f}")
         self._render_progress()
 
-    def _render_progress(self) -> None:
+    def _render_progress(self, force: bool = False) -> None:
+        """The progress bars and speed, at most PROGRESS_RATE times a second: a bar
+        repaints synchronously on every change, and numbers that change faster than
+        that cannot be read anyway."""
         rs = self.run_state
         if rs is None:
             return
+        now = time.perf_counter()
+        if not force and now - self._progress_shown < 1.0 / PROGRESS_RATE:
+            return
+        self._progress_shown = now
         st = rs.started
         total = max(1, st.epochs - st.initial_epoch)
         p = rs.progress
@@ -795,6 +868,7 @@ class TrainingPanel(QWidget):
         self.speed_label.setText(f"{rate:,.0f} samples/s, {format_duration(left)} left")
 
     def _on_run_ended(self, event: Finished | Failed) -> None:
+        self._render_progress(force=True)
         self.run_state_done()
         self._set_state("idle")
         if isinstance(event, Failed):
@@ -1022,8 +1096,13 @@ class TrainingPanel(QWidget):
 
         def done(outputs: np.ndarray) -> None:
             if boundary is not None:
-                text, _ = self._describe(outputs)
-                boundary.show_click_result(f"({where[0]:.2f}, {where[1]:.2f}): {text}")
+                text, ranked = self._describe(outputs)
+                boundary.show_click_result(text)
+                where_text = f"({where[0]:.3g}, {where[1]:.3g})" \
+                    if boundary.mode != "curve" else f"x = {where[0]:.3g}"
+                others = "; ".join(f"{n} {p:.3f}" for n, p in ranked[:4])
+                self.readout.setText(f"Prediction at {where_text}: {text}"
+                                     + (f" ({others})" if len(ranked) > 1 else ""))
 
         def failed(exc: BaseException) -> None:
             if boundary is not None:

@@ -197,3 +197,38 @@ def test_contour_segments_trace_the_level_line():
     flat = np.full((5, 5), 0.9)
     assert contour_segments(flat, np.arange(5), np.arange(5))[0].size == 0
     assert contour_segments(np.full((5, 5), np.nan), np.arange(5), np.arange(5))[0].size == 0
+
+
+def test_peak_decimator_keeps_spikes_and_bounds_the_points():
+    from gui_app.core.views import PeakDecimator
+
+    s = Series()
+    dec = PeakDecimator(s, target=100)
+    s.extend(np.arange(50), np.zeros(50))
+    x, y = dec.view()
+    assert len(x) == 50  # small: drawn as it is
+    ys = np.zeros(100_000)
+    ys[54_321] = 7.0  # one spike
+    s.extend(np.arange(50, 100_050), ys)
+    x, y = dec.view()
+    assert len(x) <= 2 * 100 + dec.bucket and y.max() == 7.0
+    assert np.all(np.diff(x) >= 0)
+    s.append(100_050, -3.0)
+    x2, y2 = dec.view()
+    assert y2.min() == -3.0 and len(x2) >= len(x)
+
+
+def test_indexed_regions_match_the_mixed_colours():
+    from gui_app.core.views import region_index, region_lut
+
+    colors = np.array([[31, 119, 180], [255, 127, 14], [44, 160, 44]], np.float32)
+    p = np.random.default_rng(0).random((6, 7, 1)).astype(np.float32)
+    looked_up = region_lut("binary", colors[:2])[region_index(p, "binary")]
+    assert np.abs(looked_up.astype(int) - region_rgb(p, "binary", colors[:2]).astype(int)).max() <= 3
+    sure = np.zeros((1, 3, 3), np.float32)
+    sure[0, np.arange(3), np.arange(3)] = 1.0
+    lut = region_lut("multiclass", colors)
+    rgb = lut[region_index(sure, "multiclass")]
+    assert np.array_equal(rgb, region_rgb(sure, "multiclass", colors))  # sure: class colours
+    unsure = np.full((1, 1, 3), 1 / 3, np.float32)
+    assert lut[region_index(unsure, "multiclass")].min() > 200  # unsure: pale

@@ -123,7 +123,9 @@ def test_continue_step_change_optimizer_and_reset(qtbot, make_window):
     assert len(panel.plots.plots["loss"].markers) == 1
     # reset: new weights; the next run is a new one and the old one an overlay
     panel.reset_weights()
-    assert panel.session.epoch == 0 and not panel.act_continue.isEnabled()
+    assert not panel.act_continue.isEnabled() and not panel.act_evaluate.isEnabled()
+    qtbot.waitUntil(lambda: not panel._reset_pending, timeout=10_000)
+    assert panel.session.epoch == 0 and panel.session.history == {}
     run_to_end(qtbot, panel, panel.train)
     assert panel.record is not first and panel.record.number == 2
     assert panel.plots.earlier == [first]
