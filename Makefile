@@ -34,7 +34,7 @@ test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check gui_app tests benchmarks
+	$(BIN)/ruff check gui_app tests benchmarks packaging
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/summary_latency.py

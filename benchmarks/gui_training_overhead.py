@@ -14,8 +14,10 @@ live plots and the decision-boundary view on:
    includes building. Reported: the
    median of the per-repeat ratios window / plain (goal <= 1.05) and window / engine.
 2. GUI stall: the longest gap between ticks of a 10 ms QTimer on the GUI thread, during
-   the window's runs (goal < 50 ms). Measured cold too: while the window imports Keras in
-   the background and trains for the first time (tracing), which holds the GIL in bursts.
+   extra window runs of their own (goal < 50 ms); the timer is off during the timed runs
+   of figure 1, because its wake-ups cost the training thread GIL time as well. Measured
+   cold too: while the window imports Keras in the background and trains for the first
+   time (tracing), which holds the GIL in bursts.
 3. Refresh rate: plot redraws and boundary pictures per second during the window's runs
    (goal >= 10), and the cost of one redraw with a million batch points on the plot.
 
@@ -66,10 +68,12 @@ class GapMeter:
         self.timer.timeout.connect(self._tick)
         self.clock = QElapsedTimer()
         self.gaps: list[float] = []
+        self.ends: list[float] = []
         self._last = 0
 
     def start(self) -> None:
         self.gaps = []
+        self.ends: list[float] = []
         self.clock.start()
         self._last = self.clock.nsecsElapsed()
         self.timer.start()
@@ -81,7 +85,15 @@ class GapMeter:
     def _tick(self) -> None:
         now = self.clock.nsecsElapsed()
         self.gaps.append((now - self._last) / 1e6)
+        self.ends.append(now / 1e9)
         self._last = now
+
+    def longest(self) -> tuple[float, float]:
+        """The longest gap (ms) and when it ended (seconds after start)."""
+        if not self.gaps:
+            return float("nan"), float("nan")
+        i = int(np.argmax(self.gaps))
+        return self.gaps[i], self.ends[i]
 
 
 def circle_project(epochs: int) -> Project:
@@ -165,6 +177,7 @@ def window_fit(app: QApplication, window, meter: GapMeter | None = None) -> dict
     seconds = time.perf_counter() - start
     gui_cpu = time.thread_time() - gui_cpu
     gaps = meter.stop() if meter is not None else []
+    worst_at = meter.longest()[1] if meter is not None else float("nan")
     panel.runEnded.disconnect(ended.append)
     panel.runEnded.disconnect(loop.quit)
     event = ended[-1]
@@ -176,7 +189,7 @@ def window_fit(app: QApplication, window, meter: GapMeter | None = None) -> dict
             "plane_s": plane_s, "plane_n": plane_n, "gui_cpu": gui_cpu / seconds,
             "redraws": panel.plots.redraws - redraws0,
             "images": panel.boundary.images_shown - images0,
-            "max_gap_ms": max(gaps) if gaps else float("nan"),
+            "max_gap_ms": max(gaps) if gaps else float("nan"), "max_gap_at": worst_at,
             "p99_gap_ms": float(np.percentile(gaps, 99)) if gaps else float("nan")}
 
 
@@ -221,7 +234,7 @@ def engine_fit(project: Project, dataset) -> dict:
 
 
 def measure(app: QApplication, name: str, project: Project, repeats: int,
-            meter: GapMeter) -> dict:
+            meter: GapMeter, stall_runs: int = 2) -> dict:
     window = open_window(app, project, load_keras=False)
     dataset = window.controller.dataset
     panel = window.training_panel
@@ -230,7 +243,9 @@ def measure(app: QApplication, name: str, project: Project, repeats: int,
     sides = {
         "plain": lambda: plain_fit(project, dataset),
         "engine": lambda: engine_fit(project, dataset),
-        "window": lambda: window_fit(app, window, meter),
+        # no 10 ms timer here: its hundred wake-ups a second take the GIL from the
+        # training thread too, and the other two sides cannot run one (they block)
+        "window": lambda: window_fit(app, window),
     }
     results: dict[str, list[dict]] = {k: [] for k in sides}
     ratios, ratios_engine = [], []
@@ -243,12 +258,26 @@ def measure(app: QApplication, name: str, project: Project, repeats: int,
         ratios_engine.append(w / e)
         last = results["window"][-1]
         print(f"  {name} repeat {i + 1}: plain {p:.2f} s, engine {e:.2f} s, window {w:.2f} s, "
-              f"window/plain {w / p:.3f}, window/engine {w / e:.3f}; max GUI gap "
-              f"{last['max_gap_ms']:.1f} ms; {last['redraws'] / w:.1f} redraws/s, "
+              f"window/plain {w / p:.3f}, window/engine {w / e:.3f}; "
+              f"{last['redraws'] / w:.1f} redraws/s, "
               f"{last['images'] / w:.1f} boundary pictures/s; GUI thread busy "
               f"{100 * last['gui_cpu']:.1f} % of the run"
               + (f"; plane snapshots {last['plane_n']} taking {last['plane_s']:.2f} s"
                  if last["plane_n"] else ""), flush=True)
+    import gc
+
+    started = time.perf_counter()
+    gc.collect()  # what Keras's clear_session() costs at each fresh Train, now
+    print(f"  {name}: a full garbage collection takes {1000 * (time.perf_counter() - started):.0f}"
+          f" ms ({len(gc.get_objects())} tracked objects, {gc.get_freeze_count()} frozen)",
+          flush=True)
+    stalls = []
+    for i in range(stall_runs):  # the GUI stall, in runs of their own with the 10 ms timer
+        stalls.append(window_fit(app, window, meter))
+        print(f"  {name} stall run {i + 1}: longest GUI gap {stalls[-1]['max_gap_ms']:.1f} ms "
+              f"(ending {stalls[-1]['max_gap_at']:.2f} s into the run of "
+              f"{stalls[-1]['seconds']:.1f} s), 99th percentile {stalls[-1]['p99_gap_ms']:.1f} ms",
+              flush=True)
     plane = panel.plane_source.last_cost if panel.plane_source is not None else 0.0
     window.controller.undo_stack.setClean()
     window.close()
@@ -261,8 +290,9 @@ def measure(app: QApplication, name: str, project: Project, repeats: int,
         "window_s": statistics.median(r["seconds"] for r in runs),
         "ratio": statistics.median(ratios),
         "ratio_engine": statistics.median(ratios_engine),
-        "max_gap_ms": max(r["max_gap_ms"] for r in runs),
-        "p99_gap_ms": statistics.median(r["p99_gap_ms"] for r in runs),
+        "max_gap_ms": max(r["max_gap_ms"] for r in stalls) if stalls else float("nan"),
+        "p99_gap_ms": statistics.median(r["p99_gap_ms"] for r in stalls) if stalls
+        else float("nan"),
         "redraws_per_s": statistics.median(r["redraws"] / r["seconds"] for r in runs),
         "images_per_s": statistics.median(r["images"] / r["seconds"] for r in runs),
         "gui_cpu": statistics.median(r["gui_cpu"] for r in runs),
@@ -334,6 +364,8 @@ def main() -> int:
     parser.add_argument("--circle-epochs", type=int, default=100)
     parser.add_argument("--mlp-samples", type=int, default=20_000)
     parser.add_argument("--mlp-epochs", type=int, default=3)
+    parser.add_argument("--stall-runs", type=int, default=2,
+                        help="window runs with the 10 ms timer, per model")
     parser.add_argument("--only", choices=("mlp", "circle"))
     parser.add_argument("--no-cold", action="store_true", help="skip the cold-start stall")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
@@ -356,12 +388,12 @@ def main() -> int:
     if args.only in (None, "circle"):
         results.append(measure(app, f"Circle 2-8-8-1, 400 samples, {args.circle_epochs} "
                                     "epochs, boundary 100x100", circle_project(args.circle_epochs),
-                               args.repeats, meter))
+                               args.repeats, meter, args.stall_runs))
     if args.only in (None, "mlp"):
         results.append(measure(app, f"MLP 784-300-100-10, {args.mlp_samples} samples, "
                                     f"{args.mlp_epochs} epochs, PCA-plane boundary",
                                mlp_project(args.mlp_samples, args.mlp_epochs, folder),
-                               args.repeats, meter))
+                               args.repeats, meter, args.stall_runs))
     big = million_points(app)
     print()
     print(f"Keras {keras.__version__} ({keras.backend.backend()}), {os.cpu_count()} CPU cores, "

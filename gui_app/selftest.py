@@ -112,18 +112,19 @@ class SelfTest:
     # -- steps -------------------------------------------------------------------------------
 
     def open_window(self) -> None:
+        from PySide6.QtCore import qInstallMessageHandler
         from PySide6.QtWidgets import QApplication
 
         from .core.spec import default_project
+        from .ui.app import set_app_icon
         from .ui.main_window import MainWindow
 
+        qInstallMessageHandler(_quiet_qt_messages)
         self.app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else
                                                              "layerlab"])
         self.app.setApplicationName("LayerLab")
         self.app.setOrganizationName("LayerLab")
-        from .ui.app import set_app_icon
-
-        set_app_icon(self.app)
+        set_app_icon(self.app)  # as run_app does: the bundle must carry the icon
         if self.app.windowIcon().isNull():
             raise SelfTestFailure("resources", "expected the app icon at "
                                   f"{resources_dir() / 'icons' / 'layerlab.svg'}; it is missing "
@@ -307,6 +308,13 @@ class SelfTest:
                 self.app.processEvents()
         except Exception as exc:  # noqa: BLE001 - the verdict is already made
             self.log(f"(closing the window raised {type(exc).__name__}: {exc})")
+
+
+def _quiet_qt_messages(_kind: Any, _context: Any, message: str) -> None:
+    """Qt's messages on stderr, less the offscreen plug-in's notes that it cannot do what
+    only a real window manager does (they say nothing about LayerLab)."""
+    if "does not support propagateSizeHints" not in message:
+        print(message, file=sys.stderr)
 
 
 def _first_difference(a: Any, b: Any, where: str = "") -> str:

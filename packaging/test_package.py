@@ -144,6 +144,28 @@ def self_test(command: Path, env: dict[str, str], where: str) -> float:
     return seconds
 
 
+def headless_commands(command: Path, bundle: Path, env: dict[str, str]) -> None:
+    """`--version` and `export`: the export copies data generators' source code into the
+    script (inspect.getsource), which only works if the bundle carries LayerLab's .py files."""
+    version = subprocess.run([str(command), "--version"], env=env, capture_output=True,
+                             text=True, timeout=120)
+    if version.returncode != 0 or not version.stdout.startswith("LayerLab "):
+        raise PackageTestFailure(f"`{command} --version` exited {version.returncode}: "
+                                 f"{version.stdout}{version.stderr[-1000:]}")
+    lesson = next(bundle.glob("**/resources/examples/02a_*.layerlab.json"), None)
+    if lesson is None:
+        raise PackageTestFailure(f"expected the circle lesson in {bundle}; it is missing")
+    script = Path(env["HOME"]) / "exported.py"
+    done = subprocess.run([str(command), "export", str(lesson), "-o", str(script)], env=env,
+                          capture_output=True, text=True, timeout=300)
+    text = script.read_text() if script.exists() else ""
+    if done.returncode != 0 or "def make_circle" not in text or "model.fit(" not in text:
+        raise PackageTestFailure(f"`{command} export {lesson.name}` exited {done.returncode} "
+                                 f"without a complete script: {done.stderr[-1500:]}")
+    print(f"  {version.stdout.strip()}; `export {lesson.name}` wrote a {len(text):,}-character "
+          "script: OK")
+
+
 def launch_times(command: Path, env: dict[str, str], runs: int) -> list[float]:
     """Spawn to first shown and painted window, in seconds, for `runs` warm starts."""
     times = []
@@ -188,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
             subprocess.run(["dpkg", "-x", str(deb), str(root)], check=True)
             check_unpacked(root)
             self_test(root / "usr/bin/layerlab", env, "installed root, /usr/bin/layerlab")
+            headless_commands(root / "usr/bin/layerlab", root / "opt/layerlab", env)
             times = launch_times(root / "usr/bin/layerlab", env, args.runs)
             median = statistics.median(times)
             verdict = "OK" if median < LAUNCH_GOAL_S else "SLOWER than the goal"

@@ -585,8 +585,9 @@ class _Monitor:
         if probe is None:
             return
         try:
-            model = self.model
-            grid = probe.snapshot(model.predict_on_batch)
+            from .devices import batch_predictor  # right under MirroredStrategy too
+
+            grid = probe.snapshot(batch_predictor(self.model))
         except Exception:
             log.exception("the decision-boundary snapshot failed; no more snapshots this run")
             self.probe = None
@@ -942,7 +943,9 @@ class TrainingSession:
         def predict() -> np.ndarray:
             model = self._live_model()
             if len(x) <= PREDICT_ON_BATCH_ROWS:
-                out = model.predict_on_batch(x)
+                from .devices import batch_predictor  # right under MirroredStrategy too
+
+                out = batch_predictor(model)(x)
             else:
                 out = model.predict(x, batch_size=1024, verbose=0)
             return np.asarray(out)

@@ -26,7 +26,6 @@ import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -129,9 +128,13 @@ def run_label(project: Project) -> str:
     return f"{name}{rate}, batch {batch}"
 
 
-def _session_key(project: Project, dataset: Dataset | None, base_dir: Path | None) -> tuple:
-    """What a session's weights depend on: a change means a new model."""
-    return (project.model, dict(project.data), id(dataset), base_dir)
+def _session_key(project: Project, dataset: Dataset | None) -> tuple:
+    """What a session's weights depend on: a change means a new model.
+
+    Not the project's folder: saving the project somewhere new keeps the trained weights
+    (data read from a relative path is reloaded then, and that changes the dataset).
+    """
+    return (project.model, dict(project.data), id(dataset))
 
 
 @dataclass
@@ -441,7 +444,7 @@ class TrainingPanel(QWidget):
 
     def _key_now(self) -> tuple:
         c = self.controller
-        return _session_key(c.project, c.dataset, c.path.parent if c.path else None)
+        return _session_key(c.project, c.dataset)
 
     def blocked_reason(self) -> str:
         """Why training cannot start now, in words with what to do; "" when it can."""
@@ -664,6 +667,7 @@ class TrainingPanel(QWidget):
             self._say(f"Continuing run {self.record.number} from epoch {session.epoch}.")
         if reset:
             self._loaded_weights = False
+        self._apply_probe()  # the output width or from_logits may have changed since
         self.boundary.go_live()
         self._scrub_index = -1
         self.plots.set_cursor(None)

@@ -238,6 +238,54 @@ def test_mirrored_strategy_trains_a_model_on_two_logical_cpus():
     assert result["predict"] == [4, 1]
 
 
+SESSION_SCRIPT = textwrap.dedent("""
+    import json, os
+    os.environ["CUDA_VISIBLE_DEVICES"] = ""
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    from gui_app.core import devices
+    devices.split_cpu(2)
+    from gui_app.core.spec import default_project
+    import numpy as np
+    from gui_app.core.training import BoundarySnapshot, Finished, TrainingSession
+
+    project = default_project()
+    project = project.replace(data=dict(project.data, samples=256),
+                              fit=dict(project.fit, epochs=2, seed=0))
+    events = []
+    with TrainingSession(project, device=devices.engine_device("all"),
+                         progress_interval=0.001) as session:
+        session.subscribe(events.append)
+        session.start()
+        session.wait(240)
+        model = session._model  # noqa: SLF001 - the test looks at how it was built
+        strategy = model.distribute_strategy
+        print(json.dumps({
+            "finished": [e.reason for e in events if isinstance(e, Finished)],
+            "epochs": session.epoch,
+            "replicas": strategy.num_replicas_in_sync,
+            "variable": type(model.weights[0].value).__name__,
+            "predict": list(session.predict(np.zeros((3, 2), "float32")).shape),
+            "grids": [list(e.grid.values.shape) for e in events
+                      if isinstance(e, BoundarySnapshot)],
+        }))
+""")
+
+
+def test_training_session_on_all_devices_trains_mirrored():
+    """The engine's "all" device builds the model inside `strategy_scope("all")`."""
+    env = dict(os.environ, KERAS_BACKEND="tensorflow")
+    done = subprocess.run([sys.executable, "-c", SESSION_SCRIPT], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["finished"] == ["completed"]
+    assert result["epochs"] == 2
+    assert result["replicas"] == 2
+    assert result["variable"] == "MirroredVariable"
+    assert result["predict"] == [3, 1]  # not one copy per replica (Keras's predict_on_batch)
+    assert result["grids"] and all(shape[:2] == [100, 100] for shape in result["grids"])
+
+
 # -- exported scripts ---------------------------------------------------------------------
 
 
