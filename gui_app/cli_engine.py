@@ -63,6 +63,9 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("project", help="a .layerlab.json project file")
     p.add_argument("-o", "--output", required=True, metavar="SCRIPT",
                    help="the .py file to write, or - for standard output")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "gpu", "all"],
+                   help="'all' wraps the model in tf.distribute.MirroredStrategy so the script "
+                        "trains on every GPU of a bigger machine")
     p.set_defaults(func=cmd_export)
 
 
@@ -208,6 +211,7 @@ def _write_json(path: Path, doc: Any) -> None:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from .core.data import DataError
+    from .core.devices import with_strategy
     from .core.export import export_script
     from .core.project import write_atomic
 
@@ -218,7 +222,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if target is not None and target.suffix != ".py":
         raise UsageError(f"-o: expected a .py file name, got {args.output!r}; add .py")
     try:
-        script = export_script(project, base_dir, script_path=target)
+        script = with_strategy(export_script(project, base_dir, script_path=target), args.device)
     except DataError as exc:
         raise UsageError(f"{args.project}: {exc.problems[0] if exc.problems else exc}") from None
     if target is None:

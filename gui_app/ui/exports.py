@@ -126,19 +126,21 @@ def write_summary_text(summary: Summary, title: str, path: str | os.PathLike) ->
 
 
 def write_script(project: Project, path: str | os.PathLike, base_dir: Path | None = None,
-                 dataset: Any = None) -> Path:
+                 dataset: Any = None, device: str = "auto") -> Path:
     """The project as a standalone Keras script (the engine's `export_script`).
 
     Raises:
         ExportError: the data or fit settings keep the script from being written.
     """
     from ..core.data import DataError
+    from ..core.devices import with_strategy
     from ..core.export import export_script
     from ..core.project import ProjectError
 
     target = Path(path)
     try:
-        text = export_script(project, base_dir, script_path=target, dataset=dataset)
+        text = with_strategy(export_script(project, base_dir, script_path=target,
+                                           dataset=dataset), device)
     except DataError as exc:
         raise ExportError("The script needs facts from the data, which cannot be loaded: "
                           + " ".join(exc.problems) + " Fix the Data settings, then export "

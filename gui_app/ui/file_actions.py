@@ -605,8 +605,10 @@ class FileActions(QObject):
     def export_script(self, path: str | os.PathLike | None = None) -> bool:
         c = self.controller
         base = c.path.parent if c.path else None
+        picker = getattr(self.window, "device_picker", None)
+        device = picker.choice if picker is not None else "auto"
         return self._export("Python script",
-                            lambda p: write_script(c.project, p, base, c.dataset), path,
+                            lambda p: write_script(c.project, p, base, c.dataset, device), path,
                             "Export Python script", ".py", "Python scripts (*.py)")
 
     @Slot()

@@ -150,3 +150,17 @@ def test_export_refuses_unusable_input(tmp_path: Path, capsys) -> None:
     assert run_cli(["export", str(missing), "-o", str(tmp_path / "s.py")]) == 2
     assert "gone.csv" in capsys.readouterr().err
     assert not (tmp_path / "s.py").exists()
+
+
+def test_export_for_all_gpus_carries_the_mirrored_strategy(tmp_path, capsys):
+    from gui_app.__main__ import main as layerlab_main
+    from gui_app.core.project import save_project
+    from gui_app.core.spec import default_project
+
+    project = save_project(default_project(), tmp_path / "p.layerlab.json")
+    assert layerlab_main(["export", str(project), "-o", "-", "--device", "all"]) == 0
+    script = capsys.readouterr().out
+    assert "MirroredStrategy" in script and "with strategy.scope():" in script
+    compile(script, "exported.py", "exec")
+    assert layerlab_main(["export", str(project), "-o", "-"]) == 0
+    assert "MirroredStrategy" not in capsys.readouterr().out
