@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
 from ..core.data import Dataset
 from ..core.views import labels_of
 
-#: Columns of fields for many features (digits has 64).
-FIELD_COLUMNS = 4
+#: Columns of label + field pairs (digits has 64 features: 32 rows, scrolled).
+FIELD_COLUMNS = 2
 
 
 def _number(value: float) -> str:
@@ -88,6 +88,7 @@ class PredictPanel(QWidget):
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
         self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.form = QWidget()
         self.grid = QGridLayout(self.form)
         self.grid.setContentsMargins(0, 0, 0, 0)
@@ -232,7 +233,7 @@ class PredictPanel(QWidget):
     def show_result(self, text: str, ranked: list[tuple[str, float]]) -> None:
         lines = [f"<b>Prediction:</b> {text}"]
         if len(ranked) > 1:
-            lines.append("; ".join(f"{name} {p:.3f}" for name, p in ranked[:5]))
+            lines.append("Most likely: " + ", ".join(f"{name}: {p:.3f}" for name, p in ranked[:5]))
         if self.truth:
             lines.append(self.truth)
         self.result.setText("<br>".join(lines))
