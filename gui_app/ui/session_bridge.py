@@ -72,6 +72,14 @@ class SessionBridge(QObject):
         self._timer.timeout.connect(self._drain)
         self._wake.connect(self._on_wake, Qt.ConnectionType.QueuedConnection)
 
+    @property
+    def rate(self) -> float:
+        return 1000.0 / self._timer.interval()
+
+    def set_rate(self, rate: float) -> None:
+        """Deliveries per second at most (the panel lowers it to keep within its budget)."""
+        self._timer.setInterval(max(1, int(round(1000.0 / rate))))
+
     def listener(self, event: Event) -> None:
         """The session listener: runs on the worker thread, returns at once."""
         with self._lock:

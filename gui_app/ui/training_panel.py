@@ -23,6 +23,7 @@ Closing the window stops a run and ends the worker within about a second (`shutd
 from __future__ import annotations
 
 import gc
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -87,6 +88,14 @@ if TYPE_CHECKING:
 PROGRESS_INTERVAL = 0.1
 #: Progress bar and speed updates per second at most.
 PROGRESS_RATE = 4.0
+#: The share of one core the GUI thread may use for the live views while training. Every
+#: redraw holds the GIL that the training thread needs between batches, so when the views
+#: cost more than this (a slow machine, many classes, a huge window) the redraw rate is
+#: lowered until they fit (between MIN_RATE and the bridge's 15 a second). On the 2-core
+#: development machine the views take about 10 % of a core at 10 redraws a second.
+#: LAYERLAB_GUI_BUDGET=0.05 favours training speed over smooth views.
+GUI_BUDGET = float(os.environ.get("LAYERLAB_GUI_BUDGET", "0.12"))
+MIN_RATE = 5.0
 #: How long closing the window waits for the worker to end.
 CLOSE_TIMEOUT = 2.0
 BANNER_STYLE = ("background: #fff3cd; color: #664d03; border: 1px solid #e0c36b; "
@@ -197,6 +206,8 @@ class TrainingPanel(QWidget):
         self._reset_pending = False  # Reset was pressed; the worker has not done it yet
         self._cancel_start = False
         self._progress_shown = 0.0
+        self._budget_mark: tuple[float, float] | None = None
+        self.gui_busy = 0.0  # the GUI thread's share of a core in the last second
         self._build_actions()
         self._build()
         self.controller.projectChanged.connect(self._on_project_changed)
@@ -787,6 +798,7 @@ class TrainingPanel(QWidget):
             if isinstance(event, Started):
                 freeze_heap()  # Keras is imported by now (the session's worker did it)
                 self.run_state = _RunState(event)
+                self._budget_mark = None
                 if self.plots is not None:
                     self.plots.set_run_end(event.epochs)
                 if self.state == "stopping" and self.session is not None:
@@ -817,8 +829,25 @@ class TrainingPanel(QWidget):
                 ended = event
         self._dirty = True
         self.render()
+        self._keep_budget(bridge)
         if ended is not None:
             self._on_run_ended(ended)
+
+    def _keep_budget(self, bridge: SessionBridge) -> None:
+        """Adjusts the redraw rate, once a second, so the GUI thread's share of a core
+        (its CPU time over wall time, paints included) stays near GUI_BUDGET."""
+        now, cpu = time.perf_counter(), time.thread_time()
+        mark = self._budget_mark
+        if mark is None or not self.running:
+            self._budget_mark = (now, cpu)
+            return
+        if now - mark[0] < 1.0:
+            return
+        busy = (cpu - mark[1]) / (now - mark[0])
+        self._budget_mark = (now, cpu)
+        self.gui_busy = busy
+        rate = bridge.rate * GUI_BUDGET / max(busy, 1e-6)
+        bridge.set_rate(min(self.bridge_rate, max(MIN_RATE, rate)))
 
     def render(self) -> None:
         """Redraws plots, boundary and progress from the arrays (once per event batch)."""

@@ -326,3 +326,23 @@ def test_one_dimensional_regression_draws_a_curve(qtbot, make_window):
     assert panel.store.latest()[1].kind == "curve"
     assert len(panel.boundary._curves) == 1
     assert panel.plots.curve_lengths("mae")["train"] == 3
+
+
+def test_redraw_rate_is_lowered_when_the_views_cost_too_much(qtbot, make_window):
+    from gui_app.ui.session_bridge import SessionBridge
+    from gui_app.ui.training_panel import GUI_BUDGET, MIN_RATE
+
+    window = make_window()
+    panel = window.training_panel
+    bridge = SessionBridge(15.0)
+    assert bridge.rate == pytest.approx(15.0, rel=0.05)
+    panel.state = "running"
+    now, cpu = time.perf_counter(), time.thread_time()
+    panel._budget_mark = (now - 1.0, cpu - 0.5)  # the GUI thread busy half the time
+    panel._keep_budget(bridge)
+    assert panel.gui_busy == pytest.approx(0.5, abs=0.05)
+    assert bridge.rate == pytest.approx(max(MIN_RATE, 15.0 * GUI_BUDGET / 0.5), rel=0.1)
+    panel._budget_mark = (time.perf_counter() - 1.0, time.thread_time())  # idle: back up
+    panel._keep_budget(bridge)
+    assert bridge.rate == pytest.approx(15.0, rel=0.05)
+    panel.state = "idle"
