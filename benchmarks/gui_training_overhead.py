@@ -234,10 +234,12 @@ def engine_fit(project: Project, dataset) -> dict:
 
 
 def measure(app: QApplication, name: str, project: Project, repeats: int,
-            meter: GapMeter, stall_runs: int = 2) -> dict:
+            meter: GapMeter, stall_runs: int = 2, no_views: bool = False) -> dict:
     window = open_window(app, project, load_keras=False)
     dataset = window.controller.dataset
     panel = window.training_panel
+    if no_views:  # diagnosis: the whole window path except drawing
+        panel.render = lambda: None
     window_fit(app, window)  # warm-up: imports, kernels, the session's worker
     plain_fit(project, dataset)
     sides = {
@@ -297,7 +299,7 @@ def measure(app: QApplication, name: str, project: Project, repeats: int,
         "redraws_per_s": statistics.median(r["redraws"] / r["seconds"] for r in runs),
         "images_per_s": statistics.median(r["images"] / r["seconds"] for r in runs),
         "gui_cpu": statistics.median(r["gui_cpu"] for r in runs),
-        "gui_budget": float(os.environ.get("LAYERLAB_GUI_BUDGET", "0.12")),
+        "gui_budget": float(os.environ.get("LAYERLAB_GUI_BUDGET", "0.05")),
         "plane_snapshot_ms": plane * 1000,
         "same_loss": all(abs(a["loss"] - b["loss"]) <= 1e-4 * max(1.0, abs(a["loss"]))
                          for a, b in zip(results["plain"], runs)),
@@ -368,10 +370,12 @@ def main() -> int:
     parser.add_argument("--mlp-epochs", type=int, default=3)
     parser.add_argument("--stall-runs", type=int, default=2,
                         help="window runs with the 10 ms timer, per model")
+    parser.add_argument("--no-views", action="store_true",
+                        help="diagnosis: events handled, nothing drawn")
     parser.add_argument("--only", choices=("mlp", "circle"))
     parser.add_argument("--no-cold", action="store_true", help="skip the cold-start stall")
     parser.add_argument("--gui-budget", type=float,
-                        help="the window's GUI budget (LAYERLAB_GUI_BUDGET; default 0.12)")
+                        help="the window's GUI budget (LAYERLAB_GUI_BUDGET; default 0.05)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     if args.gui_budget is not None:
@@ -394,12 +398,12 @@ def main() -> int:
     if args.only in (None, "circle"):
         results.append(measure(app, f"Circle 2-8-8-1, 400 samples, {args.circle_epochs} "
                                     "epochs, boundary 100x100", circle_project(args.circle_epochs),
-                               args.repeats, meter, args.stall_runs))
+                               args.repeats, meter, args.stall_runs, args.no_views))
     if args.only in (None, "mlp"):
         results.append(measure(app, f"MLP 784-300-100-10, {args.mlp_samples} samples, "
                                     f"{args.mlp_epochs} epochs, PCA-plane boundary",
                                mlp_project(args.mlp_samples, args.mlp_epochs, folder),
-                               args.repeats, meter, args.stall_runs))
+                               args.repeats, meter, args.stall_runs, args.no_views))
     big = million_points(app)
     print()
     from gui_app.ui.training_panel import GUI_BUDGET

@@ -89,13 +89,15 @@ PROGRESS_INTERVAL = 0.1
 #: Progress bar and speed updates per second at most.
 PROGRESS_RATE = 4.0
 #: The share of one core the GUI thread may use for the live views while training. Every
-#: redraw holds the GIL that the training thread needs between batches, so when the views
-#: cost more than this (a slow machine, many classes, a huge window) the redraw rate is
-#: lowered until they fit (between MIN_RATE and the bridge's 15 a second). On the 2-core
-#: development machine the views take about 10 % of a core at 10 redraws a second.
-#: LAYERLAB_GUI_BUDGET=0.05 favours training speed over smooth views.
-GUI_BUDGET = float(os.environ.get("LAYERLAB_GUI_BUDGET", "0.12"))
-MIN_RATE = 5.0
+#: redraw holds the GIL that the training thread needs between batches (and, on a small
+#: machine, a core TensorFlow would use), so when the views cost more than this the
+#: redraw rate is lowered until they fit, between MIN_RATE and the bridge's 15 a second.
+#: On the 2-core development machine a redraw of plots and boundary costs about 10 ms:
+#: 0.05 keeps a Python-bound run (the circle) within about 5 % of plain `fit` at 4-5
+#: redraws a second; LAYERLAB_GUI_BUDGET=0.12 gives 10 a second at about 10 % slower
+#: training (benchmarks/gui_training_overhead.py --gui-budget).
+GUI_BUDGET = float(os.environ.get("LAYERLAB_GUI_BUDGET", "0.05"))
+MIN_RATE = 4.0
 #: How long closing the window waits for the worker to end.
 CLOSE_TIMEOUT = 2.0
 BANNER_STYLE = ("background: #fff3cd; color: #664d03; border: 1px solid #e0c36b; "
@@ -547,7 +549,7 @@ class TrainingPanel(QWidget):
         session = self._new_session()
         bridge = SessionBridge(self.bridge_rate)
         bridge.delivered.connect(lambda events, b=bridge: self._on_events(b, events))
-        source = PlaneSnapshots(session.predict, bridge.listener, PROGRESS_INTERVAL)
+        source = PlaneSnapshots(session.predict, bridge.listener, PROGRESS_INTERVAL, budget=0.02)
         session.subscribe(source)
         self.session, self.bridge, self.plane_source = session, bridge, source
         self._session_key = key
