@@ -24,6 +24,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
+    QGraphicsItem,
     QHBoxLayout,
     QLabel,
     QSlider,
@@ -35,6 +36,7 @@ from ..core.boundary import BoundaryGrid
 from ..core.data import Dataset
 from ..core.views import Plane, contour_segments, labels_of, region_index, region_lut
 from .data_panel import CLASS_COLORS
+from .fields import SteadyLabel
 
 #: Training points drawn at most (a random, fixed subset beyond this): a scatter of 60,000
 #: points costs more to draw than the whole picture is worth.
@@ -138,6 +140,10 @@ class BoundaryView(QWidget):
         self.val_points = pg.ScatterPlotItem(size=7, pxMode=True, brush=None)
         self.plot.addItem(self.train_points)
         self.plot.addItem(self.val_points)
+        # The data points stay put while the picture under them changes ten times a
+        # second: kept as a pixmap, they are blitted instead of redrawn point by point.
+        for points in (self.train_points, self.val_points):
+            points.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.click_marker = pg.ScatterPlotItem(size=14, symbol="star",
                                                brush=pg.mkBrush("#ffd700"),
                                                pen=pg.mkPen("#000000", width=1.2))
@@ -157,9 +163,9 @@ class BoundaryView(QWidget):
         self.slider.setEnabled(False)
         self.slider.setToolTip("Scrub back through the run: the picture and the values as they "
                                "were. At the right end the view follows training live.")
-        self.slider_label = QLabel("")
+        # fixed size: its text changes with every live picture (see SteadyLabel)
+        self.slider_label = SteadyLabel("live: epoch 99999.9 (999 of 999)")
         self.slider_label.setObjectName("epochSliderLabel")
-        self.slider_label.setMinimumWidth(120)
         slider_row.addWidget(self.slider, 1)
         slider_row.addWidget(self.slider_label)
         layout.addLayout(slider_row)
@@ -350,9 +356,15 @@ class BoundaryView(QWidget):
             self._clear_curves()
             return
         if grid.kind == "curve":
-            self._show_curve(grid)
+            self._show_curve(grid)  # the curve may leave the view: auto-range stays on
         else:
             self._show_image(grid)
+            # The grid spans the same square for the whole run: fit the view to it once
+            # and stop there, or pyqtgraph recomputes every item's bounds on each picture.
+            vb = self.plot.getPlotItem().getViewBox()
+            if any(vb.state["autoRange"]):
+                vb.autoRange()
+                vb.disableAutoRange()
         self.images_shown += 1
 
     def _show_image(self, grid: BoundaryGrid) -> None:
@@ -421,7 +433,7 @@ class BoundaryView(QWidget):
             self._updating = False
 
     def set_slider_text(self, text: str) -> None:
-        self.slider_label.setText(text)
+        self.slider_label.set_text(text)
 
     @property
     def live(self) -> bool:

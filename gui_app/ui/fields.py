@@ -858,3 +858,34 @@ class ParamForm(QWidget):
 
     def field(self, name: str) -> FieldBase:
         return self.fields[name]
+
+
+class SteadyLabel(QLabel):
+    """A one-line label sized once, for text that changes many times a second.
+
+    A plain QLabel asks its parent layouts to recompute on every `setText`; during
+    training that relayout climbs to the main window and repaints all of it several
+    times a second, which costs the training thread GIL time. This one is fixed at the
+    size of `sample` (its widest expected text), so a new text repaints the label only.
+    The full text is also its tooltip, in case a longer one is clipped.
+    """
+
+    def __init__(self, sample: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.sample = sample
+        self._pin()
+
+    def _pin(self) -> None:
+        metrics = self.fontMetrics()
+        margins = self.contentsMargins()
+        self.setFixedSize(metrics.horizontalAdvance(self.sample) + 6 + margins.left()
+                          + margins.right(), metrics.height() + 4)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._pin()
+
+    def set_text(self, text: str) -> None:
+        if text != self.text():
+            self.setText(text)

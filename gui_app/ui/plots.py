@@ -25,7 +25,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
 from ..core.views import PeakDecimator, RunRecord, Series, split_key
 
@@ -90,6 +90,7 @@ class QuantityPlot:
         grid = pg.GridItem(pen=pg.mkPen(0, 0, 0, 30), textPen=None)
         grid.setTickSpacing(x=[None], y=[None])  # one level of lines, at the major ticks
         grid.setZValue(-20)
+        grid.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         plot.getViewBox().addItem(grid, ignoreBounds=True)
         plot.setLabel("bottom", "epoch")
         plot.getAxis("bottom").setHeight(28)
@@ -111,6 +112,10 @@ class QuantityPlot:
         # pass over the data on every update and view change).
         self.train = plot.plot(pen=_pen(TRAIN_COLOR, 2.0), name="training")
         self.val = plot.plot(pen=_pen(VAL_COLOR, 2.0), name="validation")
+        # These change once an epoch but sit under the batch curves, which change on every
+        # redraw: cached as pixmaps, a redraw blits them instead of painting them again.
+        for item in (self.train, self.val):
+            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._symbols: dict[int, bool] = {}
         self._lengths: dict[int, int] = {}
         self._decimators: dict[int, PeakDecimator] = {}

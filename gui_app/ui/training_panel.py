@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QSize, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QColor, QIcon, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -75,6 +75,7 @@ from ..core.views import (
     plane_resolution,
     time_left,
 )
+from .fields import SteadyLabel
 from .session_bridge import Background, PlaneSnapshots, SessionBridge
 
 if TYPE_CHECKING:
@@ -98,6 +99,9 @@ PROGRESS_RATE = 4.0
 #: training (benchmarks/gui_training_overhead.py --gui-budget).
 GUI_BUDGET = float(os.environ.get("LAYERLAB_GUI_BUDGET", "0.05"))
 MIN_RATE = 4.0
+#: Milliseconds between pressing Train (the editor is locked and repainted at once) and
+#: the worker starting to build the model: the repaint is not slowed by the worker.
+START_DELAY_MS = 15
 #: How long closing the window waits for the worker to end.
 CLOSE_TIMEOUT = 2.0
 BANNER_STYLE = ("background: #fff3cd; color: #664d03; border: 1px solid #e0c36b; "
@@ -209,6 +213,7 @@ class TrainingPanel(QWidget):
         self._cancel_start = False
         self._progress_shown = 0.0
         self._budget_mark: tuple[float, float] | None = None
+        self._probe_key: tuple | None = None
         self.gui_busy = 0.0  # the GUI thread's share of a core in the last second
         self._build_actions()
         self._build()
@@ -291,7 +296,8 @@ class TrainingPanel(QWidget):
             bar.setTextVisible(True)
             bar.setMaximumHeight(18)
             bar.setValue(0)
-        self.speed_label = QLabel("")
+        # fixed size: its text changes a few times a second (see SteadyLabel)
+        self.speed_label = SteadyLabel("9,999,999 samples/s, 99 h 59 min left")
         self.speed_label.setObjectName("speedLabel")
         self.speed_label.setToolTip("Training speed and the time this run still needs.")
         progress.addWidget(self.run_bar, 3)
@@ -700,8 +706,16 @@ class TrainingPanel(QWidget):
             session.start(epochs)
             return True
 
-        self.background.call(work, lambda began: self._on_start_done(session, began),
-                             lambda exc: self._on_start_failed(session, exc))
+        def begin() -> None:
+            if self.closed:
+                return
+            self.background.call(work, lambda began: self._on_start_done(session, began),
+                                 lambda exc: self._on_start_failed(session, exc))
+
+        # The worker starts once the window has painted the locked editor: building and
+        # tracing the model holds the GIL in bursts, and a repaint of the whole window
+        # competing with it would freeze the window for a moment at every Train.
+        QTimer.singleShot(START_DELAY_MS, begin)
         return True
 
     def _on_start_done(self, session: TrainingSession, began: bool) -> None:
@@ -900,7 +914,7 @@ class TrainingPanel(QWidget):
         rate = p.samples_per_sec if p is not None and p.samples_per_sec > 0 else (
             st.samples * rs.epochs_done / rs.elapsed if rs.elapsed > 0 else 0.0)
         left = time_left(rs.elapsed, done / total)
-        self.speed_label.setText(f"{rate:,.0f} samples/s, {format_duration(left)} left")
+        self.speed_label.set_text(f"{rate:,.0f} samples/s, {format_duration(left)} left")
 
     def _on_run_ended(self, event: Finished | Failed) -> None:
         self._render_progress(force=True)
@@ -1024,8 +1038,15 @@ class TrainingPanel(QWidget):
         project = self.controller.project
         resolution = plane_resolution(self.controller.summary.total_params)
         from_logits = bool(project.compile.loss.args.get("from_logits", False))
-        source.probe = plane_probe(plane, ds.x_train, self._output_units(), ds.task,
-                                   resolution, from_logits)
+        units = self._output_units()
+        # the grid's model inputs (10,000 rows as wide as the data) are made once per
+        # plane, not at every Train
+        key = (plane, id(ds.x_train), units, ds.task, resolution, from_logits)
+        if self._probe_key is None or self._probe_key[0] is not plane \
+                or self._probe_key[1:] != key[1:] or source.probe is None:
+            source.probe = plane_probe(plane, ds.x_train, units, ds.task, resolution,
+                                       from_logits)
+            self._probe_key = key
         source.failed = False
 
     def _snapshot_now(self) -> None:
