@@ -21,10 +21,11 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QPainterPath
 from PySide6.QtWidgets import (
     QComboBox,
     QGraphicsItem,
+    QGraphicsPathItem,
     QHBoxLayout,
     QLabel,
     QSlider,
@@ -133,9 +134,14 @@ class BoundaryView(QWidget):
         self.plot.addItem(self.image)
         # The P = 0.5 line, as segments from views.contour_segments (pyqtgraph's
         # IsocurveItem traces it in Python, ten times slower, ten times a second).
-        self.iso = pg.PlotCurveItem(pen=pg.mkPen("#333333", width=1.5), connect="pairs")
+        # Drawn by Qt alone (no Python in its paint): it changes with every picture.
+        self.iso = QGraphicsPathItem()
+        pen = pg.mkPen("#333333", width=1.5)
+        pen.setCosmetic(True)
+        self.iso.setPen(pen)
         self.iso.setZValue(-5)
-        self.plot.addItem(self.iso)
+        self.plot.addItem(self.iso, ignoreBounds=True)
+        self.iso_points = 0
         self.train_points = pg.ScatterPlotItem(size=6, pxMode=True)
         self.val_points = pg.ScatterPlotItem(size=7, pxMode=True, brush=None)
         self.plot.addItem(self.train_points)
@@ -148,6 +154,7 @@ class BoundaryView(QWidget):
                                                brush=pg.mkBrush("#ffd700"),
                                                pen=pg.mkPen("#000000", width=1.2))
         self.click_marker.setZValue(30)
+        self.click_marker.setVisible(False)
         self.click_text = pg.TextItem(color="#000000", fill=pg.mkBrush(255, 255, 255, 220),
                                       border=pg.mkPen("#888888"), anchor=(0, 1))
         self.click_text.setZValue(31)
@@ -187,7 +194,7 @@ class BoundaryView(QWidget):
         self.plane = plane
         self.grid = None
         self.image.clear()
-        self.iso.setData([], [])
+        self._set_iso(None)
         self._clear_curves()
         self.hide_click()
         x = None if dataset is None else dataset.x_train
@@ -352,7 +359,7 @@ class BoundaryView(QWidget):
         self.grid = grid
         if grid is None:
             self.image.clear()
-            self.iso.setData([], [])
+            self._set_iso(None)
             self._clear_curves()
             return
         if grid.kind == "curve":
@@ -373,7 +380,7 @@ class BoundaryView(QWidget):
             values = np.nan_to_num(grid.values[..., 0].astype(np.float32))
             self.image.setImage(values, autoLevels=False, levels=self._regression_levels,
                                 lut=self._cmap.getLookupTable(nPts=256))
-            self.iso.setData([], [])
+            self._set_iso(None)
         else:
             # a colour table looked up by index: a tenth of the cost of mixing RGB
             key = (grid.kind, grid.values.shape[-1])
@@ -386,13 +393,24 @@ class BoundaryView(QWidget):
             self.image.setImage(rgb, autoLevels=False, levels=None, lut=None)
             if grid.kind == "binary":
                 x, y = contour_segments(grid.values[..., 0], xs, ys, 0.5)
-                self.iso.setData(x, y, connect="pairs")
+                self._set_iso((x, y))
             else:
-                self.iso.setData([], [])
+                self._set_iso(None)
         dx = (xs[-1] - xs[0]) / max(1, len(xs) - 1)
         dy = (ys[-1] - ys[0]) / max(1, len(ys) - 1)
         self.image.setRect(QRectF(float(xs[0] - dx / 2), float(ys[0] - dy / 2),
                                   float(xs[-1] - xs[0] + dx), float(ys[-1] - ys[0] + dy)))
+
+    def _set_iso(self, segments: tuple[np.ndarray, np.ndarray] | None) -> None:
+        """The P = 0.5 line: pairs of points, each pair one segment (None: no line)."""
+        if segments is None or not len(segments[0]):
+            self.iso.setPath(QPainterPath())
+            self.iso_points = 0
+            return
+        x, y = segments
+        self.iso.setPath(pg.arrayToQPath(np.asarray(x, dtype=np.float64),
+                                         np.asarray(y, dtype=np.float64), connect="pairs"))
+        self.iso_points = len(x)
 
     def _clear_curves(self) -> None:
         for curve in self._curves:
@@ -488,6 +506,7 @@ class BoundaryView(QWidget):
         else:
             return
         self.click_marker.setData([x], [y])
+        self.click_marker.setVisible(True)
         self.click_text.setText("predicting...")
         self.click_text.setPos(QPointF(x, y))
         self._place_click_text()
@@ -517,4 +536,5 @@ class BoundaryView(QWidget):
 
     def hide_click(self) -> None:
         self.click_marker.setData([], [])
+        self.click_marker.setVisible(False)  # an empty item still costs each repaint
         self.click_text.setVisible(False)

@@ -24,8 +24,8 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QLabel, QVBoxLayout, QWidget
 
 from ..core.views import PeakDecimator, RunRecord, Series, split_key
 
@@ -34,6 +34,9 @@ VAL_COLOR = "#ff7f0e"
 #: Colours of earlier runs: none of them is the live run's blue or orange.
 RUN_COLORS = ("#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
               "#d62728")
+#: Points a batch curve draws at most (about twice this: a minimum and a maximum per
+#: bucket); a plot is well under a thousand pixels wide.
+BATCH_POINTS = 2048
 #: Above this many epochs the per-epoch points are drawn as lines only: pyqtgraph
 #: rebuilds every symbol on each update, and beyond this the points merge into the line.
 MAX_SYMBOLS = 40
@@ -59,6 +62,48 @@ def _fast(item: pg.PlotDataItem) -> pg.PlotDataItem:
     # pyqtgraph's default keeps about 5 samples per pixel; 1.5 (peak: 3 points) looks the
     # same and draws a million-point curve in a fraction of the time
     item.opts["autoDownsampleFactor"] = 1.5
+    return item
+
+
+class BatchCurve:
+    """A batch curve drawn by Qt alone: a QGraphicsPathItem holding an already decimated
+    series (views.PeakDecimator), with no Python in its paint or bounds.
+
+    pyqtgraph's PlotDataItem spends about a millisecond of Python per update and per
+    repaint on bounds, finiteness, clipping and downsampling; during training every such
+    millisecond is taken from the training thread (the GIL), ten times a second. The batch
+    curves change on every redraw, so they use this instead; the per-epoch curves, which
+    have points and change once an epoch, stay PlotDataItems (cached as pixmaps).
+    """
+
+    def __init__(self, plot: pg.PlotItem, pen: QPen) -> None:
+        self.item = QGraphicsPathItem()
+        self.item.setPen(pen)
+        self.item.setZValue(1)
+        plot.addItem(self.item, ignoreBounds=True)
+        self.count = 0
+
+    def set_data(self, x: np.ndarray, y: np.ndarray, log: bool = False) -> None:
+        self.count = len(x)
+        if not len(x):
+            self.item.setPath(QPainterPath())
+            return
+        if log:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                y = np.where(y > 0, np.log10(np.where(y > 0, y, 1.0)), np.nan)
+        connect = "all" if np.isfinite(y).all() else "finite"
+        self.item.setPath(pg.arrayToQPath(np.asarray(x, dtype=np.float64),
+                                          np.asarray(y, dtype=np.float64), connect=connect))
+
+    def setVisible(self, on: bool) -> None:  # noqa: N802 - as the Qt items it stands with
+        self.item.setVisible(on)
+
+
+def _cache(item: pg.PlotDataItem) -> pg.PlotDataItem:
+    """Keeps the drawing of a curve that seldom changes as a pixmap (its line and its
+    points are separate items, each with its own cache)."""
+    for part in (item.curve, item.scatter):
+        part.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
     return item
 
 
@@ -106,8 +151,8 @@ class QuantityPlot:
         self.follow = True
         self.log = False
         self._x_end = -1.0
-        self.batch_raw = _fast(plot.plot(pen=_pen(TRAIN_COLOR, 1.0, 70)))
-        self.batch_smooth = _fast(plot.plot(pen=_pen(TRAIN_COLOR, 1.0, 220)))
+        self.batch_raw = BatchCurve(plot, _pen(TRAIN_COLOR, 1.0, 70))
+        self.batch_smooth = BatchCurve(plot, _pen(TRAIN_COLOR, 1.0, 220))
         # One point per epoch: small arrays, so no clipping or downsampling (each costs a
         # pass over the data on every update and view change).
         self.train = plot.plot(pen=_pen(TRAIN_COLOR, 2.0), name="training")
@@ -115,7 +160,11 @@ class QuantityPlot:
         # These change once an epoch but sit under the batch curves, which change on every
         # redraw: cached as pixmaps, a redraw blits them instead of painting them again.
         for item in (self.train, self.val):
-            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            _cache(item)
+        # The axes change only when the view moves, but are repainted with every curve
+        # update that reaches them; their pixmaps are blitted instead.
+        for side in ("left", "bottom"):
+            plot.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._symbols: dict[int, bool] = {}
         self._lengths: dict[int, int] = {}
         self._decimators: dict[int, PeakDecimator] = {}
@@ -163,8 +212,22 @@ class QuantityPlot:
         self.follow = True
         self._x_end = -1.0
 
+    def _set_batches(self, curve: BatchCurve, series: Series | None) -> None:
+        n = len(series) if series is not None else 0
+        key = id(curve)
+        if self._lengths.get(key) == n and n:
+            return
+        self._lengths[key] = n
+        if series is None or not n:
+            curve.set_data(np.empty(0), np.empty(0))
+            return
+        decimator = self._decimators.get(key)
+        if decimator is None or decimator.series is not series:
+            decimator = self._decimators[key] = PeakDecimator(series, BATCH_POINTS)
+        curve.set_data(*decimator.view(), log=self.log)
+
     def _set(self, item: pg.PlotDataItem, series: Series | None, symbols: bool = False,
-             color: str = TRAIN_COLOR, decimate: bool = False) -> None:
+             color: str = TRAIN_COLOR) -> None:
         n = len(series) if series is not None else 0
         key = id(item)
         if self._lengths.get(key) == n and n:
@@ -172,12 +235,6 @@ class QuantityPlot:
         self._lengths[key] = n
         if series is None or not n:
             item.setData([], [])
-            return
-        if decimate:
-            decimator = self._decimators.get(key)
-            if decimator is None or decimator.series is not series:
-                decimator = self._decimators[key] = PeakDecimator(series)
-            item.setData(*decimator.view())
             return
         # points only for finite values: pyqtgraph's scatter warns on an all-NaN series
         want = symbols and n <= MAX_SYMBOLS and series.nonfinite == 0
@@ -193,8 +250,8 @@ class QuantityPlot:
         item.setData(series.x, series.y)
 
     def update(self, record: RunRecord) -> None:
-        self._set(self.batch_raw, record.batches.get(self.name), decimate=True)
-        self._set(self.batch_smooth, record.smooth.get(self.name), decimate=True)
+        self._set_batches(self.batch_raw, record.batches.get(self.name))
+        self._set_batches(self.batch_smooth, record.smooth.get(self.name))
         self._set(self.train, record.epochs.get(self.name), True, TRAIN_COLOR)
         self._set(self.val, record.epochs.get("val_" + self.name), True, VAL_COLOR)
         while len(self.markers) < len(record.markers):
@@ -209,7 +266,9 @@ class QuantityPlot:
             self.markers.append(line)
 
     def clear_live(self) -> None:
-        for item in (self.batch_raw, self.batch_smooth, self.train, self.val):
+        for curve in (self.batch_raw, self.batch_smooth):
+            curve.set_data(np.empty(0), np.empty(0))
+        for item in (self.train, self.val):
             item.setData([], [])
         self._lengths.clear()
         for line in self.markers:
@@ -227,8 +286,8 @@ class QuantityPlot:
             series = record.epochs.get(key)
             if series is None or not len(series):
                 continue
-            item = _fast(self.plot.plot(series.x.copy(), series.y.copy(),
-                                        pen=_pen(color, 1.0, 160, style)))
+            item = _cache(_fast(self.plot.plot(series.x.copy(), series.y.copy(),
+                                               pen=_pen(color, 1.0, 160, style))))
             item.setZValue(-5)
             item.setVisible(visible)
             items.append(item)
@@ -374,6 +433,7 @@ class MetricPlots(QWidget):
             plot.log = on
             plot.plot.setLogMode(y=on)
             plot.reset_view()
+            plot._lengths.clear()  # the batch curves hold log10 values in a log plot
             self.refresh()
 
     def set_cursor(self, position: float | None) -> None:
@@ -390,9 +450,8 @@ class MetricPlots(QWidget):
         plot = self.plots.get(name)
         if plot is None:
             return {}
-        out = {}
-        for key, item in (("batches", plot.batch_raw), ("smooth", plot.batch_smooth),
-                          ("train", plot.train), ("val", plot.val)):
+        out = {"batches": plot.batch_raw.count, "smooth": plot.batch_smooth.count}
+        for key, item in (("train", plot.train), ("val", plot.val)):
             x = item.xData
             out[key] = 0 if x is None else len(x)
         return out
