@@ -38,6 +38,7 @@ from ..core.data import Dataset
 from ..core.views import Plane, contour_segments, labels_of, region_index, region_lut
 from .data_panel import CLASS_COLORS
 from .fields import SteadyLabel
+from .plots import SteadyScatter
 
 #: Training points drawn at most (a random, fixed subset beyond this): a scatter of 60,000
 #: points costs more to draw than the whole picture is worth.
@@ -142,8 +143,8 @@ class BoundaryView(QWidget):
         self.iso.setZValue(-5)
         self.plot.addItem(self.iso, ignoreBounds=True)
         self.iso_points = 0
-        self.train_points = pg.ScatterPlotItem(size=6, pxMode=True)
-        self.val_points = pg.ScatterPlotItem(size=7, pxMode=True, brush=None)
+        self.train_points = SteadyScatter(size=6, pxMode=True)
+        self.val_points = SteadyScatter(size=7, pxMode=True, brush=None)
         self.plot.addItem(self.train_points)
         self.plot.addItem(self.val_points)
         # The data points stay put while the picture under them changes ten times a

@@ -1,16 +1,19 @@
 """Live History plots: one pyqtgraph plot per quantity (loss, each metric).
 
 Each plot holds, for the run being trained, four curves made once and updated in place
-with `setData` from the growing arrays of a `views.RunRecord`:
+from the growing arrays of a `views.RunRecord`:
 
 - recent batches (faint): the mean of the batches since the previous progress report,
 - the same, smoothed (thin, solid),
-- training per epoch (thick, with points),
+- training per epoch (thick, with points up to MAX_SYMBOLS epochs),
 - validation per epoch (thick, other colour, with points).
 
-Batch curves use clip-to-view and peak downsampling, so a million points draw as fast as
-a thousand. A plot's curves are only handed new data when their length changed, so a
-redraw with nothing new costs next to nothing.
+The live curves are `LineCurve`s: Qt path items with no Python in their paint, fed by
+`views.PeakDecimator` (batch curves keep at most about 2 x BATCH_POINTS points, minimum
+and maximum per bucket, so a million points draw as fast as a thousand). A curve is only
+handed new data when its series grew, so a redraw with nothing new costs next to nothing.
+Axes and the overlays of earlier runs are cached as pixmaps: during training the GUI
+thread's every millisecond is taken from the training thread (the GIL).
 
 Earlier runs since the project was opened stay as faint overlays (one colour per run,
 training solid, validation dashed) that can be switched on and off, so Adam and SGD, or
@@ -23,7 +26,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QLabel, QVBoxLayout, QWidget
 
@@ -65,35 +68,86 @@ def _fast(item: pg.PlotDataItem) -> pg.PlotDataItem:
     return item
 
 
-class BatchCurve:
-    """A batch curve drawn by Qt alone: a QGraphicsPathItem holding an already decimated
-    series (views.PeakDecimator), with no Python in its paint or bounds.
+class SteadyScatter(pg.ScatterPlotItem):
+    """A scatter whose bounding rectangle is computed once per change, not per repaint.
+
+    Qt asks every item for its bounding rectangle on each repaint of the view; pyqtgraph's
+    scatter recomputes it in Python every time (its pixel-sized symbols need the view's
+    transform), about 0.1 ms a call, several calls a repaint, ten repaints a second. Any
+    change of data or view goes through `prepareGeometryChange`, which forgets it.
+    """
+
+    _steady_rect: QRectF | None = None
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt's name
+        rect = self._steady_rect
+        if rect is None:
+            rect = self._steady_rect = super().boundingRect()
+        return rect
+
+    def prepareGeometryChange(self) -> None:  # noqa: N802 - Qt's name
+        self._steady_rect = None
+        super().prepareGeometryChange()
+
+    def viewTransformChanged(self) -> None:  # noqa: N802 - pyqtgraph's name
+        self._steady_rect = None
+        super().viewTransformChanged()
+
+
+class LineCurve:
+    """A curve drawn by Qt alone: a QGraphicsPathItem (no Python in its paint or bounds),
+    with optional points on it.
 
     pyqtgraph's PlotDataItem spends about a millisecond of Python per update and per
     repaint on bounds, finiteness, clipping and downsampling; during training every such
-    millisecond is taken from the training thread (the GIL), ten times a second. The batch
-    curves change on every redraw, so they use this instead; the per-epoch curves, which
-    have points and change once an epoch, stay PlotDataItems (cached as pixmaps).
+    millisecond is taken from the training thread (the GIL), ten times a second. The live
+    run's curves change on every redraw (batch curves always, epoch curves too when epochs
+    are short), so they use this; batch series arrive already decimated
+    (views.PeakDecimator). For a log axis the values are turned into log10 here, as
+    pyqtgraph does for its own items.
     """
 
-    def __init__(self, plot: pg.PlotItem, pen: QPen) -> None:
+    def __init__(self, plot: pg.PlotItem, pen: QPen, z: float,
+                 symbol_color: str | None = None) -> None:
         self.item = QGraphicsPathItem()
         self.item.setPen(pen)
-        self.item.setZValue(1)
+        self.item.setZValue(z)
         plot.addItem(self.item, ignoreBounds=True)
         self.count = 0
+        self.points: SteadyScatter | None = None
+        if symbol_color is not None:
+            self.points = SteadyScatter(size=5, brush=pg.mkBrush(symbol_color), pen=None)
+            self.points.setZValue(z + 0.5)
+            self.points.setVisible(False)
+            plot.addItem(self.points, ignoreBounds=True)
 
-    def set_data(self, x: np.ndarray, y: np.ndarray, log: bool = False) -> None:
+    def set_data(self, x: np.ndarray, y: np.ndarray, log: bool = False,
+                 symbols: bool = False) -> None:
         self.count = len(x)
         if not len(x):
             self.item.setPath(QPainterPath())
+            self._set_points(None)
             return
+        x = np.asarray(x, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
         if log:
             with np.errstate(divide="ignore", invalid="ignore"):
                 y = np.where(y > 0, np.log10(np.where(y > 0, y, 1.0)), np.nan)
-        connect = "all" if np.isfinite(y).all() else "finite"
-        self.item.setPath(pg.arrayToQPath(np.asarray(x, dtype=np.float64),
-                                          np.asarray(y, dtype=np.float64), connect=connect))
+        finite = np.isfinite(y)
+        connect = "all" if finite.all() else "finite"
+        self.item.setPath(pg.arrayToQPath(x, y, connect=connect))
+        self._set_points((x[finite], y[finite]) if symbols else None)
+
+    def _set_points(self, xy: tuple[np.ndarray, np.ndarray] | None) -> None:
+        if self.points is None:
+            return
+        if xy is None or not len(xy[0]):
+            if self.points.isVisible():
+                self.points.setData([], [])
+                self.points.setVisible(False)
+            return
+        self.points.setData(xy[0], xy[1])
+        self.points.setVisible(True)
 
     def setVisible(self, on: bool) -> None:  # noqa: N802 - as the Qt items it stands with
         self.item.setVisible(on)
@@ -151,21 +205,15 @@ class QuantityPlot:
         self.follow = True
         self.log = False
         self._x_end = -1.0
-        self.batch_raw = BatchCurve(plot, _pen(TRAIN_COLOR, 1.0, 70))
-        self.batch_smooth = BatchCurve(plot, _pen(TRAIN_COLOR, 1.0, 220))
-        # One point per epoch: small arrays, so no clipping or downsampling (each costs a
-        # pass over the data on every update and view change).
-        self.train = plot.plot(pen=_pen(TRAIN_COLOR, 2.0), name="training")
-        self.val = plot.plot(pen=_pen(VAL_COLOR, 2.0), name="validation")
-        # These change once an epoch but sit under the batch curves, which change on every
-        # redraw: cached as pixmaps, a redraw blits them instead of painting them again.
-        for item in (self.train, self.val):
-            _cache(item)
+        self.batch_raw = LineCurve(plot, _pen(TRAIN_COLOR, 1.0, 70), 1)
+        self.batch_smooth = LineCurve(plot, _pen(TRAIN_COLOR, 1.0, 220), 2)
+        # One point per epoch (points drawn up to MAX_SYMBOLS epochs).
+        self.train = LineCurve(plot, _pen(TRAIN_COLOR, 2.0), 3, TRAIN_COLOR)
+        self.val = LineCurve(plot, _pen(VAL_COLOR, 2.0), 4, VAL_COLOR)
         # The axes change only when the view moves, but are repainted with every curve
         # update that reaches them; their pixmaps are blitted instead.
         for side in ("left", "bottom"):
             plot.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self._symbols: dict[int, bool] = {}
         self._lengths: dict[int, int] = {}
         self._decimators: dict[int, PeakDecimator] = {}
         self.overlays: dict[int, list[pg.PlotDataItem]] = {}
@@ -212,7 +260,7 @@ class QuantityPlot:
         self.follow = True
         self._x_end = -1.0
 
-    def _set_batches(self, curve: BatchCurve, series: Series | None) -> None:
+    def _set_batches(self, curve: LineCurve, series: Series | None) -> None:
         n = len(series) if series is not None else 0
         key = id(curve)
         if self._lengths.get(key) == n and n:
@@ -226,34 +274,24 @@ class QuantityPlot:
             decimator = self._decimators[key] = PeakDecimator(series, BATCH_POINTS)
         curve.set_data(*decimator.view(), log=self.log)
 
-    def _set(self, item: pg.PlotDataItem, series: Series | None, symbols: bool = False,
-             color: str = TRAIN_COLOR) -> None:
+    def _set_epochs(self, curve: LineCurve, series: Series | None) -> None:
         n = len(series) if series is not None else 0
-        key = id(item)
+        key = id(curve)
         if self._lengths.get(key) == n and n:
             return
         self._lengths[key] = n
         if series is None or not n:
-            item.setData([], [])
+            curve.set_data(np.empty(0), np.empty(0))
             return
-        # points only for finite values: pyqtgraph's scatter warns on an all-NaN series
-        want = symbols and n <= MAX_SYMBOLS and series.nonfinite == 0
-        if self._symbols.get(key) != want:
-            self._symbols[key] = want
-            if want:
-                item.setSymbol("o")
-                item.setSymbolSize(5)
-                item.setSymbolBrush(color)
-                item.setSymbolPen(None)
-            else:
-                item.setSymbol(None)
-        item.setData(series.x, series.y)
+        # points only up to MAX_SYMBOLS epochs, and not on a series that diverged
+        curve.set_data(series.x, series.y, log=self.log,
+                       symbols=n <= MAX_SYMBOLS and series.nonfinite == 0)
 
     def update(self, record: RunRecord) -> None:
         self._set_batches(self.batch_raw, record.batches.get(self.name))
         self._set_batches(self.batch_smooth, record.smooth.get(self.name))
-        self._set(self.train, record.epochs.get(self.name), True, TRAIN_COLOR)
-        self._set(self.val, record.epochs.get("val_" + self.name), True, VAL_COLOR)
+        self._set_epochs(self.train, record.epochs.get(self.name))
+        self._set_epochs(self.val, record.epochs.get("val_" + self.name))
         while len(self.markers) < len(record.markers):
             position, text = record.markers[len(self.markers)]
             line = pg.InfiniteLine(position, angle=90, movable=False,
@@ -266,10 +304,8 @@ class QuantityPlot:
             self.markers.append(line)
 
     def clear_live(self) -> None:
-        for curve in (self.batch_raw, self.batch_smooth):
+        for curve in (self.batch_raw, self.batch_smooth, self.train, self.val):
             curve.set_data(np.empty(0), np.empty(0))
-        for item in (self.train, self.val):
-            item.setData([], [])
         self._lengths.clear()
         for line in self.markers:
             self.plot.removeItem(line)
@@ -450,11 +486,8 @@ class MetricPlots(QWidget):
         plot = self.plots.get(name)
         if plot is None:
             return {}
-        out = {"batches": plot.batch_raw.count, "smooth": plot.batch_smooth.count}
-        for key, item in (("train", plot.train), ("val", plot.val)):
-            x = item.xData
-            out[key] = 0 if x is None else len(x)
-        return out
+        return {"batches": plot.batch_raw.count, "smooth": plot.batch_smooth.count,
+                "train": plot.train.count, "val": plot.val.count}
 
     # -- hover ------------------------------------------------------------------------------
 
