@@ -498,7 +498,6 @@ class _Monitor:
         self.run = run
         self.plan = plan
         self.probe = probe
-        self.interval = session.progress_interval
         self.last_epoch = plan.initial_epoch + plan.epochs_in_run - 1
         self.epoch = plan.initial_epoch
         self.batch = 0
@@ -512,6 +511,12 @@ class _Monitor:
         self.last_snap = self.t0
         self.tick_time = self.t0
         self.tick_done = 0
+
+    @property
+    def interval(self) -> float:
+        """The session's progress interval, read at each report: a view may change it
+        during a run (to match the pictures it can draw to its redraw rate)."""
+        return self.s.progress_interval
 
     #: Keras may call `on_train_batch_end` from a thread pool (on JAX), which is fine for
     #: the one flag it sets; declaring it keeps Keras's asynchronous log handling on.
@@ -675,7 +680,8 @@ class TrainingSession:
             GPU through `tf.distribute.MirroredStrategy` (TensorFlow backend only; the batch
             size stays the global one).
         boundary_resolution: points per axis of the decision-boundary grid.
-        progress_interval: seconds between progress events (and boundary snapshots).
+        progress_interval: seconds between progress events (and boundary snapshots);
+            it may be changed during a run (the `progress_interval` attribute).
 
     Raises:
         ValueError: for an unknown device or a non-positive interval or resolution.

@@ -33,8 +33,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, QUrl, Signal, Slot
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent
+from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtGui import QAction, QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox
 
 from ..core.lessons import list_examples, load_example
@@ -139,8 +139,11 @@ class FileActions(QObject):
 
         self._build_actions()
         self._install_menus()
+        # Drops reach `accept_drag` / `accept_drop` through the window's own drag handlers,
+        # not through an event filter: a Python filter on the window would run for every
+        # event the window gets, repaints included, which during training costs the
+        # training thread a GIL hand-over each time.
         window.setAcceptDrops(True)
-        window.installEventFilter(self)
         window.firstShown.connect(self._after_first_show)
         self.project_opened(self.controller.path)
 
@@ -646,22 +649,22 @@ class FileActions(QObject):
 
     # -- drops -------------------------------------------------------------------------------
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
-        kind = event.type()
-        if watched is self.window and kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove):
-            assert isinstance(event, (QDragEnterEvent, QDropEvent))
-            if event.mimeData().hasUrls() and dropped_file(event.mimeData().urls()):
-                event.acceptProposedAction()
-                return True
-        elif watched is self.window and kind == QEvent.Type.Drop:
-            assert isinstance(event, QDropEvent)
-            path = dropped_file(event.mimeData().urls()) if event.mimeData().hasUrls() else None
-            if path is not None:
-                event.acceptProposedAction()
-                # After the drop returns: a dialog inside a drop handler blocks the source.
-                QTimer.singleShot(0, lambda: self.open_dropped(path))
-                return True
-        return super().eventFilter(watched, event)
+    def accept_drag(self, event: QDragEnterEvent | QDragMoveEvent) -> bool:
+        """Accepts a drag that carries a project or model file (the window's drag handlers)."""
+        if event.mimeData().hasUrls() and dropped_file(event.mimeData().urls()):
+            event.acceptProposedAction()
+            return True
+        return False
+
+    def accept_drop(self, event: QDropEvent) -> bool:
+        """Opens a dropped project or model file, after the drop has returned."""
+        path = dropped_file(event.mimeData().urls()) if event.mimeData().hasUrls() else None
+        if path is None:
+            return False
+        event.acceptProposedAction()
+        # After the drop returns: a dialog inside a drop handler blocks the source.
+        QTimer.singleShot(0, lambda: self.open_dropped(path))
+        return True
 
     def open_dropped(self, path: Path) -> bool:
         """Opens a dropped project (or imports a dropped model) after the usual prompt."""

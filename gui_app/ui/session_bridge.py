@@ -4,11 +4,13 @@
 Nothing there may touch a widget, and nothing there may wait for the GUI: a listener that
 blocks slows training down. So:
 
-- `SessionBridge.listener` only appends the event to a list under a lock and, when the
-  list was empty, emits one queued signal; a QTimer in the GUI thread then drains the
-  list at most `rate` times a second and hands the whole batch, in order, to the panel,
-  which updates its arrays per event and redraws once per batch. A burst of a thousand
-  tiny epochs costs one redraw, not a thousand.
+- `SessionBridge.listener` only appends the event to a list under a lock and, when a
+  delivery is due, signals the GUI thread, which takes the whole list, in order, to the
+  panel; the panel updates its arrays per event and redraws once per delivery. A burst of
+  a thousand tiny epochs costs one redraw, not a thousand. Deliveries follow the
+  boundary pictures (each picture is shown, with the curves of the same moment), at most
+  `rate` a second; without pictures they come at `rate`. Every wake-up of the GUI thread
+  takes the GIL from the training thread, so there is exactly one per delivery.
 - `PlaneSnapshots` sits in front of the bridge for inputs wider than two features (the
   engine draws no boundary for those): on the worker thread, a few times a second, it
   predicts the grid of the chosen plane and inserts a `BoundarySnapshot` into the stream,
@@ -45,40 +47,54 @@ from ..core.training import (
 #: Redraws per second at most while training (plots, boundary, progress): above the
 #: 10 a second that looks live, and every redraw holds the GIL the training thread needs.
 DEFAULT_RATE = 15.0
+#: A picture is delivered at once when this share of the delivery interval has passed
+#: since the previous delivery (pictures come at about that interval, with jitter) ...
+EARLY = 0.8
+#: ... and while pictures come, other events wait for the next one, up to this share.
+LATE = 1.5
+#: Milliseconds after a delivery when whatever came since is delivered anyway (the last
+#: numbers before a pause, say).
+HEARTBEAT_MS = 250
 
 
 class SessionBridge(QObject):
     """Queues session events on the worker thread and delivers them in GUI-thread batches.
+
+    The worker decides when a delivery is due and then posts one signal; the GUI thread
+    wakes once per delivery (each wake-up takes the GIL from the training thread, so there
+    is no timer ticking on its own while training). A heartbeat timer, restarted with
+    every delivery, picks up events that arrive when none is due.
 
     Signals:
         delivered(list): the events since the previous delivery, in the order they came.
     """
 
     delivered = Signal(list)
-    _wake = Signal()
+    _now = Signal()  # a delivery is due
 
     def __init__(self, rate: float = DEFAULT_RATE, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._lock = threading.Lock()
         self._pending: list[Event] = []
-        self._scheduled = False
-        self._urgent = False
+        self._posted = False  # a _now is on its way
         self._closed = False
+        self._gap = 1.0 / rate
+        self._last = 0.0  # perf_counter() of the last delivery
+        self._picture_at = -1e9  # ... and of the last picture queued
         self.deliveries = 0
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._timer.setInterval(max(1, int(1000 / rate)))
-        self._timer.timeout.connect(self._drain)
-        self._wake.connect(self._on_wake, Qt.ConnectionType.QueuedConnection)
+        self._heartbeat = QTimer(self)
+        self._heartbeat.setSingleShot(True)
+        self._heartbeat.setInterval(HEARTBEAT_MS)
+        self._heartbeat.timeout.connect(self._drain)
+        self._now.connect(self._drain, Qt.ConnectionType.QueuedConnection)
 
     @property
     def rate(self) -> float:
-        return 1000.0 / self._timer.interval()
+        return 1.0 / self._gap
 
     def set_rate(self, rate: float) -> None:
         """Deliveries per second at most (the panel lowers it to keep within its budget)."""
-        self._timer.setInterval(max(1, int(round(1000.0 / rate))))
+        self._gap = 1.0 / rate
 
     def listener(self, event: Event) -> None:
         """The session listener: runs on the worker thread, returns at once."""
@@ -86,42 +102,46 @@ class SessionBridge(QObject):
             if self._closed:
                 return
             self._pending.append(event)
-            wake = not self._scheduled
-            self._scheduled = True
-            if isinstance(event, (Finished, Failed)):
-                self._urgent = True  # the end of a run is shown at once, not a tick later
-                wake = True
-        if wake:
-            self._wake.emit()
+            now = time.perf_counter()
+            since = now - self._last
+            if isinstance(event, BoundarySnapshot):
+                self._picture_at = now
+                due = since >= EARLY * self._gap
+            elif isinstance(event, (Finished, Failed)):
+                due = True  # the end of a run is shown at once
+            else:
+                pictures = now - self._picture_at < 2 * self._gap
+                due = since >= min((LATE if pictures else 1.0) * self._gap,
+                                   HEARTBEAT_MS / 1000)  # the heartbeat may be over
+            post = due and not self._posted
+            if post:
+                self._posted = True
+        if post:
+            self._now.emit()
 
     def close(self) -> None:
         """Drops whatever is queued and ignores later events (the window is closing)."""
         with self._lock:
             self._closed = True
             self._pending.clear()
-        self._timer.stop()
-
-    @Slot()
-    def _on_wake(self) -> None:
-        assert QThread.currentThread() is self.thread(), "the bridge drains on the GUI thread"
-        if self._urgent:
-            self._timer.stop()
-            self._drain()
-        elif not self._timer.isActive():
-            self._timer.start()
+        self._heartbeat.stop()
 
     @Slot()
     def _drain(self) -> None:
+        assert QThread.currentThread() is self.thread(), "the bridge drains on the GUI thread"
         with self._lock:
             events, self._pending = self._pending, []
-            self._scheduled = self._urgent = False
+            self._posted = False
+            self._last = time.perf_counter()
+            closed = self._closed
+        if not closed:
+            self._heartbeat.start()
         if events:
             self.deliveries += 1
             self.delivered.emit(events)
 
     def flush(self) -> None:
         """Delivers what is queued now (tests, and before a view is rebuilt)."""
-        self._timer.stop()
         self._drain()
 
 

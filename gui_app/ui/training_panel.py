@@ -85,20 +85,24 @@ if TYPE_CHECKING:
     from .plots import MetricPlots
     from .predict_panel import PredictPanel
 
-#: Seconds between progress events (and engine boundary snapshots) while training.
-PROGRESS_INTERVAL = 0.1
+#: Redraws per second while training, at most (the bridge's rate) and at least: 10 a
+#: second looks live. Each redraw costs the training thread GIL time.
+MAX_RATE = 12.0
+MIN_RATE = 10.0
+#: Seconds between progress events and boundary pictures while training: one picture per
+#: redraw (the bridge delivers each picture as it comes, with the curves of that moment).
+#: It follows the redraw rate when the budget below changes that.
+PROGRESS_INTERVAL = 1.0 / MAX_RATE
 #: Progress bar and speed updates per second at most.
 PROGRESS_RATE = 4.0
 #: The share of one core the GUI thread may use for the live views while training. Every
 #: redraw holds the GIL that the training thread needs between batches (and, on a small
 #: machine, a core TensorFlow would use), so when the views cost more than this the
-#: redraw rate is lowered until they fit, between MIN_RATE and the bridge's 15 a second.
-#: On the 2-core development machine a redraw of plots and boundary costs about 10 ms:
-#: 0.05 keeps a Python-bound run (the circle) within about 5 % of plain `fit` at 4-5
-#: redraws a second; LAYERLAB_GUI_BUDGET=0.12 gives 10 a second at about 10 % slower
-#: training (benchmarks/gui_training_overhead.py --gui-budget).
+#: redraw rate is lowered until they fit, between MIN_RATE and MAX_RATE.
+#: On the 2-core development machine a redraw of plots and boundary costs the GUI thread
+#: about 4 ms, so the rate stays at MAX_RATE there; LAYERLAB_GUI_BUDGET overrides it
+#: (benchmarks/gui_training_overhead.py --gui-budget).
 GUI_BUDGET = float(os.environ.get("LAYERLAB_GUI_BUDGET", "0.05"))
-MIN_RATE = 4.0
 #: Milliseconds between pressing Train (the editor is locked and repainted at once) and
 #: the worker starting to build the model: the repaint is not slowed by the worker.
 START_DELAY_MS = 15
@@ -110,6 +114,20 @@ ERROR_STYLE = "color: #b00020;"
 
 
 _HEAP_FROZEN = False
+
+
+def _set_bar(bar: QProgressBar, value: int) -> None:
+    """`bar.setValue(value)` repainted with the rest of the window, not on the spot.
+
+    QProgressBar repaints itself synchronously on every visible change, which flushes the
+    window's backing store on its own (about 0.7 ms here, several times a second during
+    training); with updates off for the change, the repaint joins the next regular one.
+    """
+    if bar.value() == value:
+        return
+    bar.setUpdatesEnabled(False)
+    bar.setValue(value)
+    bar.setUpdatesEnabled(True)  # schedules an ordinary update()
 
 
 def freeze_heap() -> None:
@@ -174,7 +192,7 @@ class TrainingPanel(QWidget):
     stateChanged = Signal(str)
 
     def __init__(self, window: MainWindow, session_factory: Callable[..., Any] | None = None,
-                 bridge_rate: float = 15.0) -> None:
+                 bridge_rate: float = MAX_RATE) -> None:
         super().__init__()
         self.setObjectName("trainingPanel")
         self.window = window
@@ -862,8 +880,13 @@ class TrainingPanel(QWidget):
         busy = (cpu - mark[1]) / (now - mark[0])
         self._budget_mark = (now, cpu)
         self.gui_busy = busy
-        rate = bridge.rate * GUI_BUDGET / max(busy, 1e-6)
-        bridge.set_rate(min(self.bridge_rate, max(MIN_RATE, rate)))
+        rate = min(self.bridge_rate, max(MIN_RATE, bridge.rate * GUI_BUDGET / max(busy, 1e-6)))
+        bridge.set_rate(rate)
+        # pictures at the redraw rate: one taken but never shown costs training for nothing
+        if self.session is not None:
+            self.session.progress_interval = 1.0 / rate
+        if self.plane_source is not None:
+            self.plane_source.interval = 1.0 / rate
 
     def render(self) -> None:
         """Redraws plots, boundary and progress from the arrays (once per event batch)."""
@@ -902,11 +925,11 @@ class TrainingPanel(QWidget):
             1.0 if rs.epochs_done else 0.0)
         in_epoch = fraction_epoch if p is not None else 0.0
         done = min(total, rs.epochs_done + in_epoch)
-        self.run_bar.setValue(int(100 * done / total))
+        _set_bar(self.run_bar, int(100 * done / total))
         current = min(st.initial_epoch + rs.epochs_done + (1 if p is not None else 0), st.epochs)
         self.run_bar.setFormat(f"Epoch {max(current, st.initial_epoch + 1)} of {st.epochs}"
                                f"  ({rs.epochs_done}/{total} this run)")
-        self.epoch_bar.setValue(int(100 * fraction_epoch))
+        _set_bar(self.epoch_bar, int(100 * fraction_epoch))
         if p is not None:
             self.epoch_bar.setFormat(f"batch {p.step} of {p.steps}")
         else:
