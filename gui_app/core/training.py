@@ -560,7 +560,9 @@ class _Monitor:
 
     def _tick(self, batch: int) -> None:
         now = time.perf_counter()
-        self.next_tick = now + self.interval
+        # A steady cadence (a tick waits for a batch to end, so `now + interval` would
+        # drift to fewer reports than asked for), without a burst after a slow batch.
+        self.next_tick = max(self.next_tick + self.interval, now + 0.5 * self.interval)
         try:
             model = self.model  # syncs JAX state
             logs = _floats(model.get_metrics_result())

@@ -18,11 +18,14 @@ axis titles say so).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
+from PySide6.QtCore import QPointF, QRectF, Qt, QThread, Signal, Slot
 from PySide6.QtGui import QColor, QPainterPath
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QGraphicsItem,
     QGraphicsPathItem,
@@ -56,6 +59,56 @@ def _subset(n: int, limit: int, seed: int = 0) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, limit, replace=False))
 
 
+@dataclass(frozen=True, eq=False)
+class Picture:
+    """A snapshot made ready to draw: its RGB image and its P = 0.5 line (segments)."""
+
+    grid: BoundaryGrid
+    rgb: np.ndarray
+    iso: tuple[np.ndarray, np.ndarray]
+
+
+class Pictures:
+    """Turns class snapshots into Pictures; called on the training thread, in the bridge.
+
+    The work is numpy on 10,000-value arrays, and numpy lets go of the GIL for each such
+    operation: on the GUI thread every one of them would be a hand-over of the GIL with the
+    training thread (a wait of up to 5 ms for the GUI and a forced switch for training).
+    On the training thread it is a fraction of a millisecond of plain work. Pure numpy; the
+    colour tables are made on the GUI thread (`prepare`) and only read here.
+    """
+
+    def __init__(self) -> None:
+        self._luts: dict[tuple[str, int], np.ndarray] = {}
+
+    def prepare(self, classes: int) -> None:
+        """Colour tables for a binary output and for `classes` softmax outputs."""
+        k = max(2, classes)
+        self._luts = {("binary", 1): region_lut("binary", _rgb_table(2)),
+                      ("multiclass", k): region_lut("multiclass", _rgb_table(k))}
+
+    def table(self, grid: BoundaryGrid) -> np.ndarray | None:
+        key = (grid.kind, int(grid.values.shape[-1]))
+        lut = self._luts.get(key)
+        if lut is None and QThread.currentThread() is QApplication.instance().thread():
+            lut = region_lut(grid.kind, _rgb_table(max(2, key[1])))  # an odd width
+            self._luts = {**self._luts, key: lut}
+        return lut
+
+    def __call__(self, grid: BoundaryGrid) -> Picture | None:
+        if grid.kind not in ("binary", "multiclass"):
+            return None
+        lut = self.table(grid)
+        if lut is None:
+            return None  # made on the GUI thread when shown
+        rgb = lut[region_index(grid.values, grid.kind)]
+        if grid.kind == "binary":
+            iso = contour_segments(grid.values[..., 0], grid.xs, grid.ys, 0.5)
+        else:
+            iso = (np.empty(0), np.empty(0))
+        return Picture(grid, rgb, iso)
+
+
 class BoundaryView(QWidget):
     """The picture, the plane chooser (wide inputs) and the scrubbing slider.
 
@@ -82,8 +135,8 @@ class BoundaryView(QWidget):
         self.images_shown = 0
         self._live = True
         self._colors = _rgb_table(2)
-        self._lut_key: tuple | None = None
-        self._lut = np.zeros((2, 3), np.uint8)
+        self.pictures = Pictures()
+        self.pictures.prepare(2)
         self._regression_levels: tuple[float, float] = (0.0, 1.0)
         self._cmap = pg.colormap.get("viridis")
         self._curves: list[pg.PlotDataItem] = []
@@ -211,7 +264,7 @@ class BoundaryView(QWidget):
             self.mode = "none"
         self.class_names = list(dataset.class_names or []) if dataset is not None else []
         self._colors = _rgb_table(len(self.class_names))
-        self._lut_key = None
+        self.pictures.prepare(len(self.class_names))
         self._sync_plane_controls()
         self._draw_points()
         self._set_header(message)
@@ -355,8 +408,9 @@ class BoundaryView(QWidget):
 
     # -- the model's picture ----------------------------------------------------------------
 
-    def show_grid(self, grid: BoundaryGrid | None) -> None:
-        """Draws one snapshot (None: the data alone)."""
+    def show_grid(self, grid: BoundaryGrid | None, picture: Picture | None = None) -> None:
+        """Draws one snapshot (None: the data alone); `picture`, when given, is the
+        snapshot already made ready to draw (on the training thread)."""
         self.grid = grid
         if grid is None:
             self.image.clear()
@@ -366,7 +420,7 @@ class BoundaryView(QWidget):
         if grid.kind == "curve":
             self._show_curve(grid)  # the curve may leave the view: auto-range stays on
         else:
-            self._show_image(grid)
+            self._show_image(grid, picture)
             # The grid spans the same square for the whole run: fit the view to it once
             # and stop there, or pyqtgraph recomputes every item's bounds on each picture.
             vb = self.plot.getPlotItem().getViewBox()
@@ -375,7 +429,7 @@ class BoundaryView(QWidget):
                 vb.disableAutoRange()
         self.images_shown += 1
 
-    def _show_image(self, grid: BoundaryGrid) -> None:
+    def _show_image(self, grid: BoundaryGrid, picture: Picture | None = None) -> None:
         xs, ys = grid.xs, grid.ys
         if grid.kind == "regression":
             values = np.nan_to_num(grid.values[..., 0].astype(np.float32))
@@ -383,20 +437,13 @@ class BoundaryView(QWidget):
                                 lut=self._cmap.getLookupTable(nPts=256))
             self._set_iso(None)
         else:
-            # a colour table looked up by index: a tenth of the cost of mixing RGB
-            key = (grid.kind, grid.values.shape[-1])
-            if self._lut_key != key:
-                self._lut_key = key
-                self._lut = region_lut(grid.kind, _rgb_table(max(2, key[1])))
-            # looked up here into RGB: Qt draws an RGB image about twice as fast as an
-            # indexed one, and the view is repainted on every snapshot
-            rgb = self._lut[region_index(grid.values, grid.kind)]
-            self.image.setImage(rgb, autoLevels=False, levels=None, lut=None)
-            if grid.kind == "binary":
-                x, y = contour_segments(grid.values[..., 0], xs, ys, 0.5)
-                self._set_iso((x, y))
-            else:
-                self._set_iso(None)
+            if picture is None or picture.grid is not grid:
+                picture = self.pictures(grid)  # scrubbing, or a picture from elsewhere
+            assert picture is not None
+            # RGB from a colour table looked up by index (a tenth of the cost of mixing
+            # colours; Qt draws RGB about twice as fast as an indexed image)
+            self.image.setImage(picture.rgb, autoLevels=False, levels=None, lut=None)
+            self._set_iso(picture.iso if grid.kind == "binary" else None)
         dx = (xs[-1] - xs[0]) / max(1, len(xs) - 1)
         dy = (ys[-1] - ys[0]) / max(1, len(ys) - 1)
         self.image.setRect(QRectF(float(xs[0] - dx / 2), float(ys[0] - dy / 2),

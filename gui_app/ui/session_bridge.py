@@ -57,6 +57,16 @@ LATE = 1.5
 HEARTBEAT_MS = 250
 
 
+class PreparedSnapshot:
+    """A BoundarySnapshot with what the view draws already made from it (`picture`)."""
+
+    __slots__ = ("snapshot", "picture")
+
+    def __init__(self, snapshot: BoundarySnapshot, picture: Any) -> None:
+        self.snapshot = snapshot
+        self.picture = picture
+
+
 class SessionBridge(QObject):
     """Queues session events on the worker thread and delivers them in GUI-thread batches.
 
@@ -81,6 +91,9 @@ class SessionBridge(QObject):
         self._gap = 1.0 / rate
         self._last = 0.0  # perf_counter() of the last delivery
         self._picture_at = -1e9  # ... and of the last picture queued
+        #: Called on the worker thread with each snapshot's grid: what the view will draw
+        #: (numpy work that, on the GUI thread, would hand the GIL back and forth).
+        self.prepare: Callable[[Any], Any] | None = None
         self.deliveries = 0
         self._heartbeat = QTimer(self)
         self._heartbeat.setSingleShot(True)
@@ -98,13 +111,21 @@ class SessionBridge(QObject):
 
     def listener(self, event: Event) -> None:
         """The session listener: runs on the worker thread, returns at once."""
+        picture = isinstance(event, BoundarySnapshot)
+        if picture and self.prepare is not None:
+            try:
+                made = self.prepare(event.grid)
+            except Exception:  # noqa: BLE001 - the GUI thread makes it when it is shown
+                made = None
+            if made is not None:
+                event = PreparedSnapshot(event, made)  # type: ignore[assignment]
         with self._lock:
             if self._closed:
                 return
             self._pending.append(event)
             now = time.perf_counter()
             since = now - self._last
-            if isinstance(event, BoundarySnapshot):
+            if picture:
                 self._picture_at = now
                 due = since >= EARLY * self._gap
             elif isinstance(event, (Finished, Failed)):

@@ -76,7 +76,7 @@ from ..core.views import (
     time_left,
 )
 from .fields import SteadyLabel
-from .session_bridge import Background, PlaneSnapshots, SessionBridge
+from .session_bridge import Background, PlaneSnapshots, PreparedSnapshot, SessionBridge
 
 if TYPE_CHECKING:
     from ..core.training import TrainingSession
@@ -232,6 +232,7 @@ class TrainingPanel(QWidget):
         self._progress_shown = 0.0
         self._budget_mark: tuple[float, float] | None = None
         self._probe_key: tuple | None = None
+        self._picture: Any = None  # the newest snapshot, made ready to draw (or None)
         self.gui_busy = 0.0  # the GUI thread's share of a core in the last second
         self._build_actions()
         self._build()
@@ -439,6 +440,8 @@ class TrainingPanel(QWidget):
         self.boundary.scrubbed.connect(self._on_scrub)
         self.boundary.clicked.connect(self._on_boundary_click)
         self.boundary.planeRequested.connect(self._on_plane_requested)
+        if self.bridge is not None:
+            self.bridge.prepare = self.boundary.pictures
         self.predict_panel = PredictPanel()
         self.predict_holder.layout().addWidget(self.predict_panel)
         self.predict_panel.requested.connect(self._on_predict_requested)
@@ -572,6 +575,7 @@ class TrainingPanel(QWidget):
         self._close_session()
         session = self._new_session()
         bridge = SessionBridge(self.bridge_rate)
+        bridge.prepare = self.boundary.pictures if self.boundary is not None else None
         bridge.delivered.connect(lambda events, b=bridge: self._on_events(b, events))
         source = PlaneSnapshots(session.predict, bridge.listener, PROGRESS_INTERVAL, budget=0.02)
         session.subscribe(source)
@@ -853,12 +857,16 @@ class TrainingPanel(QWidget):
                     self.run_state.epochs_done += 1
                     self.run_state.elapsed = event.elapsed
                     self.run_state.progress = None
-            elif isinstance(event, BoundarySnapshot):
+            elif isinstance(event, (BoundarySnapshot, PreparedSnapshot)):
+                picture = None
+                if isinstance(event, PreparedSnapshot):
+                    event, picture = event.snapshot, event.picture
                 rs = self.run_state
                 if rs is None or event.run != rs.started.run:
                     continue  # a late picture of a run before this one
                 steps = max(1, rs.started.steps_per_epoch)
                 self.store.add(event.epoch + min(event.step, steps) / steps, event.grid)
+                self._picture = picture
             elif isinstance(event, (Finished, Failed)):
                 ended = event
         self._dirty = True
@@ -902,7 +910,7 @@ class TrainingPanel(QWidget):
             if self.boundary.live:
                 latest = self.store.latest()
                 if latest is not None and latest[1] is not self.boundary.grid:
-                    self.boundary.show_grid(latest[1])
+                    self.boundary.show_grid(latest[1], self._picture)
                 if latest is not None:
                     self.boundary.set_slider_text(f"live: epoch {latest[0]:.1f}")
         self._render_progress()
