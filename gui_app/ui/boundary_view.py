@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, QThread, Signal, Slot
-from PySide6.QtGui import QColor, QPainterPath
+from PySide6.QtGui import QColor, QPainter, QPainterPath
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -136,6 +136,7 @@ class BoundaryView(QWidget):
         self._live = True
         self._colors = _rgb_table(2)
         self.pictures = Pictures()
+        self._smooth = False
         self.pictures.prepare(2)
         self._regression_levels: tuple[float, float] = (0.0, 1.0)
         self._cmap = pg.colormap.get("viridis")
@@ -420,6 +421,11 @@ class BoundaryView(QWidget):
         if grid.kind == "curve":
             self._show_curve(grid)  # the curve may leave the view: auto-range stays on
         else:
+            # a coarse grid (a big model on a plane) is drawn smoothed, not as blocks
+            smooth = len(grid.xs) < 50
+            if smooth != self._smooth:
+                self._smooth = smooth
+                self.plot.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
             self._show_image(grid, picture)
             # The grid spans the same square for the whole run: fit the view to it once
             # and stop there, or pyqtgraph recomputes every item's bounds on each picture.

@@ -132,7 +132,7 @@ class SessionBridge(QObject):
                 due = True  # the end of a run is shown at once
             else:
                 pictures = now - self._picture_at < 2 * self._gap
-                due = since >= min((LATE if pictures else 1.0) * self._gap,
+                due = since >= min((LATE if pictures else EARLY) * self._gap,
                                    HEARTBEAT_MS / 1000)  # the heartbeat may be over
             post = due and not self._posted
             if post:
