@@ -378,8 +378,6 @@ def main() -> int:
                         help="the window's GUI budget (LAYERLAB_GUI_BUDGET; default 0.05)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
-    if os.environ.get("SWITCH"):
-        sys.setswitchinterval(float(os.environ["SWITCH"]))
     if args.gui_budget is not None:
         os.environ["LAYERLAB_GUI_BUDGET"] = str(args.gui_budget)
 

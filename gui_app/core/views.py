@@ -494,13 +494,13 @@ def make_plane(x_train: np.ndarray, mode: str = "pca", features: tuple[int, int]
                  (), explained)
 
 
-def plane_resolution(params: int, low: int = 16, high: int = 80,
+def plane_resolution(params: int, low: int = 12, high: int = 80,
                      budget: float = 1.3e8) -> int:
     """Grid points per axis for a plane: fewer for big models, so one picture stays cheap.
 
-    A forward pass costs about 2 x params multiply-adds per point; `budget` bounds that:
-    about 1.5 ms of a 2-core CPU, so ten pictures a second cost training under 2 %
-    (the 784-300-100-10 MLP gets 16 x 16, drawn smoothed; a small MLP 80 x 80).
+    A forward pass costs about 2 x params multiply-adds per point; `budget` bounds that,
+    so that ten pictures a second cost training about 2-3 % on a 2-core CPU (the
+    784-300-100-10 MLP gets 15 x 15, drawn smoothed; a small MLP 80 x 80).
     """
     if params <= 0:
         return high
