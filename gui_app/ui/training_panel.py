@@ -86,9 +86,10 @@ if TYPE_CHECKING:
     from .predict_panel import PredictPanel
 
 #: Redraws per second while training, at most (the bridge's rate) and at least: 10 a
-#: second looks live. Each redraw costs the training thread GIL time.
+#: second looks live, and the pictures, which wait for batch boundaries, come a little
+#: slower than asked. Each redraw costs the training thread GIL time.
 MAX_RATE = 12.0
-MIN_RATE = 10.0
+MIN_RATE = 11.0
 #: Seconds between progress events and boundary pictures while training: one picture per
 #: redraw (the bridge delivers each picture as it comes, with the curves of that moment).
 #: It follows the redraw rate when the budget below changes that.
