@@ -592,9 +592,7 @@ class _Monitor:
         if probe is None:
             return
         try:
-            from .devices import batch_predictor  # right under MirroredStrategy too
-
-            grid = probe.snapshot(batch_predictor(self.model))
+            grid = probe.snapshot(self.s._picture_predictor(self.model))
         except Exception:
             log.exception("the decision-boundary snapshot failed; no more snapshots this run")
             self.probe = None
@@ -714,6 +712,7 @@ class TrainingSession:
         self._data_lock = threading.Lock()
         # Worker state (touched on the worker thread only, except where noted).
         self._keras: Any = None
+        self._fast_predict: tuple[Any, Any] | None = None  # (model, NumPy forward or None)
         self._model: Any = None
         self._probe: BoundaryProbe | None = None
         self._had_model = False
@@ -951,9 +950,7 @@ class TrainingSession:
         def predict() -> np.ndarray:
             model = self._live_model()
             if len(x) <= PREDICT_ON_BATCH_ROWS:
-                from .devices import batch_predictor  # right under MirroredStrategy too
-
-                out = batch_predictor(model)(x)
+                out = self._picture_predictor(model)(x)
             else:
                 out = model.predict(x, batch_size=1024, verbose=0)
             return np.asarray(out)
@@ -1141,6 +1138,7 @@ class TrainingSession:
         or here when the session ends, never between runs of one model."""
         self._model = None
         self._probe = None
+        self._fast_predict = None
         _forget_custom_gradients(self._gradient_keys)
         self._gradient_keys = None
         if final and self._keras is not None and self._had_model:
@@ -1201,6 +1199,24 @@ class TrainingSession:
         units = int(shape[1]) if len(shape) == 2 and shape[1] is not None else None
         from_logits = bool(self._project.compile.loss.args.get("from_logits", False))
         return make_probe(ds.x_train, units, ds.task, self.boundary_resolution, from_logits)
+
+    def _picture_predictor(self, model: Any) -> Callable[[Any], Any]:
+        """The forward pass for boundary pictures (on the worker): NumPy for a plain Dense
+        stack (boundary.dense_predictor, a tenth of the cost of a compiled call for a
+        small network), else `predict_on_batch` (right under MirroredStrategy too)."""
+        cached = self._fast_predict
+        if cached is None or cached[0] is not model:
+            fast = None
+            if self._device_choice != "all":
+                from .boundary import dense_predictor
+
+                fast = dense_predictor(model, self._keras.ops.convert_to_numpy)
+            cached = self._fast_predict = (model, fast)
+        if cached[1] is not None:
+            return cached[1]
+        from .devices import batch_predictor
+
+        return batch_predictor(model)
 
     def _live_model(self) -> Any:
         """The model, with its JAX state synced when asked in the middle of a run."""

@@ -95,3 +95,63 @@ def test_shared_grid_arrays_are_read_only() -> None:
         grid.xs[0] = 1.0
     with pytest.raises(ValueError):
         BoundaryProbe(grid.xs, grid.ys, probe.points, "contour")
+
+
+# -- the NumPy forward pass for Dense stacks -------------------------------------------------
+
+
+def test_dense_predictor_matches_keras() -> None:
+    import keras
+
+    from gui_app.core.boundary import dense_predictor
+
+    keras.utils.set_random_seed(1)
+    model = keras.Sequential([
+        keras.Input((3,)),
+        keras.layers.Dense(16, activation="relu"),
+        keras.layers.Dropout(0.5),
+        keras.layers.Dense(8, activation="tanh", use_bias=False),
+        keras.layers.Dense(8),
+        keras.layers.Activation("sigmoid"),
+        keras.layers.Dense(4, activation="softmax"),
+    ])
+    x = np.random.default_rng(0).normal(size=(500, 3)).astype(np.float32) * 5
+    predict = dense_predictor(model, keras.ops.convert_to_numpy)
+    assert predict is not None
+    np.testing.assert_allclose(predict(x), model.predict_on_batch(x), atol=1e-5)
+    # the weights are read at each call: a change shows in the next picture
+    first = model.layers[0]
+    first.kernel.assign(np.zeros(first.kernel.shape, np.float32))
+    np.testing.assert_allclose(predict(x), model.predict_on_batch(x), atol=1e-5)
+
+
+def test_dense_predictor_sigmoid_is_finite_far_out() -> None:
+    import keras
+
+    from gui_app.core.boundary import dense_predictor
+
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, activation="sigmoid")])
+    model.layers[0].kernel.assign(np.array([[100.0]], np.float32))
+    x = np.array([[-50.0], [0.0], [50.0]], np.float32)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # no inf, no NaN
+        out = dense_predictor(model, keras.ops.convert_to_numpy)(x)
+    np.testing.assert_allclose(out[:, 0], [0.0, 0.5, 1.0], atol=1e-6)
+
+
+@pytest.mark.parametrize("layers", [
+    "conv", "leaky", "rank3",
+])
+def test_dense_predictor_declines_other_models(layers: str) -> None:
+    import keras
+
+    from gui_app.core.boundary import dense_predictor
+
+    if layers == "conv":
+        model = keras.Sequential([keras.Input((8, 1)), keras.layers.Conv1D(2, 3),
+                                  keras.layers.Flatten(), keras.layers.Dense(1)])
+    elif layers == "leaky":  # an activation the NumPy pass does not know
+        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(4, activation="gelu"),
+                                  keras.layers.Dense(1)])
+    else:  # Dense on a sequence works per step: not a plain matrix product of the rows
+        model = keras.Sequential([keras.Input((4, 2)), keras.layers.Dense(3)])
+    assert dense_predictor(model, keras.ops.convert_to_numpy) is None
