@@ -256,11 +256,16 @@ _PASS_THROUGH = ("Dropout", "GaussianNoise", "GaussianDropout", "AlphaDropout",
                  "ActivityRegularization", "InputLayer")
 
 
+#: Above this many parameters the compiled call is as fast (its own cost is then small
+#: next to the arithmetic, and NumPy's BLAS threads would compete with TensorFlow's).
+DENSE_PREDICTOR_MAX_PARAMS = 20_000
+
+
 def dense_predictor(model: Any, to_numpy: Callable[[Any], np.ndarray] = np.asarray
                     ) -> Callable[[np.ndarray], np.ndarray] | None:
     """A NumPy forward pass for a model made only of Dense layers with plain activations
-    (linear, relu, sigmoid, tanh, softmax) and layers inactive at inference (Dropout, ...);
-    None for any other model.
+    (linear, relu, sigmoid, tanh, softmax) and layers inactive at inference (Dropout, ...),
+    with at most DENSE_PREDICTOR_MAX_PARAMS parameters; None for any other model.
 
     The boundary pictures of small networks (TensorFlow Playground's kind) are taken many
     times a second while they train, and a compiled `predict_on_batch` spends about a
@@ -276,6 +281,8 @@ def dense_predictor(model: Any, to_numpy: Callable[[Any], np.ndarray] = np.asarr
     try:
         if len(model.input_shape) != 2:
             return None  # Dense on a higher-rank input works on the last axis only
+        if model.count_params() > DENSE_PREDICTOR_MAX_PARAMS:
+            return None
         for layer in model.layers:
             kind = type(layer).__name__
             if kind in _PASS_THROUGH:

@@ -183,7 +183,7 @@ class BoundaryView(QWidget):
         self.plot.hideButtons()
         self.plot.setMinimumSize(200, 170)
         item = self.plot.getPlotItem()
-        item.getAxis("bottom").setHeight(28)
+        item.getAxis("bottom").setHeight(36)  # tick labels and the axis title, uncut
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setZValue(-10)
         self.plot.addItem(self.image)
@@ -226,7 +226,7 @@ class BoundaryView(QWidget):
         self.slider.setToolTip("Scrub back through the run: the picture and the values as they "
                                "were. At the right end the view follows training live.")
         # fixed size: its text changes with every live picture (see SteadyLabel)
-        self.slider_label = SteadyLabel("live: epoch 99999.9 (999 of 999)")
+        self.slider_label = SteadyLabel("live: epoch 9999.9")
         self.slider_label.setObjectName("epochSliderLabel")
         slider_row.addWidget(self.slider, 1)
         slider_row.addWidget(self.slider_label)

@@ -867,7 +867,6 @@ class SteadyLabel(QLabel):
     training that relayout climbs to the main window and repaints all of it several
     times a second, which costs the training thread GIL time. This one is fixed at the
     size of `sample` (its widest expected text), so a new text repaints the label only.
-    The full text is also its tooltip, in case a longer one is clipped.
     """
 
     def __init__(self, sample: str, parent: QWidget | None = None) -> None:

@@ -139,7 +139,7 @@ def test_dense_predictor_sigmoid_is_finite_far_out() -> None:
 
 
 @pytest.mark.parametrize("layers", [
-    "conv", "leaky", "rank3",
+    "conv", "leaky", "rank3", "big",
 ])
 def test_dense_predictor_declines_other_models(layers: str) -> None:
     import keras
@@ -152,6 +152,9 @@ def test_dense_predictor_declines_other_models(layers: str) -> None:
     elif layers == "leaky":  # an activation the NumPy pass does not know
         model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(4, activation="gelu"),
                                   keras.layers.Dense(1)])
-    else:  # Dense on a sequence works per step: not a plain matrix product of the rows
+    elif layers == "rank3":  # Dense on a sequence works per step, not on the rows
         model = keras.Sequential([keras.Input((4, 2)), keras.layers.Dense(3)])
+    else:  # big: the compiled call is as fast, without NumPy's threads competing
+        model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(300),
+                                  keras.layers.Dense(10, activation="softmax")])
     assert dense_predictor(model, keras.ops.convert_to_numpy) is None
