@@ -307,12 +307,14 @@ def dense_predictor(model: Any, to_numpy: Callable[[Any], np.ndarray] = np.asarr
 
     def predict(x: np.ndarray) -> np.ndarray:
         h = np.asarray(x, dtype=np.float32).reshape(len(x), -1)
-        for kernel, bias, act in plan:
-            if kernel is not None:
-                h = h @ to_numpy(kernel)
-                if bias is not None:
-                    h = h + to_numpy(bias)
-            h = act(h)
+        # weights that diverged (a NaN loss) give a picture of NaN, quietly, as Keras does
+        with np.errstate(all="ignore"):
+            for kernel, bias, act in plan:
+                if kernel is not None:
+                    h = h @ to_numpy(kernel)
+                    if bias is not None:
+                        h = h + to_numpy(bias)
+                h = act(h)
         return h
 
     return predict
