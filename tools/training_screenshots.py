@@ -79,6 +79,9 @@ def main(argv: list[str]) -> int:
         pump(0.3)
         window.training_panel.ensure_views()
         window.training_panel.size_dock()
+        # the status bar's device list, as the window shows it once Keras has loaded
+        window.device_picker.start_listing()
+        window.device_picker.wait()
         pump(0.3)
         return window
 
