@@ -224,10 +224,6 @@ def make_probe(
 # --------------------------------------------------------------------------------------
 # A NumPy forward pass for Dense stacks
 
-#: Activations the NumPy forward pass knows, by the name Keras gives the function.
-_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {}
-
-
 def _sigmoid(h: np.ndarray) -> np.ndarray:
     # split by sign so that exp never overflows
     out = np.empty_like(h)
@@ -243,13 +239,14 @@ def _softmax(h: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
-_ACTIVATIONS.update({
+#: Activations the NumPy forward pass knows, by the name Keras gives the function.
+_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "linear": lambda h: h,
     "relu": lambda h: np.maximum(h, 0.0),
     "sigmoid": _sigmoid,
     "tanh": np.tanh,
     "softmax": _softmax,
-})
+}
 
 #: Layers that do nothing at inference time.
 _PASS_THROUGH = ("Dropout", "GaussianNoise", "GaussianDropout", "AlphaDropout",

@@ -592,7 +592,7 @@ class _Monitor:
         if probe is None:
             return
         try:
-            grid = probe.snapshot(self.s._picture_predictor(self.model))
+            grid = probe.snapshot(self.s._quick_predictor(self.model))
         except Exception:
             log.exception("the decision-boundary snapshot failed; no more snapshots this run")
             self.probe = None
@@ -950,7 +950,7 @@ class TrainingSession:
         def predict() -> np.ndarray:
             model = self._live_model()
             if len(x) <= PREDICT_ON_BATCH_ROWS:
-                out = self._picture_predictor(model)(x)
+                out = self._quick_predictor(model)(x)
             else:
                 out = model.predict(x, batch_size=1024, verbose=0)
             return np.asarray(out)
@@ -1200,10 +1200,11 @@ class TrainingSession:
         from_logits = bool(self._project.compile.loss.args.get("from_logits", False))
         return make_probe(ds.x_train, units, ds.task, self.boundary_resolution, from_logits)
 
-    def _picture_predictor(self, model: Any) -> Callable[[Any], Any]:
-        """The forward pass for boundary pictures (on the worker): NumPy for a plain Dense
-        stack (boundary.dense_predictor, a tenth of the cost of a compiled call for a
-        small network), else `predict_on_batch` (right under MirroredStrategy too)."""
+    def _quick_predictor(self, model: Any) -> Callable[[Any], Any]:
+        """The forward pass for a small batch on the worker (boundary pictures, a typed-in
+        prediction): NumPy for a small Dense stack (boundary.dense_predictor, a tenth of
+        the cost of a compiled call), else `predict_on_batch` (right under
+        MirroredStrategy too)."""
         cached = self._fast_predict
         if cached is None or cached[0] is not model:
             fast = None

@@ -22,10 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QPainter, QPainterPath
 from PySide6.QtWidgets import (
-    QApplication,
     QComboBox,
     QGraphicsItem,
     QGraphicsPathItem,
@@ -74,8 +73,8 @@ class Pictures:
     The work is numpy on 10,000-value arrays, and numpy lets go of the GIL for each such
     operation: on the GUI thread every one of them would be a hand-over of the GIL with the
     training thread (a wait of up to 5 ms for the GUI and a forced switch for training).
-    On the training thread it is a fraction of a millisecond of plain work. Pure numpy; the
-    colour tables are made on the GUI thread (`prepare`) and only read here.
+    On the training thread it is a fraction of a millisecond of plain work. Pure numpy;
+    the usual colour tables are made in advance (`prepare`), an odd one when first needed.
     """
 
     def __init__(self) -> None:
@@ -87,20 +86,18 @@ class Pictures:
         self._luts = {("binary", 1): region_lut("binary", _rgb_table(2)),
                       ("multiclass", k): region_lut("multiclass", _rgb_table(k))}
 
-    def table(self, grid: BoundaryGrid) -> np.ndarray | None:
+    def table(self, grid: BoundaryGrid) -> np.ndarray:
         key = (grid.kind, int(grid.values.shape[-1]))
         lut = self._luts.get(key)
-        if lut is None and QThread.currentThread() is QApplication.instance().thread():
-            lut = region_lut(grid.kind, _rgb_table(max(2, key[1])))  # an odd width
-            self._luts = {**self._luts, key: lut}
+        if lut is None:  # an output width the data did not announce
+            lut = region_lut(grid.kind, _rgb_table(max(2, key[1])))
+            self._luts = {**self._luts, key: lut}  # replaced whole: safe to read meanwhile
         return lut
 
     def __call__(self, grid: BoundaryGrid) -> Picture | None:
         if grid.kind not in ("binary", "multiclass"):
             return None
         lut = self.table(grid)
-        if lut is None:
-            return None  # made on the GUI thread when shown
         rgb = lut[region_index(grid.values, grid.kind)]
         if grid.kind == "binary":
             iso = contour_segments(grid.values[..., 0], grid.xs, grid.ys, 0.5)
@@ -196,7 +193,6 @@ class BoundaryView(QWidget):
         self.iso.setPen(pen)
         self.iso.setZValue(-5)
         self.plot.addItem(self.iso, ignoreBounds=True)
-        self.iso_points = 0
         self.train_points = SteadyScatter(size=6, pxMode=True)
         self.val_points = SteadyScatter(size=7, pxMode=True, brush=None)
         self.plot.addItem(self.train_points)
@@ -459,12 +455,10 @@ class BoundaryView(QWidget):
         """The P = 0.5 line: pairs of points, each pair one segment (None: no line)."""
         if segments is None or not len(segments[0]):
             self.iso.setPath(QPainterPath())
-            self.iso_points = 0
             return
         x, y = segments
         self.iso.setPath(pg.arrayToQPath(np.asarray(x, dtype=np.float64),
                                          np.asarray(y, dtype=np.float64), connect="pairs"))
-        self.iso_points = len(x)
 
     def _clear_curves(self) -> None:
         for curve in self._curves:
@@ -505,7 +499,7 @@ class BoundaryView(QWidget):
             self._updating = False
 
     def set_slider_text(self, text: str) -> None:
-        self.slider_label.set_text(text)
+        self.slider_label.setText(text)
 
     @property
     def live(self) -> bool:

@@ -884,7 +884,3 @@ class SteadyLabel(QLabel):
         super().changeEvent(event)
         if event.type() == QEvent.Type.FontChange:
             self._pin()
-
-    def set_text(self, text: str) -> None:
-        if text != self.text():
-            self.setText(text)

@@ -149,9 +149,6 @@ class LineCurve:
         self.points.setData(xy[0], xy[1])
         self.points.setVisible(True)
 
-    def setVisible(self, on: bool) -> None:  # noqa: N802 - as the Qt items it stands with
-        self.item.setVisible(on)
-
 
 def _cache(item: pg.PlotDataItem) -> pg.PlotDataItem:
     """Keeps the drawing of a curve that seldom changes as a pixmap (its line and its
@@ -264,7 +261,8 @@ class QuantityPlot:
         self.follow = True
         self._x_end = -1.0
 
-    def _set_batches(self, curve: LineCurve, series: Series | None) -> None:
+    def _set(self, curve: LineCurve, series: Series | None, batches: bool) -> None:
+        """Hands a curve its series when the series grew (batch series decimated)."""
         n = len(series) if series is not None else 0
         key = id(curve)
         if self._lengths.get(key) == n and n:
@@ -272,30 +270,20 @@ class QuantityPlot:
         self._lengths[key] = n
         if series is None or not n:
             curve.set_data(np.empty(0), np.empty(0))
-            return
-        decimator = self._decimators.get(key)
-        if decimator is None or decimator.series is not series:
-            decimator = self._decimators[key] = PeakDecimator(series, BATCH_POINTS)
-        curve.set_data(*decimator.view(), log=self.log)
-
-    def _set_epochs(self, curve: LineCurve, series: Series | None) -> None:
-        n = len(series) if series is not None else 0
-        key = id(curve)
-        if self._lengths.get(key) == n and n:
-            return
-        self._lengths[key] = n
-        if series is None or not n:
-            curve.set_data(np.empty(0), np.empty(0))
-            return
-        # points only up to MAX_SYMBOLS epochs, and not on a series that diverged
-        curve.set_data(series.x, series.y, log=self.log,
-                       symbols=n <= MAX_SYMBOLS and series.nonfinite == 0)
+        elif batches:
+            decimator = self._decimators.get(key)
+            if decimator is None or decimator.series is not series:
+                decimator = self._decimators[key] = PeakDecimator(series, BATCH_POINTS)
+            curve.set_data(*decimator.view(), log=self.log)
+        else:  # per epoch: points up to MAX_SYMBOLS epochs, not on a series that diverged
+            curve.set_data(series.x, series.y, log=self.log,
+                           symbols=n <= MAX_SYMBOLS and series.nonfinite == 0)
 
     def update(self, record: RunRecord) -> None:
-        self._set_batches(self.batch_raw, record.batches.get(self.name))
-        self._set_batches(self.batch_smooth, record.smooth.get(self.name))
-        self._set_epochs(self.train, record.epochs.get(self.name))
-        self._set_epochs(self.val, record.epochs.get("val_" + self.name))
+        self._set(self.batch_raw, record.batches.get(self.name), batches=True)
+        self._set(self.batch_smooth, record.smooth.get(self.name), batches=True)
+        self._set(self.train, record.epochs.get(self.name), batches=False)
+        self._set(self.val, record.epochs.get("val_" + self.name), batches=False)
         while len(self.markers) < len(record.markers):
             position, text = record.markers[len(self.markers)]
             line = pg.InfiniteLine(position, angle=90, movable=False,

@@ -948,7 +948,7 @@ class TrainingPanel(QWidget):
         rate = p.samples_per_sec if p is not None and p.samples_per_sec > 0 else (
             st.samples * rs.epochs_done / rs.elapsed if rs.elapsed > 0 else 0.0)
         left = time_left(rs.elapsed, done / total)
-        self.speed_label.set_text(f"{rate:,.0f} samples/s, {format_duration(left)} left")
+        self.speed_label.setText(f"{rate:,.0f} samples/s, {format_duration(left)} left")
 
     def _on_run_ended(self, event: Finished | Failed) -> None:
         self._render_progress(force=True)
