@@ -18,16 +18,18 @@ axis titles say so).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QPainter, QPainterPath
+from PySide6.QtGui import QColor, QImage, QPainterPath, QPixmap, QTransform
 from PySide6.QtWidgets import (
     QComboBox,
     QGraphicsItem,
     QGraphicsPathItem,
+    QGraphicsPixmapItem,
     QHBoxLayout,
     QLabel,
     QSlider,
@@ -40,8 +42,10 @@ from ..core.data import Dataset
 from ..core.views import Plane, contour_segments, labels_of, region_index, region_lut
 from .data_panel import CLASS_COLORS
 from .fields import SteadyLabel
-from .plots import SteadyScatter
+from .plots import QtPaintedPlot, SteadyScatter
 
+#: Seconds the live slider's range may lag behind the snapshots (see set_snapshot_count).
+RANGE_EVERY = 1.0
 #: Training points drawn at most (a random, fixed subset beyond this): a scatter of 60,000
 #: points costs more to draw than the whole picture is worth.
 MAX_POINTS = 1500
@@ -65,6 +69,46 @@ class Picture:
     grid: BoundaryGrid
     rgb: np.ndarray
     iso: tuple[np.ndarray, np.ndarray]
+
+
+class RgbImage(QGraphicsPixmapItem):
+    """An RGB picture on a rectangle of the plot; Qt draws it, with no Python in its paint.
+
+    pyqtgraph's ImageItem paints in Python, so the scaling of the picture to the view, the
+    costliest part of a redraw, would run with the GIL held (taken from the training
+    thread). `image` is the array shown (rows along y, from the bottom), None when empty.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.image: np.ndarray | None = None
+        self.setShapeMode(QGraphicsPixmapItem.ShapeMode.BoundingRectShape)
+
+    def set_image(self, rgb: np.ndarray) -> None:
+        """Shows `rgb` (height x width x 3, uint8)."""
+        rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
+        h, w = rgb.shape[:2]
+        self.image = rgb
+        self.setPixmap(QPixmap.fromImage(QImage(rgb.data, w, h, 3 * w,
+                                                QImage.Format.Format_RGB888)))
+
+    def set_rect(self, rect: QRectF) -> None:
+        """Stretches the picture over `rect` (plot coordinates)."""
+        if self.image is None:
+            return
+        h, w = self.image.shape[:2]
+        self.setTransform(QTransform(rect.width() / w, 0, 0, rect.height() / h,
+                                     rect.x(), rect.y()))
+
+    def set_smooth(self, on: bool) -> None:
+        mode = Qt.TransformationMode.SmoothTransformation if on else \
+            Qt.TransformationMode.FastTransformation
+        if self.transformationMode() != mode:
+            self.setTransformationMode(mode)
+
+    def clear(self) -> None:
+        self.image = None
+        self.setPixmap(QPixmap())
 
 
 class Pictures:
@@ -133,10 +177,10 @@ class BoundaryView(QWidget):
         self._live = True
         self._colors = _rgb_table(2)
         self.pictures = Pictures()
-        self._smooth = False
         self.pictures.prepare(2)
         self._regression_levels: tuple[float, float] = (0.0, 1.0)
         self._cmap = pg.colormap.get("viridis")
+        self._regression_lut = self._cmap.getLookupTable(nPts=256, alpha=False).astype(np.uint8)
         self._curves: list[pg.PlotDataItem] = []
 
         layout = QVBoxLayout(self)
@@ -173,7 +217,7 @@ class BoundaryView(QWidget):
         self.plane_row.setVisible(False)
         layout.addWidget(self.plane_row)
 
-        self.plot = pg.PlotWidget()
+        self.plot = QtPaintedPlot()
         self.plot.setObjectName("boundaryPlot")
         self.plot.setBackground("w")
         self.plot.setMenuEnabled(False)
@@ -181,7 +225,11 @@ class BoundaryView(QWidget):
         self.plot.setMinimumSize(200, 170)
         item = self.plot.getPlotItem()
         item.getAxis("bottom").setHeight(36)  # tick labels and the axis title, uncut
-        self.image = pg.ImageItem(axisOrder="row-major")
+        # The axes touch the picture, which changes ten times a second: blitted, not
+        # drawn again (in Python) each time.
+        for side in ("left", "bottom"):
+            item.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.image = RgbImage()
         self.image.setZValue(-10)
         self.plot.addItem(self.image)
         # The P = 0.5 line, as segments from views.contour_segments (pyqtgraph's
@@ -219,6 +267,10 @@ class BoundaryView(QWidget):
         self.slider.setObjectName("epochSlider")
         self.slider.setRange(0, 0)
         self.slider.setEnabled(False)
+        self.slider.setAutoFillBackground(True)  # see SteadyLabel: no repaint from below
+        self.slider.sliderPressed.connect(self._on_slider_pressed)
+        self._count = 0
+        self._range_set = -1e9
         self.slider.setToolTip("Scrub back through the run: the picture and the values as they "
                                "were. At the right end the view follows training live.")
         # fixed size: its text changes with every live picture (see SteadyLabel)
@@ -418,10 +470,7 @@ class BoundaryView(QWidget):
             self._show_curve(grid)  # the curve may leave the view: auto-range stays on
         else:
             # a coarse grid (a big model on a plane) is drawn smoothed, not as blocks
-            smooth = len(grid.xs) < 50
-            if smooth != self._smooth:
-                self._smooth = smooth
-                self.plot.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
+            self.image.set_smooth(len(grid.xs) < 50)
             self._show_image(grid, picture)
             # The grid spans the same square for the whole run: fit the view to it once
             # and stop there, or pyqtgraph recomputes every item's bounds on each picture.
@@ -434,9 +483,10 @@ class BoundaryView(QWidget):
     def _show_image(self, grid: BoundaryGrid, picture: Picture | None = None) -> None:
         xs, ys = grid.xs, grid.ys
         if grid.kind == "regression":
+            low, high = self._regression_levels
             values = np.nan_to_num(grid.values[..., 0].astype(np.float32))
-            self.image.setImage(values, autoLevels=False, levels=self._regression_levels,
-                                lut=self._cmap.getLookupTable(nPts=256))
+            index = np.clip((values - low) * (255.0 / (high - low)), 0, 255).astype(np.uint8)
+            self.image.set_image(self._regression_lut[index])
             self._set_iso(None)
         else:
             if picture is None or picture.grid is not grid:
@@ -444,12 +494,12 @@ class BoundaryView(QWidget):
             assert picture is not None
             # RGB from a colour table looked up by index (a tenth of the cost of mixing
             # colours; Qt draws RGB about twice as fast as an indexed image)
-            self.image.setImage(picture.rgb, autoLevels=False, levels=None, lut=None)
+            self.image.set_image(picture.rgb)
             self._set_iso(picture.iso if grid.kind == "binary" else None)
         dx = (xs[-1] - xs[0]) / max(1, len(xs) - 1)
         dy = (ys[-1] - ys[0]) / max(1, len(ys) - 1)
-        self.image.setRect(QRectF(float(xs[0] - dx / 2), float(ys[0] - dy / 2),
-                                  float(xs[-1] - xs[0] + dx), float(ys[-1] - ys[0] + dy)))
+        self.image.set_rect(QRectF(float(xs[0] - dx / 2), float(ys[0] - dy / 2),
+                                   float(xs[-1] - xs[0] + dx), float(ys[-1] - ys[0] + dy)))
 
     def _set_iso(self, segments: tuple[np.ndarray, np.ndarray] | None) -> None:
         """The P = 0.5 line: pairs of points, each pair one segment (None: no line)."""
@@ -486,8 +536,19 @@ class BoundaryView(QWidget):
 
     # -- scrubbing --------------------------------------------------------------------------
 
-    def set_snapshot_count(self, count: int) -> None:
-        """Grows the slider with the store; a slider at its right end stays there (live)."""
+    def set_snapshot_count(self, count: int, force: bool = False) -> None:
+        """Grows the slider with the store; a slider at its right end stays there (live).
+
+        While live, the slider looks the same whatever its range (the handle is at the
+        right end), and a new range repaints it and the widgets under it: the range
+        follows at most RANGE_EVERY seconds behind, and at once on `force` or a press.
+        """
+        self._count = count
+        now = time.monotonic()
+        if (not force and self._live and self.slider.isEnabled()
+                and now - self._range_set < RANGE_EVERY):
+            return
+        self._range_set = now
         self._updating = True
         try:
             live = self._live
@@ -498,6 +559,10 @@ class BoundaryView(QWidget):
         finally:
             self._updating = False
 
+    def _on_slider_pressed(self) -> None:
+        if self.slider.maximum() != self._count - 1:
+            self.set_snapshot_count(self._count, force=True)
+
     def set_slider_text(self, text: str) -> None:
         self.slider_label.setText(text)
 
@@ -507,7 +572,7 @@ class BoundaryView(QWidget):
 
     def go_live(self) -> None:
         self._live = True
-        self.set_snapshot_count(self.slider.maximum() + 1)
+        self.set_snapshot_count(max(self._count, self.slider.maximum() + 1), force=True)
 
     @Slot(int)
     def _on_slider(self, value: int) -> None:

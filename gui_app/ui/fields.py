@@ -867,11 +867,14 @@ class SteadyLabel(QLabel):
     training that relayout climbs to the main window and repaints all of it several
     times a second, which costs the training thread GIL time. This one is fixed at the
     size of `sample` (its widest expected text), so a new text repaints the label only.
+    It also paints its own background: a see-through label is repainted by painting every
+    widget under it first, from the main window down.
     """
 
     def __init__(self, sample: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.sample = sample
+        self.setAutoFillBackground(True)
         self._pin()
 
     def _pin(self) -> None:

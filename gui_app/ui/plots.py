@@ -28,7 +28,15 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QGraphicsView,
+    QGraphicsWidget,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..core.views import PeakDecimator, RunRecord, Series, split_key
 
@@ -43,6 +51,75 @@ BATCH_POINTS = 512
 #: Above this many epochs the per-epoch points are drawn as lines only: pyqtgraph
 #: rebuilds every symbol on each update, and beyond this the points merge into the line.
 MAX_SYMBOLS = 40
+#: The diameter of those points, in pixels.
+SYMBOL_PIXELS = 5.0
+#: Each point is a stroke this long (relative to its x) with round caps.
+DOT_LENGTH = 1e-6
+
+
+def paint_in_qt(view: pg.GraphicsView) -> None:
+    """Lets Qt paint `view` without calling into Python for the view itself.
+
+    pyqtgraph's `GraphicsView.paintEvent` is a Python method that asks the scene to get
+    ready (ViewBoxes update their transforms) and then calls Qt's own paint. Because it
+    is Python, the whole scene is painted with the GIL held: ten times a second while
+    training, the training thread waits for every pixel. The view's class here uses Qt's
+    `paintEvent` itself (PySide then paints without the GIL, entering Python only for
+    items that paint in Python), and the scene gets ready whenever it changes instead,
+    which is before the repaint that change asks for.
+    """
+    scene = view.scene()
+    scene.changed.connect(scene.prepareForPaint)
+
+
+def bounds_in_qt(*items: QGraphicsWidget) -> None:
+    """Gives pyqtgraph widgets (plot items, view boxes, axes, titles) Qt's own bounds.
+
+    Qt asks every item under a repainted area for its bounding rectangle (and a clipping
+    view box for its shape) on every paint, and pyqtgraph answers these in Python: some
+    seventy calls into Python per redraw of the plots and the boundary, each one taking the
+    GIL from the training thread. For these widgets pyqtgraph's answer is their rectangle,
+    which is what Qt's QGraphicsWidget answers without Python. (A builtin method set on the
+    instance is not an override to PySide, so Qt calls its C++ code directly.) A view box
+    also gets Qt's empty paint: pyqtgraph's draws an optional border, never set here.
+    Axes draw their ticks inside their rectangle (`tickLength` positive), as the bounds
+    no longer reach into the view.
+    """
+    for item in items:
+        item.boundingRect = QGraphicsWidget.boundingRect.__get__(item)
+        item.shape = QGraphicsWidget.shape.__get__(item)
+        if isinstance(item, pg.ViewBox):
+            item.paint = QGraphicsWidget.paint.__get__(item)
+        elif isinstance(item, pg.AxisItem):
+            item.setStyle(tickLength=5)
+
+
+def plot_bounds_in_qt(plot: pg.PlotItem) -> None:
+    """`bounds_in_qt` for a plot item, its view box, its axes and its title."""
+    bounds_in_qt(plot, plot.getViewBox(), plot.titleLabel,
+                 *(plot.getAxis(side) for side in ("left", "bottom", "right", "top")))
+
+
+class QtPaintedLayout(pg.GraphicsLayoutWidget):
+    """A GraphicsLayoutWidget that Qt paints without Python (see `paint_in_qt`)."""
+
+    paintEvent = QGraphicsView.paintEvent
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        paint_in_qt(self)
+        self.ci.boundingRect = QGraphicsWidget.boundingRect.__get__(self.ci)
+
+
+class QtPaintedPlot(pg.PlotWidget):
+    """A PlotWidget that Qt paints without Python (see `paint_in_qt`, `bounds_in_qt`)."""
+
+    paintEvent = QGraphicsView.paintEvent
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        paint_in_qt(self)
+        plot_bounds_in_qt(self.getPlotItem())
 
 
 def run_color(number: int) -> str:
@@ -57,15 +134,6 @@ def _pen(color: str, width: float = 1.0, alpha: int = 255,
     pen.setStyle(style)
     pen.setCosmetic(True)
     return pen
-
-
-def _fast(item: pg.PlotDataItem) -> pg.PlotDataItem:
-    item.setClipToView(True)
-    item.setDownsampling(auto=True, method="peak")
-    # pyqtgraph's default keeps about 5 samples per pixel; 1.5 (peak: 3 points) looks the
-    # same and draws a million-point curve in a fraction of the time
-    item.opts["autoDownsampleFactor"] = 1.5
-    return item
 
 
 class SteadyScatter(pg.ScatterPlotItem):
@@ -114,11 +182,17 @@ class LineCurve:
         self.item.setZValue(z)
         plot.addItem(self.item, ignoreBounds=True)
         self.count = 0
-        self.points: SteadyScatter | None = None
+        #: The points on the curve: dots drawn by Qt as a path of tiny strokes with round
+        #: caps (a pen of SYMBOL_PIXELS), not a pyqtgraph scatter (Python in every update).
+        self.points: QGraphicsPathItem | None = None
         if symbol_color is not None:
-            self.points = SteadyScatter(size=5, brush=pg.mkBrush(symbol_color), pen=None)
+            self.points = QGraphicsPathItem()
+            dot = QPen(QColor(symbol_color))
+            dot.setWidthF(SYMBOL_PIXELS)
+            dot.setCosmetic(True)
+            dot.setCapStyle(Qt.PenCapStyle.RoundCap)
+            self.points.setPen(dot)
             self.points.setZValue(z + 0.5)
-            self.points.setVisible(False)
             plot.addItem(self.points, ignoreBounds=True)
 
     def set_data(self, x: np.ndarray, y: np.ndarray, log: bool = False,
@@ -142,20 +216,12 @@ class LineCurve:
         if self.points is None:
             return
         if xy is None or not len(xy[0]):
-            if self.points.isVisible():
-                self.points.setData([], [])
-                self.points.setVisible(False)
+            self.points.setPath(QPainterPath())
             return
-        self.points.setData(xy[0], xy[1])
-        self.points.setVisible(True)
-
-
-def _cache(item: pg.PlotDataItem) -> pg.PlotDataItem:
-    """Keeps the drawing of a curve that seldom changes as a pixmap (its line and its
-    points are separate items, each with its own cache)."""
-    for part in (item.curve, item.scatter):
-        part.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-    return item
+        # Qt draws no cap on a stroke of length zero: each dot is a stroke a hair long
+        x = np.repeat(xy[0], 2)
+        x[1::2] += DOT_LENGTH * np.maximum(1.0, np.abs(x[1::2]))
+        self.points.setPath(pg.arrayToQPath(x, np.repeat(xy[1], 2), connect="pairs"))
 
 
 def _bounds(series: list[Series | None], log: bool) -> tuple[float, float] | None:
@@ -174,6 +240,45 @@ def _bounds(series: list[Series | None], log: bool) -> tuple[float, float] | Non
     return lo, hi
 
 
+class TickGrid:
+    """Faint lines across the view at the axes' major ticks: one Qt path item, cached as
+    a pixmap, made again only when the view moves or is resized.
+
+    A grid inside the view, not the axes' own: an axis that draws the grid spans the whole
+    plot, so every curve update would repaint it, tick labels included. pyqtgraph's
+    GridItem answers Qt's per-paint questions in Python (see `bounds_in_qt`).
+    """
+
+    def __init__(self, plot: pg.PlotItem) -> None:
+        self.plot = plot
+        self.item = QGraphicsPathItem()
+        self.item.setPen(_pen("#000000", 1.0, 30))
+        self.item.setZValue(-20)
+        self.item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        vb = plot.getViewBox()
+        vb.addItem(self.item, ignoreBounds=True)
+        vb.sigRangeChanged.connect(self.update)
+        vb.sigResized.connect(self.update)
+
+    def update(self, *_args: object) -> None:
+        vb = self.plot.getViewBox()
+        (x0, x1), (y0, y1) = vb.viewRange()
+        path = QPainterPath()
+        for side, low, high, pixels in (("bottom", x0, x1, vb.width()),
+                                        ("left", y0, y1, vb.height())):
+            if pixels <= 0 or not high > low:
+                continue
+            levels = self.plot.getAxis(side).tickValues(low, high, pixels)
+            for value in (levels[0][1] if levels else ()):
+                if side == "bottom":
+                    path.moveTo(value, y0)
+                    path.lineTo(value, y1)
+                else:
+                    path.moveTo(x0, value)
+                    path.lineTo(x1, value)
+        self.item.setPath(path)
+
+
 class QuantityPlot:
     """One plot (loss or a metric) and its curves."""
 
@@ -181,13 +286,7 @@ class QuantityPlot:
         self.name = name
         self.plot = plot
         plot.setTitle(name, size="9pt")
-        # A grid inside the view, not the axes' own: an axis that draws the grid spans the
-        # whole plot, so every curve update would repaint it, tick labels included.
-        grid = pg.GridItem(pen=pg.mkPen(0, 0, 0, 30), textPen=None)
-        grid.setTickSpacing(x=[None], y=[None])  # one level of lines, at the major ticks
-        grid.setZValue(-20)
-        grid.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        plot.getViewBox().addItem(grid, ignoreBounds=True)
+        self.grid = TickGrid(plot)
         plot.setLabel("bottom", "epoch")
         plot.getAxis("bottom").setHeight(28)
         plot.setMenuEnabled(False)
@@ -217,7 +316,9 @@ class QuantityPlot:
             plot.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._lengths: dict[int, int] = {}
         self._decimators: dict[int, PeakDecimator] = {}
-        self.overlays: dict[int, list[pg.PlotDataItem]] = {}
+        #: Earlier runs by number: their curves' Qt items (LineCurves, cached as pixmaps).
+        self.overlays: dict[int, list[QGraphicsPathItem]] = {}
+        self._overlay_curves: list[tuple[LineCurve, Series]] = []
         self.markers: list[pg.InfiniteLine] = []
         self.cursor = pg.InfiniteLine(angle=90, movable=False,
                                       pen=_pen("#444444", 1.0, 160, Qt.PenStyle.DashLine))
@@ -314,16 +415,26 @@ class QuantityPlot:
             series = record.epochs.get(key)
             if series is None or not len(series):
                 continue
-            item = _cache(_fast(self.plot.plot(series.x.copy(), series.y.copy(),
-                                               pen=_pen(color, 1.0, 160, style))))
-            item.setZValue(-5)
-            item.setVisible(visible)
-            items.append(item)
+            curve = LineCurve(self.plot, _pen(color, 1.0, 160, style), -5)
+            curve.item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            curve.set_data(series.x, series.y, log=self.log)
+            curve.item.setVisible(visible)
+            self._overlay_curves.append((curve, series))
+            items.append(curve.item)
         self.overlays[record.number] = items
 
     def set_overlay_visible(self, number: int, visible: bool) -> None:
         for item in self.overlays.get(number, []):
             item.setVisible(visible)
+
+    def set_log(self, on: bool) -> None:
+        """Log10 values on the y axis (the loss): curves are handed log10 values."""
+        self.log = on
+        self.plot.setLogMode(y=on)
+        self.reset_view()
+        self._lengths.clear()  # the live curves are handed their data again
+        for curve, series in self._overlay_curves:
+            curve.set_data(series.x, series.y, log=on)
 
 
 class MetricPlots(QWidget):
@@ -351,7 +462,7 @@ class MetricPlots(QWidget):
                                "values are the mean loss of the batches since the previous "
                                "report, drawn faint, with a smoothed line over them.")
         layout.addWidget(self.legend)
-        self.view = pg.GraphicsLayoutWidget()
+        self.view = QtPaintedLayout()
         self.view.setObjectName("metricPlotsView")
         self.view.setBackground("w")
         self.view.ci.setContentsMargins(2, 2, 2, 2)
@@ -415,12 +526,13 @@ class MetricPlots(QWidget):
         for name in names:
             if name in self.plots:
                 continue
-            plot = QuantityPlot(name, pg.PlotItem())
+            item = pg.PlotItem()
+            plot_bounds_in_qt(item)
+            plot = QuantityPlot(name, item)
             for record in self.earlier:
                 plot.add_overlay(record, record.number not in self.hidden_runs)
-            if name == "loss":
-                plot.log = self.log_loss
-                plot.plot.setLogMode(y=self.log_loss)
+            if name == "loss" and self.log_loss:
+                plot.set_log(True)
             self.plots[name] = plot
             added = True
         if added:
@@ -458,10 +570,7 @@ class MetricPlots(QWidget):
         self.log_loss = on
         plot = self.plots.get("loss")
         if plot is not None:
-            plot.log = on
-            plot.plot.setLogMode(y=on)
-            plot.reset_view()
-            plot._lengths.clear()  # the batch curves hold log10 values in a log plot
+            plot.set_log(on)
             self.refresh()
 
     def set_cursor(self, position: float | None) -> None:

@@ -301,6 +301,7 @@ class TrainingPanel(QWidget):
         progress = QHBoxLayout()
         progress.setSpacing(6)
         self.run_bar = QProgressBar()
+        self.run_bar.setAutoFillBackground(True)  # see SteadyLabel: no repaint from below
         self.run_bar.setObjectName("runProgress")
         # 0..100: QProgressBar repaints at once (not later) on every value change, so
         # percent steps keep that to a hundred repaints a run
@@ -308,6 +309,7 @@ class TrainingPanel(QWidget):
         self.run_bar.setFormat("Run: not started")
         self.run_bar.setToolTip("Epochs done in this run.")
         self.epoch_bar = QProgressBar()
+        self.epoch_bar.setAutoFillBackground(True)
         self.epoch_bar.setObjectName("epochProgress")
         self.epoch_bar.setRange(0, 100)
         self.epoch_bar.setFormat("Epoch")
@@ -765,7 +767,7 @@ class TrainingPanel(QWidget):
             self._fill_runs_menu()
         if self.boundary is not None:
             self.boundary.show_grid(None)
-            self.boundary.set_snapshot_count(0)
+            self.boundary.set_snapshot_count(0, force=True)
             self.boundary.hide_click()
 
     @Slot()
@@ -818,7 +820,7 @@ class TrainingPanel(QWidget):
         self.store.clear()
         if self.boundary is not None:
             self.boundary.show_grid(None)
-            self.boundary.set_snapshot_count(0)
+            self.boundary.set_snapshot_count(0, force=True)
             self.boundary.set_slider_text("")
             self.boundary.hide_click()
         self.run_bar.setValue(0)
@@ -876,6 +878,8 @@ class TrainingPanel(QWidget):
         self.render()
         self._keep_budget(bridge)
         if ended is not None:
+            if self.boundary is not None:
+                self.boundary.set_snapshot_count(len(self.store), force=True)
             self._on_run_ended(ended)
 
     def _keep_budget(self, bridge: SessionBridge) -> None:
@@ -1044,7 +1048,7 @@ class TrainingPanel(QWidget):
         self.plane = plane
         self.store.clear()
         self.boundary.set_dataset(ds, plane)
-        self.boundary.set_snapshot_count(0)
+        self.boundary.set_snapshot_count(0, force=True)
         self._apply_probe()
         self._snapshot_now()
 
