@@ -18,18 +18,20 @@ axis titles say so).
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QImage, QPainterPath, QPixmap, QTransform
+from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QPixmap, QTransform
 from PySide6.QtWidgets import (
     QComboBox,
     QGraphicsItem,
     QGraphicsPathItem,
     QGraphicsPixmapItem,
+    QGraphicsRectItem,
     QHBoxLayout,
     QLabel,
     QSlider,
@@ -42,7 +44,7 @@ from ..core.data import Dataset
 from ..core.views import Plane, contour_segments, labels_of, region_index, region_lut
 from .data_panel import CLASS_COLORS
 from .fields import SteadyLabel
-from .plots import QtPaintedPlot, SteadyScatter
+from .plots import QtPaintedPlot
 
 #: Seconds the live slider's range may lag behind the snapshots (see set_snapshot_count).
 RANGE_EVERY = 1.0
@@ -109,6 +111,106 @@ class RgbImage(QGraphicsPixmapItem):
     def clear(self) -> None:
         self.image = None
         self.setPixmap(QPixmap())
+
+
+class PointsLayer:
+    """Data points drawn into a pixmap the size of the view, which Qt shows as it is.
+
+    The points stay put while the picture under them changes ten times a second. A
+    pyqtgraph scatter, even one kept as a pixmap, answers Qt's questions in Python on
+    every repaint of the picture (its bounds); this layer is a Qt pixmap item that ignores
+    the view's scaling, placed at the view's corner, so a repaint is a blit. The points are
+    drawn again (in Python, a few milliseconds) only when the view moves or is resized.
+    An invisible rectangle over the points' extent gives the view its auto-range.
+
+    `set_points` takes the coordinates, one colour per point and whether they are hollow
+    (validation: rings) or filled (training: discs with a thin white edge).
+    """
+
+    FILLED = 6.0  # disc diameter, pixels
+    HOLLOW = 7.0  # ring diameter, pixels
+
+    def __init__(self, plot: pg.PlotItem, z: float) -> None:
+        self.vb = plot.getViewBox()
+        self.item = QGraphicsPixmapItem()
+        self.item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self.item.setZValue(z)
+        plot.addItem(self.item, ignoreBounds=True)
+        self.extent = QGraphicsRectItem()  # what auto-range fits (draws nothing)
+        self.extent.setPen(QPen(Qt.PenStyle.NoPen))
+        self.extent.setVisible(False)
+        plot.addItem(self.extent)
+        self.sets: list[tuple[np.ndarray, list[QColor], bool]] = []
+        self.vb.sigTransformChanged.connect(self.redraw)
+        self.vb.sigResized.connect(self.redraw)
+
+    def clear(self) -> None:
+        self.sets = []
+        self.extent.setVisible(False)
+        self.item.setPixmap(QPixmap())
+
+    def set_points(self, coords: np.ndarray, colors: list[QColor], hollow: bool) -> None:
+        coords = np.asarray(coords, dtype=np.float64).reshape(-1, 2)
+        finite = np.isfinite(coords).all(axis=1)
+        coords = coords[finite]
+        colors = [c for c, keep in zip(colors, finite) if keep]
+        if not len(coords):
+            return
+        self.sets.append((coords, colors, hollow))
+        every = np.concatenate([c for c, _, _ in self.sets])
+        low, high = every.min(axis=0), every.max(axis=0)
+        self.extent.setRect(QRectF(float(low[0]), float(low[1]),
+                                   float(high[0] - low[0]), float(high[1] - low[1])))
+        self.extent.setVisible(True)
+        self.redraw()
+
+    @property
+    def count(self) -> int:
+        return sum(len(c) for c, _, _ in self.sets)
+
+    def redraw(self, *_args: object) -> None:
+        rect = self.vb.rect()
+        if not self.sets or rect.width() < 1 or rect.height() < 1:
+            self.item.setPixmap(QPixmap())
+            return
+        views = self.vb.scene().views() if self.vb.scene() is not None else []
+        ratio = views[0].devicePixelRatioF() if views else 1.0
+        pixmap = QPixmap(int(math.ceil(rect.width() * ratio)),
+                         int(math.ceil(rect.height() * ratio)))
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        # data -> view-box pixels: the view box's own child transform (scale and shift)
+        t = self.vb.childTransform()
+        painter = QPainter(pixmap)
+        try:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            for coords, colors, hollow in self.sets:
+                px = coords[:, 0] * t.m11() + t.dx()
+                py = coords[:, 1] * t.m22() + t.dy()
+                groups: dict[int, list[int]] = {}
+                for i, color in enumerate(colors):
+                    groups.setdefault(color.rgba(), []).append(i)
+                for rgba, rows in groups.items():
+                    points = [QPointF(px[i], py[i]) for i in rows]
+                    color = QColor.fromRgba(rgba)
+                    if hollow:
+                        painter.setPen(QPen(color, 1.6))
+                        painter.setBrush(Qt.BrushStyle.NoBrush)
+                        r = self.HOLLOW / 2
+                        for p in points:
+                            painter.drawEllipse(p, r, r)
+                    else:  # a white disc under a smaller coloured one: a thin white edge
+                        for width, ink in ((self.FILLED + 1.6, QColor(255, 255, 255, 230)),
+                                           (self.FILLED, color)):
+                            pen = QPen(ink, width)
+                            pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+                            painter.setPen(pen)
+                            painter.drawPoints(points)
+        finally:
+            painter.end()
+        self.item.setPixmap(pixmap)
+        # the pixmap's corner at the view box's corner (the item ignores the view's scale)
+        self.item.setPos(self.vb.mapToView(rect.topLeft()))
 
 
 class Pictures:
@@ -241,14 +343,7 @@ class BoundaryView(QWidget):
         self.iso.setPen(pen)
         self.iso.setZValue(-5)
         self.plot.addItem(self.iso, ignoreBounds=True)
-        self.train_points = SteadyScatter(size=6, pxMode=True)
-        self.val_points = SteadyScatter(size=7, pxMode=True, brush=None)
-        self.plot.addItem(self.train_points)
-        self.plot.addItem(self.val_points)
-        # The data points stay put while the picture under them changes ten times a
-        # second: kept as a pixmap, they are blitted instead of redrawn point by point.
-        for points in (self.train_points, self.val_points):
-            points.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.points = PointsLayer(self.plot.getPlotItem(), z=0)
         self.click_marker = pg.ScatterPlotItem(size=14, symbol="star",
                                                brush=pg.mkBrush("#ffd700"),
                                                pen=pg.mkPen("#000000", width=1.2))
@@ -366,16 +461,14 @@ class BoundaryView(QWidget):
 
     def _draw_points(self) -> None:
         ds = self.dataset
-        self.train_points.setData([], [])
-        self.val_points.setData([], [])
+        self.points.clear()
         item = self.plot.getPlotItem()
         a, b = self._axis_titles()
         item.setLabel("bottom", a)
         item.setLabel("left", b)
         if ds is None or self.mode == "none":
             return
-        for scatter, x, y, hollow in ((self.train_points, ds.x_train, ds.y_train, False),
-                                      (self.val_points, ds.x_val, ds.y_val, True)):
+        for x, y, hollow in ((ds.x_train, ds.y_train, False), (ds.x_val, ds.y_val, True)):
             if x is None or y is None or not len(x):
                 continue
             rows = _subset(len(x), MAX_POINTS if not hollow else MAX_POINTS // 3)
@@ -391,14 +484,7 @@ class BoundaryView(QWidget):
                     if (ds.num_classes or 2) > 2:
                         target = target / max(1, (ds.num_classes or 2) - 1)
                 coords = np.column_stack([x.reshape(len(x), -1)[:, 0], target[:, 0]])
-            colors = self._point_colors(y)
-            if hollow:
-                pens = [pg.mkPen(c, width=1.6) for c in colors]
-                scatter.setData(coords[:, 0], coords[:, 1], pen=pens, brush=None,
-                                symbol="o", size=7)
-            else:
-                scatter.setData(coords[:, 0], coords[:, 1], brush=colors,
-                                pen=pg.mkPen(255, 255, 255, 230, width=0.8), symbol="o", size=6)
+            self.points.set_points(coords, self._point_colors(y), hollow)
         self._lock_aspect()
         item.enableAutoRange()
 

@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QGraphicsItem,
@@ -82,16 +82,20 @@ def bounds_in_qt(*items: QGraphicsWidget) -> None:
     which is what Qt's QGraphicsWidget answers without Python. (A builtin method set on the
     instance is not an override to PySide, so Qt calls its C++ code directly.) A view box
     also gets Qt's empty paint: pyqtgraph's draws an optional border, never set here.
-    Axes draw their ticks inside their rectangle (`tickLength` positive), as the bounds
-    no longer reach into the view.
     """
     for item in items:
+        if isinstance(item, pg.AxisItem):
+            # pyqtgraph's bounds of an axis reach past its rectangle (tick marks into the
+            # view, end labels past its ends): Qt's bounds of a widget include its
+            # window-frame margins, so the same reach is kept as margins
+            wide, rect = pg.AxisItem.boundingRect(item), item.rect()
+            item.setWindowFrameMargins(rect.left() - wide.left(), rect.top() - wide.top(),
+                                       wide.right() - rect.right(),
+                                       wide.bottom() - rect.bottom())
         item.boundingRect = QGraphicsWidget.boundingRect.__get__(item)
         item.shape = QGraphicsWidget.shape.__get__(item)
         if isinstance(item, pg.ViewBox):
             item.paint = QGraphicsWidget.paint.__get__(item)
-        elif isinstance(item, pg.AxisItem):
-            item.setStyle(tickLength=5)
 
 
 def plot_bounds_in_qt(plot: pg.PlotItem) -> None:
@@ -134,32 +138,6 @@ def _pen(color: str, width: float = 1.0, alpha: int = 255,
     pen.setStyle(style)
     pen.setCosmetic(True)
     return pen
-
-
-class SteadyScatter(pg.ScatterPlotItem):
-    """A scatter whose bounding rectangle is computed once per change, not per repaint.
-
-    Qt asks every item for its bounding rectangle on each repaint of the view; pyqtgraph's
-    scatter recomputes it in Python every time (its pixel-sized symbols need the view's
-    transform), about 0.1 ms a call, several calls a repaint, ten repaints a second. Any
-    change of data or view goes through `prepareGeometryChange`, which forgets it.
-    """
-
-    _steady_rect: QRectF | None = None
-
-    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt's name
-        rect = self._steady_rect
-        if rect is None:
-            rect = self._steady_rect = super().boundingRect()
-        return rect
-
-    def prepareGeometryChange(self) -> None:  # noqa: N802 - Qt's name
-        self._steady_rect = None
-        super().prepareGeometryChange()
-
-    def viewTransformChanged(self) -> None:  # noqa: N802 - pyqtgraph's name
-        self._steady_rect = None
-        super().viewTransformChanged()
 
 
 class LineCurve:

@@ -781,3 +781,14 @@ def test_device_all_mirrors_the_model_across_replicas() -> None:
     assert result == {"replicas": 2, "last": "Finished", "reason": "completed", "epochs": 3,
                       "snapshots": result["snapshots"]}
     assert result["snapshots"] >= 2
+
+
+def test_a_session_keeps_numpy_to_one_blas_thread() -> None:
+    """A spinning second OpenBLAS thread slows training; the engine turns it off."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from gui_app.core.training import quiet_blas
+
+    assert quiet_blas()
+    blas = [p for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+    assert blas, "numpy's BLAS was not found"
+    assert all(p["num_threads"] == 1 for p in blas), blas
