@@ -26,6 +26,7 @@ import concurrent.futures
 import contextlib
 import logging
 import math
+import os
 import threading
 import time
 import traceback
@@ -89,6 +90,8 @@ class Started:
         samples: training samples in the dataset.
         batch_size: samples per batch.
         device: where it trains, e.g. "CPU" or "GPU 0: NVIDIA H100".
+        core: the CPU core the training thread is held on for this run (`pin_core`), or
+            None when it may move.
     """
 
     run: int
@@ -98,6 +101,7 @@ class Started:
     samples: int
     batch_size: int
     device: str
+    core: int | None = None
 
 
 @dataclass(frozen=True)
@@ -413,11 +417,8 @@ def _check_device(choice: str) -> str:
     raise ValueError(f"device: expected {DEVICES_HELP}, got {choice!r}.")
 
 
-_BLAS_QUIET = False
-
-
 def quiet_blas() -> bool:
-    """Keeps NumPy's BLAS to one thread in this process (once; True when it could).
+    """Keeps NumPy's BLAS to one thread in this process (True when it could).
 
     OpenBLAS hands a matrix product above about 65,000 multiply-adds to a second thread,
     which then spins for a while waiting for more work. The boundary pictures' forward
@@ -425,11 +426,9 @@ def quiet_blas() -> bool:
     second core, 3.5 % of it, against 0.8 % for the same work on one thread, and those
     cycles are taken from TensorFlow's own threads: training ran about 3 % slower for it.
     Nothing NumPy does here is big enough to gain from a second thread. TensorFlow's
-    threads are its own and are not limited.
+    threads are its own and are not limited. Called as each session starts: a BLAS
+    loaded since (SciPy's, say) is limited too.
     """
-    global _BLAS_QUIET
-    if _BLAS_QUIET:
-        return True
     try:
         from threadpoolctl import threadpool_limits
 
@@ -437,8 +436,68 @@ def quiet_blas() -> bool:
     except Exception:  # noqa: BLE001 - a speed setting; training works without it
         log.debug("could not limit BLAS threads", exc_info=True)
         return False
-    _BLAS_QUIET = True
     return True
+
+
+def current_core() -> int | None:
+    """The CPU core the calling thread runs on now (Linux), else None."""
+    try:
+        import ctypes
+
+        core = int(ctypes.CDLL(None).sched_getcpu())
+    except (OSError, AttributeError, TypeError):
+        return None
+    return core if core >= 0 else None
+
+
+def hold_on_core(core: int | None = None) -> tuple[int, set[int]] | None:
+    """Keeps the calling thread on one CPU core (the one it is on, by default).
+
+    Returns (the core, the cores it was allowed before), for `allow_cores`, or None where
+    the system cannot (not Linux) or there is a single core. Threads the caller starts
+    afterwards inherit the one core: call it after those that should not.
+    """
+    if not hasattr(os, "sched_setaffinity"):
+        return None
+    try:
+        allowed = os.sched_getaffinity(0)
+        if len(allowed) < 2:
+            return None
+        if core is None:
+            core = current_core()
+        if core not in allowed:
+            core = min(allowed)
+        os.sched_setaffinity(0, {core})
+    except OSError:
+        return None
+    return core, allowed
+
+
+def allow_cores(cores: set[int]) -> None:
+    """Lets the calling thread run on `cores` again (after `hold_on_core`)."""
+    try:
+        os.sched_setaffinity(0, cores)
+    except (OSError, AttributeError):
+        log.debug("could not set the thread's cores", exc_info=True)
+
+
+def keep_off_core(core: int) -> set[int] | None:
+    """Keeps the calling thread off one CPU core (the training thread's, see `pin_core`).
+
+    Returns the cores it was allowed before, for `allow_cores`; None where the system
+    cannot or no other core is left.
+    """
+    if not hasattr(os, "sched_getaffinity"):
+        return None
+    try:
+        allowed = os.sched_getaffinity(0)
+        others = allowed - {core}
+        if not others:
+            return None
+        os.sched_setaffinity(0, others)
+    except OSError:
+        return None
+    return allowed
 
 
 def resolve_device(choice: str, backend: str) -> tuple[str | None, str]:
@@ -736,6 +795,11 @@ class TrainingSession:
         self._dataset = dataset
         self.boundary_resolution = int(boundary_resolution)
         self.progress_interval = float(progress_interval)
+        #: Hold the training thread on one CPU core during a run (Started.core says which):
+        #: a window that keeps its own thread off that core then no longer displaces it.
+        #: On two cores, drawing beside a run made it about 10 % slower when the threads
+        #: moved freely and about 3 % when held apart (benchmarks/gui_training_overhead.py).
+        self.pin_core = False
         self._listeners: list[Callable[[Event], None]] = []
         self._data_lock = threading.Lock()
         # Worker state (touched on the worker thread only, except where noted).
@@ -1376,9 +1440,12 @@ class TrainingSession:
                                 traceback.format_exc()))
             return
         monitor = _callback_type()(self, run, plan, self._probe)
+        # after the model is built: TensorFlow's own thread pools exist by now and keep
+        # every core (tf.data's, made by fit, share this one)
+        held = hold_on_core() if self.pin_core else None
         self._emit(Started(run, plan.initial_epoch + plan.epochs_in_run, plan.initial_epoch,
                            plan.steps_per_epoch, plan.samples, plan.batch_size,
-                           self._device_label))
+                           self._device_label, held[0] if held else None))
         kwargs: dict[str, Any] = {
             "epochs": plan.initial_epoch + plan.epochs_in_run,
             "initial_epoch": plan.initial_epoch,
@@ -1404,6 +1471,8 @@ class TrainingSession:
             return
         finally:
             self._active = None
+            if held is not None:
+                allow_cores(held[1])
         self._finish(self._finished(run, monitor, fit, plan))
 
     def _finished(self, run: int, monitor: _Monitor, fit: Mapping[str, Any],

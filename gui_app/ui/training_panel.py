@@ -63,6 +63,8 @@ from ..core.training import (
     Finished,
     SessionError,
     Started,
+    allow_cores,
+    keep_off_core,
 )
 from ..core.views import (
     Plane,
@@ -235,6 +237,8 @@ class TrainingPanel(QWidget):
         self._probe_key: tuple | None = None
         self._picture: Any = None  # the newest snapshot, made ready to draw (or None)
         self.gui_busy = 0.0  # the GUI thread's share of a core in the last second
+        #: the cores the GUI thread had before it kept off the training core (a run)
+        self._gui_cores: set[int] | None = None
         self._build_actions()
         self._build()
         self.controller.projectChanged.connect(self._on_project_changed)
@@ -564,11 +568,14 @@ class TrainingPanel(QWidget):
         c = self.controller
         base_dir = c.path.parent if c.path is not None else None
         if self._session_factory is not None:
-            return self._session_factory(c.project, base_dir=base_dir, dataset=c.dataset)
-        from ..core.training import TrainingSession
+            session = self._session_factory(c.project, base_dir=base_dir, dataset=c.dataset)
+        else:
+            from ..core.training import TrainingSession
 
-        return TrainingSession(c.project, base_dir=base_dir, dataset=c.dataset,
-                               progress_interval=PROGRESS_INTERVAL)
+            session = TrainingSession(c.project, base_dir=base_dir, dataset=c.dataset,
+                                      progress_interval=PROGRESS_INTERVAL)
+        session.pin_core = True  # the GUI thread keeps off its core during a run
+        return session
 
     def ensure_session(self) -> TrainingSession:
         """The session for the current model and data; a new one when they changed."""
@@ -848,6 +855,9 @@ class TrainingPanel(QWidget):
                     self.session.stop()  # Stop was pressed while the start was queued
                 self.device = event.device
                 self.device_label.setText(f"Device: {event.device}")
+                if event.core is not None and self._gui_cores is None:
+                    # off the training thread's core: drawing no longer displaces it
+                    self._gui_cores = keep_off_core(event.core)
                 if self.state == "starting":
                     self._set_state("running")
             elif isinstance(event, BatchProgress):
@@ -954,7 +964,14 @@ class TrainingPanel(QWidget):
         left = time_left(rs.elapsed, done / total)
         self.speed_label.setText(f"{rate:,.0f} samples/s, {format_duration(left)} left")
 
+    def _free_cores(self) -> None:
+        """The GUI thread may run on every core again (a run ended)."""
+        if self._gui_cores is not None:
+            allow_cores(self._gui_cores)
+            self._gui_cores = None
+
     def _on_run_ended(self, event: Finished | Failed) -> None:
+        self._free_cores()
         self._render_progress(force=True)
         self.run_state_done()
         self._set_state("idle")
@@ -1245,6 +1262,7 @@ class TrainingPanel(QWidget):
             return
         self.closed = True
         self._close_session(timeout)
+        self._free_cores()
         self.background.wait(int(timeout * 1000))
         self.state = "idle"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import threading
 import time
 from dataclasses import fields, is_dataclass
@@ -792,3 +793,31 @@ def test_a_session_keeps_numpy_to_one_blas_thread() -> None:
     blas = [p for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
     assert blas, "numpy's BLAS was not found"
     assert all(p["num_threads"] == 1 for p in blas), blas
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+                    reason="holding threads on cores needs Linux and two cores")
+def test_hold_on_core_keeps_a_thread_on_one_core_until_allowed_again() -> None:
+    from gui_app.core.training import allow_cores, hold_on_core, keep_off_core
+
+    everywhere = os.sched_getaffinity(0)
+    seen: dict[str, object] = {}
+
+    def worker() -> None:
+        held = hold_on_core()
+        seen["held"] = held
+        seen["during"] = os.sched_getaffinity(0)
+        allow_cores(held[1])
+        seen["after"] = os.sched_getaffinity(0)
+        previous = keep_off_core(held[0])
+        seen["off"] = os.sched_getaffinity(0)
+        allow_cores(previous)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    core, before = seen["held"]
+    assert before == everywhere and seen["during"] == {core}
+    assert seen["after"] == everywhere
+    assert seen["off"] == everywhere - {core}
+    assert os.sched_getaffinity(0) == everywhere  # another thread's setting, not ours

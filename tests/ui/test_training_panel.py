@@ -348,3 +348,29 @@ def test_redraw_rate_is_lowered_when_the_views_cost_too_much(qtbot, make_window)
     panel._keep_budget(bridge)
     assert bridge.rate == pytest.approx(panel.bridge_rate, rel=0.05)
     panel.state = "idle"
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "sched_getaffinity")
+                    or len(__import__("os").sched_getaffinity(0)) < 2,
+                    reason="holding threads on cores needs Linux and two cores")
+def test_the_gui_thread_keeps_off_the_training_core_during_a_run(qtbot, make_window):
+    import os
+
+    window = make_window(tiny_project(epochs=30))
+    panel = window.training_panel
+    everywhere = os.sched_getaffinity(0)
+    during: list[tuple[int | None, set[int]]] = []
+
+    def on_state(state: str) -> None:
+        if state == "running" and panel.run_state is not None:
+            during.append((panel.run_state.started.core, os.sched_getaffinity(0)))
+
+    panel.stateChanged.connect(on_state)
+    event = run_to_end(qtbot, panel, panel.train)
+    assert event.reason == "completed"
+    core, gui_cores = during[0]
+    assert core in everywhere
+    assert core not in gui_cores and gui_cores == everywhere - {core}
+    assert os.sched_getaffinity(0) == everywhere  # all cores again after the run
+    worker = next(t for t in threading.enumerate() if t.name == "layerlab-training")
+    assert os.sched_getaffinity(worker.native_id) == everywhere
