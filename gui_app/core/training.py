@@ -481,6 +481,17 @@ def allow_cores(cores: set[int]) -> None:
         log.debug("could not set the thread's cores", exc_info=True)
 
 
+#: Models up to this many parameters train paced by the Python thread (see `pin_core`).
+PIN_MAX_PARAMS = 20_000
+
+
+def _count_params(model: Any) -> int:
+    try:
+        return int(model.count_params())
+    except Exception:  # noqa: BLE001 - not built: treated as big
+        return PIN_MAX_PARAMS + 1
+
+
 def keep_off_core(core: int) -> set[int] | None:
     """Keeps the calling thread off one CPU core (the training thread's, see `pin_core`).
 
@@ -795,10 +806,13 @@ class TrainingSession:
         self._dataset = dataset
         self.boundary_resolution = int(boundary_resolution)
         self.progress_interval = float(progress_interval)
-        #: Hold the training thread on one CPU core during a run (Started.core says which):
-        #: a window that keeps its own thread off that core then no longer displaces it.
-        #: On two cores, drawing beside a run made it about 10 % slower when the threads
-        #: moved freely and about 3 % when held apart (benchmarks/gui_training_overhead.py).
+        #: Hold the training thread on one CPU core during a run of a small model (at most
+        #: PIN_MAX_PARAMS parameters; Started.core says which core): a window that keeps its
+        #: own thread off that core then no longer displaces it. On two cores, the window's
+        #: drawing made the circle network's run 17 % slower than plain `fit` with the
+        #: threads moving freely and 6 % with them held apart. A bigger model's run waits
+        #: on TensorFlow's threads, which use every core, and a window held to the other
+        #: core then drew 6 to 9 times a second instead of 10 to 11.
         self.pin_core = False
         self._listeners: list[Callable[[Event], None]] = []
         self._data_lock = threading.Lock()
@@ -1442,7 +1456,9 @@ class TrainingSession:
         monitor = _callback_type()(self, run, plan, self._probe)
         # after the model is built: TensorFlow's own thread pools exist by now and keep
         # every core (tf.data's, made by fit, share this one)
-        held = hold_on_core() if self.pin_core else None
+        held = None
+        if self.pin_core and _count_params(model) <= PIN_MAX_PARAMS:
+            held = hold_on_core()
         self._emit(Started(run, plan.initial_epoch + plan.epochs_in_run, plan.initial_epoch,
                            plan.steps_per_epoch, plan.samples, plan.batch_size,
                            self._device_label, held[0] if held else None))

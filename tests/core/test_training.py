@@ -821,3 +821,24 @@ def test_hold_on_core_keeps_a_thread_on_one_core_until_allowed_again() -> None:
     assert seen["after"] == everywhere
     assert seen["off"] == everywhere - {core}
     assert os.sched_getaffinity(0) == everywhere  # another thread's setting, not ours
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+                    reason="holding threads on cores needs Linux and two cores")
+def test_pin_core_holds_small_models_runs_on_one_core_only(make_session) -> None:
+    from gui_app.core.training import PIN_MAX_PARAMS
+
+    everywhere = os.sched_getaffinity(0)
+    small, rec = make_session(project(epochs=1))
+    small.pin_core = True
+    run(small)
+    assert rec.of(Started)[0].core in everywhere
+    worker = next(t for t in threading.enumerate() if t.name == "layerlab-training")
+    assert os.sched_getaffinity(worker.native_id) == everywhere  # let go after the run
+    big, rec = make_session(project(epochs=1, layers=(PIN_MAX_PARAMS // 2 + 8, 2)))
+    big.pin_core = True  # a bigger model waits on TensorFlow's threads: not held
+    run(big)
+    assert rec.of(Started)[0].core is None
+    unasked, rec = make_session(project(epochs=1))
+    run(unasked)
+    assert rec.of(Started)[0].core is None
