@@ -450,8 +450,8 @@ def current_core() -> int | None:
     return core if core >= 0 else None
 
 
-def hold_on_core(core: int | None = None) -> tuple[int, set[int]] | None:
-    """Keeps the calling thread on one CPU core (the one it is on, by default).
+def hold_on_core() -> tuple[int, set[int]] | None:
+    """Keeps the calling thread on the CPU core it is on.
 
     Returns (the core, the cores it was allowed before), for `allow_cores`, or None where
     the system cannot (not Linux) or there is a single core. Threads the caller starts
@@ -463,8 +463,7 @@ def hold_on_core(core: int | None = None) -> tuple[int, set[int]] | None:
         allowed = os.sched_getaffinity(0)
         if len(allowed) < 2:
             return None
-        if core is None:
-            core = current_core()
+        core = current_core()
         if core not in allowed:
             core = min(allowed)
         os.sched_setaffinity(0, {core})

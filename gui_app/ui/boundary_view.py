@@ -141,8 +141,8 @@ class PointsLayer:
         self.extent.setVisible(False)
         plot.addItem(self.extent)
         self.sets: list[tuple[np.ndarray, list[QColor], bool]] = []
+        # a new range or size changes the view box's transform (pyqtgraph's updateMatrix)
         self.vb.sigTransformChanged.connect(self.redraw)
-        self.vb.sigResized.connect(self.redraw)
 
     def clear(self) -> None:
         self.sets = []

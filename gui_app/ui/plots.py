@@ -112,7 +112,7 @@ class QtPaintedLayout(pg.GraphicsLayoutWidget):
     def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
         super().__init__(*args, **kwargs)
         paint_in_qt(self)
-        self.ci.boundingRect = QGraphicsWidget.boundingRect.__get__(self.ci)
+        bounds_in_qt(self.ci)
 
 
 class QtPaintedPlot(pg.PlotWidget):
