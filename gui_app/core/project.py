@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from .catalog import CALLBACKS, LAYERS, Param, check_args, loss_def, metric_def, optimizer_def
+from .limits import MAX_PROJECT_BYTES, LimitError
+from .safeio import FileReadError, parse_json, read_regular, text_problems
 from .spec import CompileSpec, LayerSpec, ModelSpec, ObjectSpec, Project
 
 FORMAT = "layerlab-project"
@@ -302,34 +304,33 @@ def dumps(project: Project) -> str:
 
 
 def loads(text: str, path: str | os.PathLike | None = None) -> Project:
+    """Parses and validates project text; raises ProjectError (never anything else)."""
     try:
-        doc = json.loads(text)
+        doc = parse_json(text)
     except json.JSONDecodeError as exc:
         stripped = text.strip()
         truncated = stripped.startswith("{") and not stripped.endswith("}")
         hint = " (the file ends early: was it truncated?)" if truncated else ""
         raise ProjectError([f"not valid JSON at line {exc.lineno}, column {exc.colno}: "
                             f"{exc.msg}{hint}"], path) from None
+    except (LimitError, RecursionError, ValueError) as exc:
+        raise ProjectError([str(exc)], path) from None
+    problems = text_problems(doc)
+    if problems:
+        raise ProjectError(problems, path)
     return project_from_json(doc, path)
 
 
-MAX_PROJECT_BYTES = 20 * 1024 * 1024
-
-
 def load_project(path: str | os.PathLike) -> Project:
-    """Reads and validates a project file; raises ProjectError (never anything else)."""
-    p = Path(path)
+    """Reads and validates a project file; raises ProjectError (never anything else).
+
+    Only a regular file of at most MAX_PROJECT_BYTES is read (a FIFO or /dev/zero is refused
+    at once), and the JSON is parsed with `safeio.parse_json`'s limits.
+    """
     try:
-        if p.is_dir():
-            raise ProjectError([f"{p} is a folder; expected a {SUFFIX} file"], path)
-        if p.stat().st_size > MAX_PROJECT_BYTES:
-            raise ProjectError([f"the file is {p.stat().st_size:,} bytes; a project is a small "
-                                "JSON file (weights are kept beside it)"], path)
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise ProjectError([f"no such file: {p}"], path) from None
-    except OSError as exc:
-        raise ProjectError([f"cannot read the file: {exc.strerror or exc}"], path) from None
+        raw = read_regular(path, MAX_PROJECT_BYTES, "project file")
+    except FileReadError as exc:
+        raise ProjectError([str(exc)], path) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -345,7 +346,14 @@ def save_project(project: Project, path: str | os.PathLike) -> Path:
 
 
 def write_atomic(target: Path, payload: bytes) -> None:
-    """Writes beside the target, flushes to disk, then renames over it."""
+    """Writes beside the target, flushes to disk, then renames over it.
+
+    A symbolic link is followed: the file it points to is replaced and the link stays (a
+    rename over the link itself would have turned it into a plain file).
+    """
+    target = Path(target)
+    if target.is_symlink():
+        target = Path(os.path.realpath(target))
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         mode = target.stat().st_mode & 0o7777  # keep the permissions of the file replaced

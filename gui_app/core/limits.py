@@ -1,0 +1,104 @@
+"""Every limit a project, data or model file is held to, with the reason for each.
+
+A project file is something people share: a teacher mails a lesson, a student downloads
+one. It must not be able to exhaust memory, hang the program, or keep it busy for minutes.
+Each limit is checked *before* the work it guards starts, and each breach becomes a
+message that says what was expected, what was received and how to fix it.
+
+The numbers are generous for real work (the largest lesson uses a few hundred thousand
+parameters and 60,000 samples) and small enough that the worst a file can ask for ends in a
+few seconds, or is refused, on a 2-core, 8 GB laptop.
+"""
+
+from __future__ import annotations
+
+import os
+
+# -- files ----------------------------------------------------------------------------------
+
+#: A project is a small JSON file; weights are kept beside it. The largest lesson is 3 KB.
+MAX_PROJECT_BYTES = 20 * 1024 * 1024
+#: A CSV file is read whole into memory and parsed in Python (about 50 bytes of Python
+#: objects per byte of text): 200 MB of CSV is already several GB while parsing.
+MAX_CSV_BYTES = 200 * 1024 * 1024
+#: An .npz file on disk. Its arrays are checked separately (MAX_ARRAY_BYTES), since a small
+#: compressed file can inflate to gigabytes (a 2.9 MB file once claimed 5.9 GB).
+MAX_NPZ_BYTES = 4 * 1024 * 1024 * 1024
+#: The largest single array, after loading, and all arrays of one data file together.
+#: MNIST as float32 is 188 MB; CIFAR-10 is 737 MB.
+MAX_ARRAY_BYTES = 2 * 1024 * 1024 * 1024
+#: Members of an .npz archive: x, y, x_train, y_train, x_test, y_test are all LayerLab reads.
+MAX_NPZ_MEMBERS = 64
+#: A path longer than this is not a real file name (Linux's PATH_MAX is 4096).
+MAX_PATH_CHARS = 1024
+
+# -- JSON -----------------------------------------------------------------------------------
+
+#: A project nests about 6 levels deep (fit.callbacks[0].args...). Python's parser recurses
+#: once per level and raises RecursionError near 1,000.
+MAX_JSON_DEPTH = 32
+#: Digits in a JSON integer. Python refuses to convert more than 4,300 digits (and spends
+#: quadratic time on fewer); no setting needs more than 19 (a 64-bit seed is 20 at most).
+MAX_INT_DIGITS = 24
+#: Characters in one string (a layer name, a path, the description).
+MAX_TEXT_CHARS = 10_000
+
+# -- the model ------------------------------------------------------------------------------
+
+#: Layers in one model. 700,000 layers took 48 s to summarise, and 10,001 layers trained for
+#: 107 s before a RecursionError. The deepest classic Sequential nets have a few dozen.
+MAX_LAYERS = 500
+#: Any integer setting of a layer (units, filters, sizes): above this Keras overflows int32.
+MAX_INT_ARG = 2**31 - 1
+#: Parameters of one model: 100 million float32 weights are 400 MB, and Adam keeps two more
+#: copies; `units: 10**9` once used 8.4 GB before failing.
+MAX_PARAMS = 100_000_000
+#: The memory a model and its data may plan to use, as a share of the memory available now.
+MEMORY_SHARE = 0.6
+
+# -- training -------------------------------------------------------------------------------
+
+#: Keras and NumPy seeds are 32-bit.
+MAX_SEED = 2**32 - 1
+#: A class weight multiplies the loss; 10^6 is already far past any useful balance.
+MAX_CLASS_WEIGHT = 1e6
+#: Virtual epochs: passes over the data. `stop_point: 1e300` once used 10.6 GB.
+MAX_STOP_POINT = 10_000
+#: Virtual-epoch checkpoints, the same ceiling as fit.epochs.
+MAX_CHECKPOINTS = 100_000
+#: Samples in the index array that lays virtual-epoch passes end to end (8 bytes each).
+MAX_VIRTUAL_SAMPLES = 50_000_000
+
+
+class LimitError(ValueError):
+    """A file or setting beyond one of the limits above; the message says which and why."""
+
+
+def available_memory() -> int:
+    """Bytes of memory available now (MemAvailable on Linux), or a cautious 4 GB guess."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return 4 * 1024**3
+
+
+def memory_budget() -> int:
+    """The bytes a model and its data may plan to use: a share of the memory available now."""
+    return int(available_memory() * MEMORY_SHARE)
+
+
+def format_bytes(n: float) -> str:
+    """1536 -> '1.5 KB', for messages."""
+    value = float(n)
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if value < 1024 or unit == "TB":
+            return f"{value:,.0f} {unit}" if unit == "bytes" else f"{value:,.1f} {unit}"
+        value /= 1024
+    return f"{value:,.1f} TB"  # pragma: no cover
