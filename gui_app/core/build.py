@@ -40,7 +40,19 @@ def build_layer(layer: LayerSpec, name: str | None = None) -> Any:
 
 
 def build_model(model: ModelSpec, name: str = "sequential") -> Any:
-    """A `keras.Sequential` for the spec, with layer names as the summary shows them."""
+    """A `keras.Sequential` for the spec, with layer names as the summary shows them.
+
+    Raises:
+        BuildError: for a model beyond `limits.model_problem` (too many layers or
+            parameters for this computer), before Keras allocates anything: `units: 10**9`
+            once used 8.4 GB before failing.
+    """
+    from .limits import model_problem
+    from .summary import summarize
+
+    problem = model_problem(summarize(model).total_params, len(model.layers))
+    if problem:
+        raise BuildError(f"The model is too big: {problem}.")
     import keras
 
     names = layer_names(model.layers)

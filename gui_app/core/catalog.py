@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .limits import MAX_INT_ARG
+
 REQUIRED: Any = type("Required", (), {"__repr__": lambda self: "REQUIRED"})()
 
 # Snapshot of `keras.activations` (refreshed by sync_with_keras()).
@@ -117,10 +119,15 @@ class Param:
         if kind in ("int", "float"):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 return bad
-            if kind == "int" and not float(value).is_integer():
-                return bad
+            if kind == "int" and not isinstance(value, int):
+                # Keras refuses 8.0 units at build time; say so while the file is read.
+                whole = math.isfinite(value) and float(value).is_integer()
+                return bad + ("; write it without a decimal point" if whole else "")
             if isinstance(value, float) and not math.isfinite(value):
                 return bad
+            cap = MAX_INT_ARG if self.max is None else max(MAX_INT_ARG, self.max)
+            if isinstance(value, int) and abs(value) > cap:
+                return f"expected {self.expected()} and at most {cap:,}, got {_show(value)}"
             return None if self._in_range(value) else bad
         if kind == "size":
             items = [value] if not isinstance(value, (list, tuple)) else list(value)
@@ -189,7 +196,13 @@ def _listify(value: Any) -> Any:
 
 
 def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    """An integer a Keras layer can take (int32): not a bool, not 10**400."""
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_INT_ARG
+
+
+def _digits(value: int) -> str:
+    """'an integer of about 401 digits': str() of 4,300 digits or more raises in Python 3.11."""
+    return f"an integer of about {int(abs(value).bit_length() * 0.30103) + 1:,} digits"
 
 
 def _fmt(number: float) -> str:
@@ -198,7 +211,9 @@ def _fmt(number: float) -> str:
 
 def _show(value: Any) -> str:
     if isinstance(value, str):
-        return repr(value)
+        return repr(value) if len(value) <= 60 else repr(value[:57]) + "..."
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**24:
+        return _digits(value)
     if value is None:
         return "null"
     if isinstance(value, bool):

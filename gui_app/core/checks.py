@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from .catalog import LAYERS, check_args, loss_def, metric_def, optimizer_def
+from .limits import model_problem
+from .paths import unapproved
 from .spec import CompileSpec, DataInfo, LayerSpec, ObjectSpec, Project
 from .summary import Summary, format_shape, summarize
 
@@ -144,6 +146,29 @@ def _compile_findings(compile_spec: CompileSpec) -> list[Finding]:
     return found
 
 
+def _allow(value: str) -> Callable[[Project], Project]:
+    return lambda p: replace(p, allow_outside=tuple(dict.fromkeys([*p.allow_outside, value])))
+
+
+def _limit_findings(project: Project, summary: Summary) -> list[Finding]:
+    """A model too big for this computer, and callbacks that would write outside the
+    project's folder without the person's say-so (a shared project once overwrote
+    `~/important_model.keras` this way)."""
+    found = []
+    problem = model_problem(summary.total_params, len(project.model.layers))
+    if problem:
+        found.append(Finding(ERROR, "too-big", f"The model is too big: {problem}.",
+                             "model.layers"))
+    for w in unapproved(project.fit, project.allow_outside):
+        found.append(Finding(
+            ERROR, "writes-outside",
+            f"{w.where.split('.')[-1]} {w.value[:80]!r} would write outside the project's "
+            f"folder ({w.outside}). Use a path inside the folder, such as 'logs/run.csv', or "
+            "allow it if you trust this project.",
+            w.where, None, (Fix(f"Allow writing to {w.value[:60]!r}", _allow(w.value)),)))
+    return found
+
+
 def run_checks(project: Project, data: DataInfo | None = None,
                summary: Summary | None = None) -> list[Finding]:
     """Every finding for a project, errors first.
@@ -168,6 +193,7 @@ def run_checks(project: Project, data: DataInfo | None = None,
         if row.error:
             found.append(Finding(ERROR, "layer", row.error, f"model.layers[{row.index}]", row.index))
     found += _compile_findings(project.compile)
+    found += _limit_findings(project, summary)
 
     # Dense on rank-3+ input: Keras allows it (it acts on the last axis), but it is rarely meant.
     shape = (None, *model.input_shape) if not summary.input_error else None

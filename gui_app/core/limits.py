@@ -70,6 +70,11 @@ MAX_CHECKPOINTS = 100_000
 MAX_VIRTUAL_SAMPLES = 50_000_000
 
 
+#: Bytes per parameter while training: the float32 weight, its gradient, and the optimizer's
+#: slots (Adam keeps two).
+TRAINING_BYTES_PER_PARAM = 16
+
+
 class LimitError(ValueError):
     """A file or setting beyond one of the limits above; the message says which and why."""
 
@@ -102,3 +107,19 @@ def format_bytes(n: float) -> str:
             return f"{value:,.0f} {unit}" if unit == "bytes" else f"{value:,.1f} {unit}"
         value /= 1024
     return f"{value:,.1f} TB"  # pragma: no cover
+
+
+def model_problem(total_params: int, layers: int = 0) -> str | None:
+    """Why a model is too big to build here, or None. Checked before Keras builds anything."""
+    if layers > MAX_LAYERS:
+        return (f"expected at most {MAX_LAYERS} layers, got {layers:,}; remove layers")
+    if total_params > MAX_PARAMS:
+        return (f"expected at most {MAX_PARAMS:,} parameters, got {total_params:,}; use fewer "
+                "units or filters, or a smaller input")
+    need = total_params * TRAINING_BYTES_PER_PARAM
+    budget = memory_budget()
+    if need > budget:
+        return (f"training {total_params:,} parameters needs about {format_bytes(need)} of "
+                f"memory (weights, gradients and the optimizer's copies), and this computer has "
+                f"about {format_bytes(budget)} to spare; use fewer units or filters")
+    return None

@@ -8,6 +8,7 @@ file in one pass: `model.layers[3].units: expected an integer >= 1, got -5`.
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from collections.abc import Mapping
@@ -15,14 +16,25 @@ from pathlib import Path
 from typing import Any
 
 from .catalog import CALLBACKS, LAYERS, Param, check_args, loss_def, metric_def, optimizer_def
-from .limits import MAX_PROJECT_BYTES, LimitError
+from .limits import (
+    MAX_CHECKPOINTS,
+    MAX_CLASS_WEIGHT,
+    MAX_INT_ARG,
+    MAX_LAYERS,
+    MAX_PROJECT_BYTES,
+    MAX_SEED,
+    MAX_STOP_POINT,
+    LimitError,
+)
+from .paths import WritePath, describe, sign_approval, unapproved, verify_approval
 from .safeio import FileReadError, parse_json, read_regular, text_problems
 from .spec import CompileSpec, LayerSpec, ModelSpec, ObjectSpec, Project
 
 FORMAT = "layerlab-project"
 VERSION = 1
 SUFFIX = ".layerlab.json"
-TOP_KEYS = ("format", "version", "name", "description", "model", "compile", "data", "fit")
+TOP_KEYS = ("format", "version", "name", "description", "model", "compile", "data", "fit",
+            "allow_outside")
 
 FIT_DEFAULTS: dict[str, Any] = {
     "epochs": 10,
@@ -43,7 +55,7 @@ FIT_PARAMS = [
           min=1, nullable=True),
     Param("shuffle", "bool", True, "Shuffle the training data before each epoch."),
     Param("seed", "int", 0, "Random seed for weights, shuffling and dropout; empty for random.",
-          min=0, nullable=True),
+          min=0, max=MAX_SEED, nullable=True),
 ]
 
 
@@ -61,6 +73,27 @@ class ProjectError(Exception):
         head = f"{self.path} is not a usable LayerLab project:" if self.path else \
             "This is not a usable LayerLab project:"
         return "\n".join([head, *(f"  - {p}" for p in self.problems)])
+
+
+class OutsidePathsError(ProjectError):
+    """A valid project that writes outside its folder to paths nobody confirmed here.
+
+    `project` is the project as loaded; a caller that asks the person and gets a yes goes
+    on with `project.replace(allow_outside=...)` (the window), or refuses (the CLI, unless
+    `--allow-outside` was given).
+    """
+
+    def __init__(self, problems: list[str], project: Project, paths: list[WritePath],
+                 path: str | os.PathLike | None = None) -> None:
+        super().__init__(problems, path)
+        self.project = project
+        self.paths = paths
+
+    def approved(self) -> Project:
+        """The project with its outside paths confirmed (the person said yes)."""
+        allowed = tuple(dict.fromkeys([*self.project.allow_outside,
+                                       *(w.value for w in self.paths)]))
+        return self.project.replace(allow_outside=allowed)
 
 
 def _type_name(value: Any) -> str:
@@ -139,15 +172,21 @@ def _model(value: Any, problems: list[str]) -> ModelSpec | None:
         if key not in ("input_shape", "layers"):
             problems.append(f"model.{key}: unknown key (expected input_shape and layers)")
     shape = value.get("input_shape")
-    shape_ok = isinstance(shape, list) and len(shape) >= 1 and all(
-        d is None or (isinstance(d, int) and not isinstance(d, bool) and d >= 1) for d in shape)
+    shape_ok = isinstance(shape, list) and 1 <= len(shape) <= 8 and all(
+        d is None or (isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= MAX_INT_ARG)
+        for d in shape)
     if not shape_ok:
-        problems.append(f"model.input_shape: expected a list of sizes >= 1 (null for any length), "
-                        f"e.g. [2] or [28, 28, 1], got {_show(shape)}")
+        problems.append(f"model.input_shape: expected a list of 1 to 8 sizes from 1 to "
+                        f"{MAX_INT_ARG:,} (null for any length), e.g. [2] or [28, 28, 1], "
+                        f"got {_show(shape)}")
     layers_value = value.get("layers", [])
     if not isinstance(layers_value, list):
         problems.append(f"model.layers: expected a list of layers, got {_type_name(layers_value)}")
         layers_value = []
+    if len(layers_value) > MAX_LAYERS:
+        problems.append(f"model.layers: expected at most {MAX_LAYERS} layers, got "
+                        f"{len(layers_value):,}; split the model or remove layers")
+        return None
     layers = [_layer(item, f"model.layers[{i}]", problems) for i, item in enumerate(layers_value)]
     if not shape_ok or any(layer is None for layer in layers):
         return None
@@ -202,22 +241,27 @@ def fit_problems(value: Any) -> list[str]:
         elif key == "class_weight":
             if item is None or item == "balanced":
                 continue
-            ok = isinstance(item, Mapping) and item and all(
-                str(k).isdigit() and isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+            ok = isinstance(item, Mapping) and 0 < len(item) <= 100_000 and all(
+                isinstance(k, str) and k.isascii() and k.isdigit() and len(k) <= 6
+                and isinstance(v, (int, float)) and not isinstance(v, bool)
+                and math.isfinite(v) and 0 < v <= MAX_CLASS_WEIGHT
                 for k, v in item.items())
             if not ok:
                 problems.append(f"fit.class_weight: expected null, \"balanced\" or an object like "
-                                f"{{\"0\": 1.0, \"1\": 4.0}} with positive weights, got {_show(item)}")
+                                f"{{\"0\": 1.0, \"1\": 4.0}} (class numbers as keys) with weights "
+                                f"above 0 and at most {MAX_CLASS_WEIGHT:g}, got {_show(item)}")
         elif key == "virtual_epochs":
             if item is None:
                 continue
             ok = isinstance(item, Mapping) and set(item) <= {"stop_point", "checkpoints"}
             sp, cp = (item.get("stop_point"), item.get("checkpoints")) if ok else (None, None)
-            ok = ok and isinstance(sp, (int, float)) and not isinstance(sp, bool) and sp > 0 \
-                and isinstance(cp, int) and not isinstance(cp, bool) and cp >= 1
+            ok = ok and isinstance(sp, (int, float)) and not isinstance(sp, bool) \
+                and math.isfinite(sp) and 0 < sp <= MAX_STOP_POINT \
+                and isinstance(cp, int) and not isinstance(cp, bool) and 1 <= cp <= MAX_CHECKPOINTS
             if not ok:
-                problems.append(f"fit.virtual_epochs: expected null or {{\"stop_point\": a number > 0 "
-                                f"(passes over the data), \"checkpoints\": an integer >= 1}}, "
+                problems.append(f"fit.virtual_epochs: expected null or {{\"stop_point\": a number "
+                                f"above 0 and at most {MAX_STOP_POINT:,} (passes over the data), "
+                                f"\"checkpoints\": an integer from 1 to {MAX_CHECKPOINTS:,}}}, "
                                 f"got {_show(item)}")
         elif key == "callbacks":
             if not isinstance(item, list):
@@ -280,9 +324,31 @@ def project_from_json(doc: Any, path: str | os.PathLike | None = None) -> Projec
         problems += _data_problems(data)
     fit = doc.get("fit") or {}
     problems += fit_problems(fit)
+    allowed = _allow_outside(doc.get("allow_outside"), problems)
     if problems or model is None or compile_spec is None:
         raise ProjectError(problems or ["the project could not be read"], path)
-    return Project(name, model, compile_spec, dict(data), dict(fit), description)
+    project = Project(name, model, compile_spec, dict(data), dict(fit), description, allowed)
+    outside = unapproved(fit, allowed) if isinstance(fit, Mapping) else []
+    if outside:
+        raise OutsidePathsError(describe(outside), project, outside, path)
+    return project
+
+
+def _allow_outside(value: Any, problems: list[str]) -> tuple[str, ...]:
+    """The confirmed outside paths, when this computer's key stamped them; else none.
+
+    A list whose stamp does not verify (another computer's, or forged) is dropped quietly:
+    the person is asked again, which is the point.
+    """
+    if value is None:
+        return ()
+    paths = value.get("paths") if isinstance(value, Mapping) else None
+    if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths) \
+            or set(value) - {"paths", "approval"}:
+        problems.append("allow_outside: expected {\"paths\": [text, ...], \"approval\": text} "
+                        f"as LayerLab writes it, got {_show(value)}; remove the key")
+        return ()
+    return tuple(paths) if verify_approval(paths, value.get("approval")) else ()
 
 
 def project_to_json(project: Project) -> dict[str, Any]:
@@ -296,6 +362,9 @@ def project_to_json(project: Project) -> dict[str, Any]:
     }
     doc["data"] = dict(project.data)
     doc["fit"] = dict(project.fit)
+    if project.allow_outside:
+        paths = sorted(set(project.allow_outside))
+        doc["allow_outside"] = {"paths": paths, "approval": sign_approval(paths)}
     return doc
 
 

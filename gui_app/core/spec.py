@@ -194,10 +194,13 @@ class Project:
     data: Mapping[str, Any] = field(default_factory=dict)
     fit: Mapping[str, Any] = field(default_factory=dict)
     description: str = ""  # a lesson's few sentences of explanation, shown in the window
+    #: Paths outside the project's folder that its owner confirmed it may write (core.paths).
+    allow_outside: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data", _freeze(dict(self.data)))
         object.__setattr__(self, "fit", _freeze(dict(self.fit)))
+        object.__setattr__(self, "allow_outside", tuple(self.allow_outside))
 
     def replace(self, **changes: Any) -> Project:
         return replace(self, **changes)

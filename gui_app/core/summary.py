@@ -100,6 +100,8 @@ def format_shape(shape: Shape | None) -> str:
 
 
 def format_bytes(n: int) -> str:
+    if n >= 1024**5:  # also keeps n / size below float's range for absurd models
+        return f"{n // 1024**4:,} TB" if n < 10**30 else "more than 10^30 B"
     for unit, size in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
         if n >= size:
             return f"{n / size:.2f} {unit}"

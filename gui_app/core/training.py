@@ -40,6 +40,8 @@ from typing import Any
 import numpy as np
 
 from .boundary import BoundaryGrid, BoundaryProbe, make_probe
+from .limits import MAX_VIRTUAL_SAMPLES
+from .paths import WRITE_ARGS, PathError, resolve_write
 from .spec import CompileSpec, ObjectSpec, Project
 
 __all__ = [
@@ -68,7 +70,6 @@ log = logging.getLogger(__name__)
 VIRTUAL_MATERIALISE_LIMIT = 256 * 1024 * 1024
 #: Inputs up to this many rows are predicted with one compiled call (`predict_on_batch`).
 PREDICT_ON_BATCH_ROWS = 8192
-PATH_ARGS = {"ModelCheckpoint": "filepath", "TensorBoard": "log_dir", "CSVLogger": "filename"}
 DEVICES_HELP = ("'auto' (the GPU when there is one), 'cpu', 'gpu', 'gpu:N' or 'all' (every "
                 "GPU, mirrored; TensorFlow only)")
 
@@ -264,6 +265,13 @@ def virtual_epoch_plan(
             raise ValueError(f"{name}: expected an integer >= 1, got {value!r}.")
     total = int(stop_point * samples)
     steps = max(1, total // (batch_size * checkpoints))
+    shown = steps * batch_size * int(checkpoints)
+    if shown > MAX_VIRTUAL_SAMPLES:
+        raise ValueError(
+            f"virtual_epochs: expected at most {MAX_VIRTUAL_SAMPLES:,} examples in all, got "
+            f"{shown:,} ({stop_point:g} passes over {samples:,} samples in {checkpoints:,} "
+            "checkpoints); lower stop_point or checkpoints."
+        )
     return VirtualPlan(total, int(checkpoints), steps, steps * batch_size)
 
 
@@ -1403,11 +1411,13 @@ class TrainingSession:
         for item in fit.get("callbacks") or []:
             spec = ObjectSpec.from_json(item)
             args = dict(spec.args)
-            key = PATH_ARGS.get(spec.type)
+            key = WRITE_ARGS.get(spec.type)
             if key and isinstance(args.get(key), str):
-                path = Path(args[key]).expanduser()
-                if not path.is_absolute():
-                    path = (self._base_dir or Path.cwd()) / path
+                try:
+                    path = resolve_write(args[key], self._base_dir,
+                                         self._project.allow_outside)
+                except PathError as exc:
+                    raise SessionError(str(exc)) from None
                 folder = path if spec.type == "TensorBoard" else path.parent
                 folder.mkdir(parents=True, exist_ok=True)
                 args[key] = str(path)

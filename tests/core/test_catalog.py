@@ -88,6 +88,10 @@ def test_param_check_messages():
     assert units.check(8) is None
     assert units.check(0) == "expected an integer >= 1, got 0"
     assert units.check(2.5) == "expected an integer >= 1, got 2.5"
+    # Keras refuses 8.0 units when it builds the layer: refused here, at load.
+    assert units.check(8.0) == "expected an integer >= 1, got 8.0; write it without a decimal point"
+    assert "at most 2,147,483,647" in units.check(2**31)
+    assert "about 401 digits" in units.check(10**400)
     assert units.check(True) is not None
     rate = LAYERS["Dropout"].param("rate")
     assert rate.check(0.5) is None and rate.check(1.0) == "expected a number >= 0 and < 1, got 1.0"
