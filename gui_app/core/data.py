@@ -13,6 +13,7 @@ them.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import difflib
 import gzip
@@ -20,16 +21,34 @@ import io
 import math
 import os
 import pickle
+import struct
 import tarfile
 import zipfile
+import zlib
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
-from gui_app.core.spec import DataInfo
+from .limits import (
+    MAX_ARRAY_BYTES,
+    MAX_CSV_BYTES,
+    MAX_CSV_ROWS,
+    MAX_NPZ_BYTES,
+    MAX_NPZ_MEMBERS,
+    format_bytes,
+    memory_budget,
+)
+from .safeio import FileReadError, check_path_text, open_regular, read_regular
+from .spec import DataInfo
+
+try:
+    from lzma import LZMAError
+except ImportError:  # pragma: no cover - Python built without lzma; zipfile then has no LZMA
+    LZMAError = OSError  # type: ignore[misc, assignment]
 
 __all__ = [
     "CLASS_SOURCES",
@@ -819,75 +838,326 @@ def _to_unit(images: np.ndarray) -> np.ndarray:
 
 # --------------------------------------------------------------------------------------
 # Files
+#
+# A data path comes from a project file, and a project file may come from a stranger. So
+# every data file is opened through `safeio.open_regular` (regular files only, a FIFO never
+# blocks, a size cap), every array's size is known before it is allocated, and messages
+# quote as little of a file's text as they can: pointing data.path at /etc/passwd must
+# not print its first line.
+
+#: The largest finite float32. LayerLab trains in float32, where a larger value becomes
+#: infinity and fails much later with a message about the model instead of the data.
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+#: Characters of a file's text one message may quote: enough for a column name or a cell,
+#: too few to show a line of a file that is not a data table.
+_MAX_QUOTED_CHARS = 40
+#: Column names a message lists before counting the rest.
+_MAX_LISTED_NAMES = 10
+#: Cells in one CSV row: no table is this wide.
+MAX_CSV_COLUMNS = 100_000
+#: Rough bytes of Python objects per parsed CSV cell (a pointer in its row, one in a column
+#: list, the float) and per row (the row list and its (number, row) pair), to refuse a file
+#: whose parse would not fit before parsing it all.
+_CSV_BYTES_PER_CELL = 16
+_CSV_BYTES_PER_ROW = 120
+#: The longest line of a CSV file: 100,000 columns of up to 80 characters.
+_MAX_CSV_LINE_BYTES = 8 * 1024 * 1024
+#: Bytes of an .npz's central directory per member allowed (a member's entry is about 100
+#: bytes; its name could be 64 KB): zipfile turns every entry into a Python object before
+#: anything can count them, and a 4 GB file of empty entries would be tens of GB of those.
+_NPZ_DIRECTORY_BYTES_PER_MEMBER = 4096
+#: The .npy signature every member of an np.savez archive starts with.
+_NPY_MAGIC = b"\x93NUMPY"
+#: The errors a damaged or crafted archive can raise while being read.
+_ZIP_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    ValueError,
+    EOFError,
+    KeyError,
+    zipfile.BadZipFile,
+    zlib.error,
+    LZMAError,
+    struct.error,
+    NotImplementedError,  # a compression method zipfile does not know
+    RuntimeError,  # an encrypted member
+    OverflowError,
+)
+
+
+def _shown(text: str, limit: int = _MAX_QUOTED_CHARS) -> str:
+    """Text from a file for a message: its repr, cut to `limit` characters."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text):,} characters)"
+
+
+def _names(names: Sequence[str], quote: bool = True) -> str:
+    """Names from a file for a message: a few, each cut short, then a count of the rest."""
+    cut = [
+        _shown(n)
+        if quote
+        else (n if len(n) <= _MAX_QUOTED_CHARS else n[:_MAX_QUOTED_CHARS] + "...")
+        for n in names[:_MAX_LISTED_NAMES]
+    ]
+    more = len(names) - _MAX_LISTED_NAMES
+    return ", ".join(cut) + (f" and {more:,} more" if more > 0 else "")
+
+
+def _suggest_column(name: str, header: Sequence[str]) -> str:
+    """`_suggest` for a column of a file, quoting the guess cut short (and not searching a
+    header so wide that difflib would take long)."""
+    if len(header) > 1000:
+        return ""
+    close = difflib.get_close_matches(name, [h for h in header if len(h) <= 200], n=1)
+    return f" Did you mean {_shown(close[0])}?" if close else ""
+
+
+def _rows_text(rows: Sequence[int]) -> str:
+    """'2, 5, 9' or '2, 5, 9, 12, 15 (40 rows in all)' for a message."""
+    text = ", ".join(map(str, rows[:5]))
+    return text + (f" ({len(rows):,} rows in all)" if len(rows) > 5 else "")
+
+
+def _file_error(err: FileReadError, kind: str) -> DataError:
+    """A `safeio` refusal (FIFO, device, too large, unreadable) as a data.path problem."""
+    text = str(err).rstrip(".")
+    if "of at most" in text:
+        other = ", or save the data with np.savez as an .npz file" if kind == "CSV" else ""
+        fix = f" Use a smaller file{other}."
+    elif "choose" in text or "check" in text:
+        fix = ""
+    else:
+        fix = " Check the file, or choose another."
+    return DataError(f"data.path: {text}.{fix}")
 
 
 def _resolve_path(cfg: Mapping[str, Any], base_dir: Path | None) -> Path:
-    raw = Path(cfg["path"]).expanduser()
+    """The data file's path, relative paths read from `base_dir`.
+
+    The text is checked first (`check_path_text`): a 5,000-character path or `~nouser/x`
+    used to end in an OSError or RuntimeError traceback. A path that is neither missing nor
+    a folder is returned as it is; `open_regular` then refuses FIFOs and devices with a
+    message naming what they are (a link to /dev/zero is not "a folder").
+    """
+    kind = cfg["source"].upper()
+    try:
+        raw = check_path_text(cfg["path"])
+    except FileReadError as err:
+        raise DataError(
+            f"data.path: {str(err).rstrip('.')}. Choose the {kind} file again, or correct "
+            "data.path in the project file."
+        ) from None
     path = raw if raw.is_absolute() or base_dir is None else Path(base_dir) / raw
-    if not path.exists():
+    try:
+        exists = path.exists()
+        folder = exists and path.is_dir()
+    except OSError as err:  # a name too long for the file system, a folder we may not enter
+        raise DataError(
+            f"data.path: expected a {kind} file, got {_shown(str(cfg['path']), 80)}, which "
+            f"cannot be looked up ({err.strerror or type(err).__name__}). Check the name, or "
+            "choose the file again."
+        ) from None
+    if not exists:
         where = (
             f" (relative paths are read from the project's folder {base_dir})"
             if (base_dir is not None and not raw.is_absolute())
             else ""
         )
         raise DataError(
-            f"data.path: expected an existing {cfg['source'].upper()} file, got "
+            f"data.path: expected an existing {kind} file, got "
             f"{str(cfg['path'])!r}, which does not exist at {path}{where}. Check the name, "
             "or choose the file again."
         )
-    if not path.is_file():
+    if folder:
         raise DataError(
-            f"data.path: expected a {cfg['source'].upper()} file, got the folder {path}. "
-            "Choose a file inside it."
+            f"data.path: expected a {kind} file, got the folder {path}. Choose a file inside it."
         )
     return path
 
 
-def _read_npz(path: Path, key: str) -> dict[str, np.ndarray]:
-    """Reads every array of an .npz with pickling off: a data file must not run code."""
-    unreadable = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile)
+def _npz_limit() -> tuple[int, str]:
+    """The bytes all arrays of one .npz may take, and why that many."""
+    budget = memory_budget()
+    if MAX_ARRAY_BYTES <= budget:
+        return MAX_ARRAY_BYTES, "the most LayerLab loads from one data file"
+    return budget, "what the memory available now allows"
 
-    def damaged(err: BaseException) -> DataError:
+
+def _size_text(n: int) -> str:
+    """`format_bytes` for any claimed size, even one no float can hold."""
+    return format_bytes(n) if n < 10**18 else "more than a million TB"
+
+
+def _shape_text(shape: Sequence[int]) -> str:
+    text = "(" + ", ".join(f"{d:,}" if abs(d) < 10**30 else "a huge number" for d in shape)
+    text += ",)" if len(shape) == 1 else ")"
+    return text if len(text) <= 100 else text[:100] + "...)"
+
+
+def _npy_header(member: IO[bytes]) -> tuple[tuple[int, ...], np.dtype, int]:
+    """The shape, dtype and header length of one .npy member, reading only its header.
+
+    Raises ValueError("magic") when the member is not a .npy at all (a pickle, say), and
+    ValueError for a header numpy cannot parse. Nothing here allocates the array.
+    """
+    try:
+        version = np.lib.format.read_magic(member)
+    except ValueError:
+        raise ValueError("magic") from None
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+    elif version == (2, 0):
+        shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+    else:  # 3.0 only exists for structured dtypes with non-Latin-1 names: never numbers
+        raise ValueError(f"npy format version {version}")
+    return tuple(int(d) for d in shape), dtype, member.tell()
+
+
+def _zip_directory_check(handle: IO[bytes], path: Path, key: str) -> None:
+    """Refuses an archive whose directory lists too many members, before zipfile reads it.
+
+    zipfile makes a Python object of every directory entry as it opens the archive, so the
+    count must be checked first; this reads the end record zipfile itself reads. Without
+    it (zipfile's private helper missing) the count is still checked after opening.
+    """
+    end_record = getattr(zipfile, "_EndRecData", None)
+    if end_record is None:  # pragma: no cover - a future Python
+        return
+    end = end_record(handle)
+    handle.seek(0)
+    if end is None:
+        raise zipfile.BadZipFile("File is not a zip file")
+    entries, size = int(end[zipfile._ECD_ENTRIES_TOTAL]), int(end[zipfile._ECD_SIZE])
+    if entries > MAX_NPZ_MEMBERS or size > MAX_NPZ_MEMBERS * _NPZ_DIRECTORY_BYTES_PER_MEMBER:
+        raise DataError(_too_many_members(path, key, entries))
+
+
+def _too_many_members(path: Path, key: str, count: int) -> str:
+    got = f"{count:,} members" if count > MAX_NPZ_MEMBERS else "a directory too large for that"
+    return (
+        f"{key}: expected an .npz archive of at most {MAX_NPZ_MEMBERS} arrays in {path}, got "
+        f"one listing {got}. Save only the arrays LayerLab reads: x and y, or x_train, "
+        "y_train, x_test and y_test."
+    )
+
+
+def _read_npz(path: Path, key: str) -> dict[str, np.ndarray]:
+    """Reads every array of an .npz with pickling off: a data file must not run code.
+
+    Before any array is allocated, every member's .npy header is read on its own: its
+    shape times its item size must fit the limit (one array and all together), it must not
+    hold Python objects (those are pickles), and the archive's own record of the member's
+    size must agree with it. A 630-byte file once claimed a (10^6, 10^6) array and a
+    2.9 MB one inflated to 5.9 GB; np.load would allocate first and fail (or not) after.
+    A member that is not a .npy at all (raw pickle bytes) is refused by its signature.
+    """
+
+    def damaged(err: BaseException | str) -> DataError:
+        # The type and a short reason only: numpy's messages quote the header bytes.
+        reason = err if isinstance(err, str) else type(err).__name__
+        if isinstance(err, (zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError)):
+            reason += f": {str(err)[:80]}"
         return DataError(
             f"{key}: expected an .npz archive written by np.savez, but {path} could not be "
-            f"read ({type(err).__name__}: {err}). Check that it is the right file and not "
-            "damaged."
+            f"read ({reason}). Check that it is the right file and not damaged."
         )
 
-    try:
-        npz = np.load(path, allow_pickle=False)
-    except unreadable as err:
-        raise damaged(err) from err
-    if not isinstance(npz, np.lib.npyio.NpzFile):
-        raise DataError(
-            f"{key}: expected an .npz archive (np.savez), got a single .npy array in {path}. "
-            "Save it with np.savez(path, x=x, y=y)."
-        )
+    limit, why = _npz_limit()
     arrays: dict[str, np.ndarray] = {}
     try:
-        for name in npz.files:
-            try:
-                arrays[name] = npz[name]
-            except ValueError as err:
-                if "allow_pickle" not in str(err):
-                    raise
+        with open_regular(path, MAX_NPZ_BYTES, "NPZ file") as handle:
+            if handle.read(len(_NPY_MAGIC)) == _NPY_MAGIC:
                 raise DataError(
-                    f"{key}: expected plain numeric arrays in {path}, got the object array "
-                    f"{name!r}, which can only be read by unpickling; unpickling can run code "
-                    "hidden in the file, so LayerLab refuses it. Save numbers instead, e.g. "
-                    f"np.savez(path, {name}=np.asarray({name}, dtype='float32'))."
-                ) from err
-    except unreadable as err:
+                    f"{key}: expected an .npz archive (np.savez), got a single .npy array in "
+                    f"{path}. Save it with np.savez(path, x=x, y=y)."
+                )
+            handle.seek(0)
+            _zip_directory_check(handle, path, key)
+            with zipfile.ZipFile(handle) as archive:
+                members = archive.infolist()
+                if len(members) > MAX_NPZ_MEMBERS:
+                    raise DataError(_too_many_members(path, key, len(members)))
+                headers = []
+                total = 0
+                for info in members:
+                    if not info.filename.endswith(".npy"):
+                        raise DataError(
+                            f"{key}: expected only arrays saved by np.savez (members ending in "
+                            f".npy) in {path}, got the member {_shown(info.filename)}. Save "
+                            "the data with np.savez(path, x=x, y=y)."
+                        )
+                    name = info.filename[: -len(".npy")]
+                    with archive.open(info) as member:
+                        try:
+                            shape, dtype, header_bytes = _npy_header(member)
+                        except ValueError as err:
+                            if str(err) == "magic":
+                                raise DataError(
+                                    f"{key}: expected NumPy arrays in {path}, but the member "
+                                    f"{_shown(info.filename)} is not one (it lacks the .npy "
+                                    "signature; it may be a pickle, which LayerLab never "
+                                    "loads because unpickling can run code hidden in the "
+                                    "file). Save arrays with np.savez(path, x=x, y=y)."
+                                ) from None
+                            raise damaged(
+                                f"the header of the member {_shown(info.filename)} is damaged"
+                            ) from None
+                    if dtype.hasobject:
+                        raise DataError(
+                            f"{key}: expected plain numeric arrays in {path}, got the object "
+                            f"array {_shown(name)}, which can only be read by unpickling; "
+                            "unpickling can run code hidden in the file, so LayerLab refuses "
+                            "it. Save numbers instead, e.g. "
+                            f"np.savez(path, x=np.asarray(x, dtype='float32'))."
+                        )
+                    if any(d < 0 for d in shape):
+                        raise damaged(f"the array {_shown(name)} claims a negative size")
+                    nbytes = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
+                    total += nbytes
+                    if nbytes > limit or total > limit:
+                        claim = (
+                            f"the array {_shown(name)} claims shape {_shape_text(shape)} of "
+                            f"{dtype.name}, which is {_size_text(nbytes)}"
+                        )
+                        if nbytes <= limit:
+                            claim += f", and all arrays so far {_size_text(total)}"
+                        raise DataError(
+                            f"{key}: expected arrays of at most {format_bytes(limit)} in all "
+                            f"({why}) in {path}, but {claim}. Use a smaller data set, or "
+                            "fewer or smaller samples."
+                        )
+                    if info.file_size != header_bytes + nbytes:
+                        raise damaged(
+                            f"the member {_shown(info.filename)} holds "
+                            f"{format_bytes(info.file_size)} but its header claims "
+                            f"{_size_text(header_bytes + nbytes)}; the file is damaged or "
+                            "was made to mislead"
+                        )
+                    headers.append((info, name))
+                for info, name in headers:
+                    with archive.open(info) as member:
+                        arrays[name] = np.lib.format.read_array(member, allow_pickle=False)
+    except FileReadError as err:
+        raise _file_error(err, "NPZ") from None
+    except DataError:
+        raise
+    except _ZIP_ERRORS as err:
         raise damaged(err) from err
-    finally:
-        npz.close()
     return arrays
+
+
+def _too_large(arr: np.ndarray) -> np.ndarray:
+    """Row indices holding a finite value too large for float32 (float64 and wider only)."""
+    if arr.dtype.kind != "f" or arr.dtype.itemsize <= 4 or arr.ndim == 0:
+        return np.empty(0, dtype=np.int64)
+    big = np.abs(arr.reshape(len(arr), -1)) > _FLOAT32_MAX
+    return np.flatnonzero(big.any(axis=1))
 
 
 def _load_npz(cfg: Mapping[str, Any], base_dir: Path | None) -> _Raw:
     path = _resolve_path(cfg, base_dir)
     arrays = _read_npz(path, "data.path")
-    found = ", ".join(sorted(arrays)) or "no arrays"
+    found = _names(sorted(arrays), quote=False) if arrays else "no arrays"
     if "x_train" in arrays and "y_train" in arrays:
         x, y = arrays["x_train"], arrays["y_train"]
         xt, yt = arrays.get("x_test"), arrays.get("y_test")
@@ -911,8 +1181,8 @@ def _load_npz(cfg: Mapping[str, Any], base_dir: Path | None) -> _Raw:
     for name, arr in parts:
         if arr.dtype.kind not in "biuf":
             problems.append(
-                f"data.path: array {name!r} in {path}: expected numbers, got dtype {arr.dtype}. "
-                "Convert it with .astype('float32') before saving."
+                f"data.path: array {name!r} in {path}: expected numbers, got dtype "
+                f"{str(arr.dtype)[:60]}. Convert it with .astype('float32') before saving."
             )
         elif arr.ndim == 0 or len(arr) == 0:
             problems.append(
@@ -925,6 +1195,14 @@ def _load_npz(cfg: Mapping[str, Any], base_dir: Path | None) -> _Raw:
                 f"data.path: array {name!r} in {path}: expected finite numbers, got NaN or "
                 f"infinity in {len(bad)} rows (first: {', '.join(map(str, bad[:5]))}). "
                 "Fill in or remove those samples."
+            )
+        elif len(big := _too_large(arr)):
+            problems.append(
+                f"data.path: array {name!r} in {path}: expected numbers no larger than "
+                f"{_FLOAT32_MAX:.3g} in size, the most float32 holds (LayerLab trains in "
+                f"float32), got larger ones in {len(big)} rows (first: "
+                f"{', '.join(map(str, big[:5]))}). Rescale the array before saving, e.g. "
+                "divide it by a power of ten."
             )
     if not problems:
         for xs, ys, names in ((x, y, "x/y"), (xt, yt, "x_test/y_test")):
@@ -1016,31 +1294,111 @@ def _map_labels(values: np.ndarray) -> tuple[list[Any], np.ndarray]:
 _MISSING_MARKERS = frozenset({"nan", "na", "n/a", "null", "none", "?", "-", "missing"})
 
 
-def _read_csv_rows(path: Path) -> list[list[str]]:
+def _check_utf8(data: bytes, path: Path) -> None:
+    """Refuses bytes that are not UTF-8, naming the first bad byte, without making one str
+    of the whole file (the rows are decoded as they are parsed)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    step = 1 << 20
+    for start in range(0, len(data), step):
+        pending = len(decoder.getstate()[0])
+        try:
+            decoder.decode(view[start : start + step], final=start + step >= len(data))
+        except UnicodeDecodeError as err:
+            raise DataError(
+                f"data.path: expected a UTF-8 text CSV file, got bytes that are not UTF-8 text "
+                f"in {path} (at byte {start - pending + err.start}). Save it as 'CSV UTF-8' "
+                "from your spreadsheet."
+            ) from None
+
+
+def _check_line_lengths(data: bytes, path: Path) -> None:
+    """Refuses a line longer than _MAX_CSV_LINE_BYTES before `csv.reader` sees it.
+
+    `csv.reader` builds a whole row as one list before returning it, so one line of 200
+    million commas would be a list of 200 million strings. The scan looks for a window of
+    that many bytes holding no line break, jumping from the last break in each window to
+    the next, so it runs at the speed of `bytes.rfind`.
+    """
+    width = _MAX_CSV_LINE_BYTES
+    pos = 0
+    while len(data) - pos > width:
+        end = pos + width + 1
+        last = max(data.rfind(b"\n", pos, end), data.rfind(b"\r", pos, end))
+        if last < 0:
+            line = (data.count(b"\n", 0, pos) or data.count(b"\r", 0, pos)) + 1
+            raise DataError(
+                f"data.path: expected lines of at most {format_bytes(width)} in {path.name} "
+                f"(room for {MAX_CSV_COLUMNS:,} columns), got a longer one at line {line:,}. "
+                "Check that data.path names the right file; a data table is never this wide."
+            )
+        pos = last + 1
+
+
+def _read_csv_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header row and the non-blank rows with their numbers (the header is row 1).
+
+    Reading is bounded: the file through `read_regular` (MAX_CSV_BYTES), each row's width
+    by `_check_line_lengths` and MAX_CSV_COLUMNS, and the rows kept by an estimate of their
+    memory against min(MAX_ARRAY_BYTES, memory_budget()). Blank lines are dropped by
+    `filter` as they are parsed: a file of 200 million line breaks is never a list.
+    """
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise DataError(
-            f"data.path: expected a UTF-8 text CSV file, got bytes that are not UTF-8 text in "
-            f"{path} (at byte {err.start}). Save it as 'CSV UTF-8' from your spreadsheet."
-        ) from err
-    except OSError as err:
-        raise DataError(
-            f"data.path: expected a readable CSV file, got {path} that cannot be read "
-            f"({err.strerror or err}). Check its permissions."
-        ) from err
+        data = read_regular(path, MAX_CSV_BYTES, "CSV file")
+    except FileReadError as err:
+        raise _file_error(err, "CSV") from None
+    _check_utf8(data, path)
+    _check_line_lengths(data, path)
     delimiter = ","
+    sample = data[: 4 * 8192].decode("utf-8-sig", "ignore")[:8192]
     try:
-        delimiter = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|").delimiter
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
         pass  # one column, or too irregular to guess: commas it is
+    lines = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+    reader = csv.reader(lines, delimiter=delimiter)
+    limit = min(MAX_ARRAY_BYTES, memory_budget())
+    records: list[tuple[int, list[str]]] = []
+    cells = 0
     try:
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        header = next(reader, [])
+        for row in filter(None, reader):  # [] is a blank line
+            if len(row) > MAX_CSV_COLUMNS:
+                raise DataError(
+                    f"data.path: expected at most {MAX_CSV_COLUMNS:,} columns in {path.name}, "
+                    f"got a row (line {reader.line_num:,}) of {len(row):,} cells. Check that "
+                    "data.path names the right file; a data table is never this wide."
+                )
+            if not any(map(str.strip, row)):
+                continue
+            if len(records) >= MAX_CSV_ROWS:
+                raise DataError(
+                    f"data.path: expected at most {MAX_CSV_ROWS:,} rows in {path.name}, got "
+                    "more. Use a sample of the rows, or save the data with np.savez as an "
+                    ".npz file (it loads without parsing text)."
+                )
+            # Row numbers as a spreadsheet shows them: the header is row 1.
+            records.append((reader.line_num, row))
+            cells += len(row)
+            need = cells * _CSV_BYTES_PER_CELL + len(records) * _CSV_BYTES_PER_ROW
+            if need > limit:
+                raise DataError(
+                    f"data.path: expected a CSV file that fits in {format_bytes(limit)} once "
+                    f"parsed, got {path.name}, whose first {len(records):,} rows already need "
+                    f"about {format_bytes(need)}. Use fewer rows, or save the data with "
+                    "np.savez as an .npz file (it loads without parsing text)."
+                )
     except csv.Error as err:
         raise DataError(
-            f"data.path: expected well-formed CSV in {path}, got a syntax error ({err}). "
-            "Check for an unclosed quote."
-        ) from err
+            f"data.path: expected well-formed CSV in {path}, got a syntax error near line "
+            f"{reader.line_num:,} ({str(err)[:80]}). Check for an unclosed quote."
+        ) from None
+    if len(header) > MAX_CSV_COLUMNS:
+        raise DataError(
+            f"data.path: expected at most {MAX_CSV_COLUMNS:,} columns in {path.name}, got a "
+            f"header of {len(header):,}. Check that data.path names the right file."
+        )
+    return header, records
 
 
 def _cell_problem(cell: str) -> str | None:
@@ -1053,60 +1411,84 @@ def _cell_problem(cell: str) -> str | None:
     try:
         value = float(text)
     except ValueError:
-        return f"the text {text!r}"
+        return f"the text {_shown(text)}"
     if not math.isfinite(value):
-        return f"{text!r}, which is not finite"
+        return f"{_shown(text)}, which is not finite"
     return None
 
 
+def _has_a_number(records: Iterable[tuple[int, list[str]]]) -> bool:
+    """Whether any cell is a number (a real table's first row usually answers)."""
+    return any(_cell_problem(c) is None for _, row in records for c in row)
+
+
 def _load_csv(cfg: Mapping[str, Any], base_dir: Path | None) -> _Raw:
+    """A CSV file: a header of column names, then one sample per row.
+
+    What a message may quote of the file is kept short (`_shown`): a file with one column,
+    no data rows or not a single number is not a data table, and is refused before any of
+    its text is quoted, so pointing data.path at a file such as /etc/passwd shows none of
+    it. Column names and cells are quoted only from files that look like tables.
+    """
     path = _resolve_path(cfg, base_dir)
-    rows = _read_csv_rows(path)
-    if not rows or not any(c.strip() for c in rows[0]):
+    header, records = _read_csv_rows(path)
+    if not any(c.strip() for c in header):
         raise DataError(
             f"data.path: expected a header row of column names in {path}, got an empty file. "
             "Put the column names on the first line."
         )
-    header = [c.strip() for c in rows[0]]
+    if len(header) == 1:
+        raise DataError(
+            f"data.path: expected a CSV file with at least two columns (inputs and a target) "
+            f"in {path.name}, got one column: its first line has no comma, semicolon, tab or "
+            "| between names. Check that data.path names the right file, and separate the "
+            "columns with commas."
+        )
+    if not records:
+        raise DataError(
+            f"data.path: expected data rows under the header of {path.name}, got none. "
+            "Add samples, one per row."
+        )
+    if not _has_a_number(records):
+        raise DataError(
+            f"data.path: expected a CSV file of numbers in {path.name}, got {len(records):,} "
+            "rows in which no cell is a number, so it does not look like a data table. Check "
+            "that data.path names the right file."
+        )
+    header = [c.strip() for c in header]
     problems = []
-    dupes = sorted({c for c in header if header.count(c) > 1})
+    dupes = sorted(c for c, n in Counter(header).items() if n > 1)
     if dupes:
         problems.append(
             f"data.path: expected unique column names in {path}, got "
-            f"{', '.join(map(repr, dupes))} more than once. Rename the repeated columns."
+            f"{_names(dupes)} more than once. Rename the repeated columns."
         )
     target = cfg["target"] if cfg["target"] is not None else header[-1]
     features = (
         cfg["features"] if cfg["features"] is not None else [c for c in header if c != target]
     )
+    columns = set(header)
     for key, names in (("data.target", [target]), ("data.features", features)):
         for name in names:
-            if name not in header:
+            if name not in columns:
                 problems.append(
-                    f"{key}: expected a column of {path.name}, got {name!r}; the columns are "
-                    f"{', '.join(map(repr, header))}.{_suggest(name, header)}"
+                    f"{key}: expected a column of {path.name}, got {_shown(name)}; the columns "
+                    f"are {_names(header)}.{_suggest_column(name, header)}"
                 )
     if target in features:
         problems.append(
-            f"data.features: expected input columns other than the target {target!r}, got the "
-            "target among them. Remove it from data.features."
+            f"data.features: expected input columns other than the target {_shown(target)}, "
+            "got the target among them. Remove it from data.features."
         )
     if not features:
         problems.append(
-            f"data.features: expected at least one input column besides the target {target!r} "
-            f"in {path.name}, got none. Add a feature column to the file."
-        )
-    # Row numbers as a spreadsheet shows them: the header is row 1.
-    records = [(i + 1, r) for i, r in enumerate(rows) if i > 0 and any(c.strip() for c in r)]
-    if not records and not problems:
-        problems.append(
-            f"data.path: expected data rows under the header of {path.name}, got none. "
-            "Add samples, one per row."
+            f"data.features: expected at least one input column besides the target "
+            f"{_shown(target)} in {path.name}, got none. Add a feature column to the file."
         )
     if problems:
         raise DataError(problems)
 
-    col = {name: header.index(name) for name in header}
+    col = {name: j for j, name in reversed(list(enumerate(header)))}
     bad: list[str] = []
     short_rows = [
         f"{path.name} row {number}: expected {len(header)} cells like the header, got {len(r)}."
@@ -1116,32 +1498,37 @@ def _load_csv(cfg: Mapping[str, Any], base_dir: Path | None) -> _Raw:
     if short_rows:
         raise DataError(_capped(short_rows, "rows", "Give every row one cell per column."))
 
+    numbers = [number for number, _ in records]
     x = np.empty((len(records), len(features)), dtype=np.float64)
     for j, name in enumerate(features):
         cells = [r[col[name]] for _, r in records]
         issues = [_cell_problem(c) for c in cells]
         if all(issue is not None and issue.startswith("the text") for issue in issues):
             bad.append(
-                f"{path.name} column {name!r}: expected numbers, got text in every row "
-                f"(row {records[0][0]}: {cells[0].strip()!r}). Leave it out with data.features, "
-                "or turn it into numbers in the file."
+                f"{path.name} column {_shown(name)}: expected numbers, got text in every row "
+                f"(row {records[0][0]}: {_shown(cells[0].strip())}). Leave it out with "
+                "data.features, or turn it into numbers in the file."
             )
             continue
-        for (number, _), issue in zip(records, issues, strict=True):
+        for number, issue in zip(numbers, issues, strict=True):
             if issue is not None:
                 bad.append(
-                    f"{path.name} row {number}, column {name!r}: expected a number, got {issue}."
+                    f"{path.name} row {number}, column {_shown(name)}: expected a number, got "
+                    f"{issue}."
                 )
         if not any(issues):
             x[:, j] = [float(c) for c in cells]
+            big = np.flatnonzero(np.abs(x[:, j]) > _FLOAT32_MAX)
+            if len(big):
+                bad.append(_too_large_cells(path, name, [numbers[i] for i in big]))
 
     targets = [r[col[target]].strip() for _, r in records]
-    for (number, _), cell in zip(records, targets, strict=True):
+    for number, cell in zip(numbers, targets, strict=True):
         if not cell or cell.lower() in _MISSING_MARKERS:
             shown = "an empty cell" if not cell else f"the missing-value marker {cell!r}"
             bad.append(
-                f"{path.name} row {number}, column {target!r} (the target): expected a label or "
-                f"value, got {shown}."
+                f"{path.name} row {number}, column {_shown(target)} (the target): expected a "
+                f"label or value, got {shown}."
             )
     if bad:
         raise DataError(
@@ -1152,10 +1539,19 @@ def _load_csv(cfg: Mapping[str, Any], base_dir: Path | None) -> _Raw:
                 "the file, or leave the columns out with data.features.",
             )
         )
-    raw = _csv_target(targets, path, target)
+    raw = _csv_target(targets, path, target, numbers)
     raw.x = x.astype(np.float32)
     raw.feature_names = tuple(features)
     return raw
+
+
+def _too_large_cells(path: Path, name: str, rows: Sequence[int]) -> str:
+    return (
+        f"{path.name} column {_shown(name)}: expected numbers no larger than "
+        f"{_FLOAT32_MAX:.3g} in size, the most float32 holds (LayerLab trains in float32), "
+        f"got larger ones in rows {_rows_text(rows)}. Rescale the column, e.g. divide it by "
+        "a power of ten."
+    )
 
 
 def _capped(lines: list[str], what: str, fix: str) -> list[str]:
@@ -1166,8 +1562,11 @@ def _capped(lines: list[str], what: str, fix: str) -> list[str]:
     return shown
 
 
-def _csv_target(cells: list[str], path: Path, name: str) -> _Raw:
-    """Text labels are classes; whole numbers with few values are classes; others regression."""
+def _csv_target(cells: list[str], path: Path, name: str, rows: Sequence[int]) -> _Raw:
+    """Text labels are classes; whole numbers with few values are classes; others regression.
+
+    `rows` are the cells' row numbers, for a message about values too large for float32.
+    """
     numbers: list[float] | None = []
     for cell in cells:
         try:
@@ -1183,15 +1582,24 @@ def _csv_target(cells: list[str], path: Path, name: str) -> _Raw:
         values = np.asarray(numbers)
         whole = bool(np.all(values == np.round(values)))
         if not whole or len(np.unique(values)) > MAX_CLASSES_FROM_FILE:
+            big = np.flatnonzero(np.abs(values) > _FLOAT32_MAX)
+            if len(big):
+                raise DataError(
+                    _capped(
+                        [_too_large_cells(path, name, [rows[i] for i in big])],
+                        "problem cells",
+                        "rescale the target column in the file.",
+                    )
+                )
             return _Raw(np.empty((0,)), values.astype(np.float32), "regression", None, (), None)
         labels, mapped = _map_labels(values)
     else:
         labels, mapped = _map_labels(np.asarray(cells))
     if len(labels) < 2:
         raise DataError(
-            f"data.target: expected at least 2 different values in column {name!r} of "
-            f"{path.name}, got only {_label_name(labels[0])!r}. A classifier needs examples of "
-            "each class; check that this is the right target column."
+            f"data.target: expected at least 2 different values in column {_shown(name)} of "
+            f"{path.name}, got only {_shown(_label_name(labels[0]))}. A classifier needs "
+            "examples of each class; check that this is the right target column."
         )
     names = tuple(_label_name(v) for v in labels)
     return _classification(np.empty((0,)), mapped, len(labels), names, ())

@@ -21,6 +21,9 @@ MAX_PROJECT_BYTES = 20 * 1024 * 1024
 #: A CSV file is read whole into memory and parsed in Python (about 50 bytes of Python
 #: objects per byte of text): 200 MB of CSV is already several GB while parsing.
 MAX_CSV_BYTES = 200 * 1024 * 1024
+#: Rows of a CSV file: Python parses about 100,000 short rows a second here, so this bounds
+#: a parse at about 20 s (the generated sets stop at a million samples too).
+MAX_CSV_ROWS = 2_000_000
 #: An .npz file on disk. Its arrays are checked separately (MAX_ARRAY_BYTES), since a small
 #: compressed file can inflate to gigabytes (a 2.9 MB file once claimed 5.9 GB).
 MAX_NPZ_BYTES = 4 * 1024 * 1024 * 1024
@@ -31,6 +34,25 @@ MAX_ARRAY_BYTES = 2 * 1024 * 1024 * 1024
 MAX_NPZ_MEMBERS = 64
 #: A path longer than this is not a real file name (Linux's PATH_MAX is 4096).
 MAX_PATH_CHARS = 1024
+
+# -- trained model files (.keras, .h5), read by core/modelfile.py ----------------------------
+
+#: A .keras archive or .h5 file on disk; the largest classic Sequential models are far below.
+MODEL_MAX_FILE_BYTES = 4 * 1024**3
+#: config.json of a .keras archive: the model's description, a few KB for real models.
+MODEL_MAX_CONFIG_BYTES = 4 * 1024**2
+#: metadata.json of a .keras archive: the Keras version and the date.
+MODEL_MAX_METADATA_BYTES = 64 * 1024
+#: Keras stores archive members uncompressed; a zip bomb is far above this ratio.
+MODEL_MAX_COMPRESSION_RATIO = 100
+#: Layers of an imported model (its own limit: it is checked before the project's).
+MODEL_MAX_LAYERS = 1000
+#: Nesting of the model's JSON description and of groups in the weights file.
+MODEL_MAX_DEPTH = 24
+#: Arrays in a weights file: a few per layer.
+MODEL_MAX_ARRAYS = 100_000
+#: Characters of a name or a string setting inside a model file.
+MODEL_MAX_STRING = 256
 
 # -- JSON -----------------------------------------------------------------------------------
 

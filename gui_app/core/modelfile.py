@@ -72,14 +72,15 @@ from .spec import CompileSpec, LayerSpec, ModelSpec, ObjectSpec, Project, layer_
 MIN_KERAS = (3, 15, 1)
 """Oldest Keras LayerLab opens model files with: the release with the safe-mode fixes."""
 
-MAX_FILE_BYTES = 4 * 1024**3
-MAX_CONFIG_BYTES = 4 * 1024**2
-MAX_METADATA_BYTES = 64 * 1024
-MAX_COMPRESSION_RATIO = 100  # Keras stores members uncompressed; a zip bomb is far above this
-MAX_LAYERS = 1000
-MAX_DEPTH = 24
-MAX_ARRAYS = 100_000
-MAX_STRING = 256
+# The limits live with all the others, each with its reason, in core/limits.py.
+from .limits import MODEL_MAX_ARRAYS as MAX_ARRAYS  # noqa: E402
+from .limits import MODEL_MAX_COMPRESSION_RATIO as MAX_COMPRESSION_RATIO  # noqa: E402
+from .limits import MODEL_MAX_CONFIG_BYTES as MAX_CONFIG_BYTES  # noqa: E402
+from .limits import MODEL_MAX_DEPTH as MAX_DEPTH  # noqa: E402
+from .limits import MODEL_MAX_FILE_BYTES as MAX_FILE_BYTES  # noqa: E402
+from .limits import MODEL_MAX_LAYERS as MAX_LAYERS  # noqa: E402
+from .limits import MODEL_MAX_METADATA_BYTES as MAX_METADATA_BYTES  # noqa: E402
+from .limits import MODEL_MAX_STRING as MAX_STRING  # noqa: E402
 
 KERAS_MEMBERS = {
     "config.json": MAX_CONFIG_BYTES,
