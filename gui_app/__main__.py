@@ -8,6 +8,16 @@ from collections.abc import Sequence
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    from .cli import COMMANDS, run_cli  # no TensorFlow, no Qt: cheap, and imports nothing else
+
+    if args and (args[0] in COMMANDS or args[0] in ("-h", "--help", "--version")):
+        try:
+            from .core.devices import request_memory_growth
+
+            request_memory_growth()  # before TensorFlow is imported: never take a whole GPU
+        except Exception:  # only a hint to TensorFlow: the command works without it
+            pass
+        return run_cli(args)  # every way a command ends is an exit code, never a traceback
     from .core.devices import request_memory_growth
 
     request_memory_growth()  # before TensorFlow is imported: never take a whole GPU
@@ -15,10 +25,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .selftest import run_self_test
 
         return run_self_test(args[1:])
-    from .cli import COMMANDS, run_cli
-
-    if args and (args[0] in COMMANDS or args[0] in ("-h", "--help", "--version")):
-        return run_cli(args)
     from .ui.app import run_app
 
     return run_app(args)

@@ -3,11 +3,18 @@
 The command is the headless face of `core.modelfile`: the same checks, the same refusals.
 A refused or unreadable model file exits 2 with the one-line reason on stderr (through
 `cli.UsageError`), never a traceback, so scripts can tell "LayerLab said no" from a crash.
+
+The project and its weights are written all or nothing: both go to temporary names beside
+the targets first and are renamed into place at the end, so a refusal, a full disk or a
+folder in the way never leaves a weights file without its project (or replaces one).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +39,9 @@ def add_commands(subparsers: Any) -> None:
                         help="the project file to write; the weights go beside it")
     parser.add_argument("--force", action="store_true",
                         help="replace the project and weights files if they exist")
+    from .cli import add_debug_flag
+
+    add_debug_flag(parser)
     parser.set_defaults(func=cmd_import)
 
 
@@ -46,29 +56,56 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise UsageError(f"-o {out}: expected a project file name ending in {SUFFIX}, "
                          f"e.g. -o model{SUFFIX}")
     weights = weights_path_for(out)
-    if not args.force:
-        for target in (out, weights):
-            if target.exists():
-                raise UsageError(f"{target} already exists; pass --force to replace it, or "
-                                 "choose another -o name")
+    for target in (out, weights):  # before anything is written
+        if target.is_dir():
+            raise UsageError(f"{target} is a folder; choose another -o name")
+        if not args.force and (target.exists() or target.is_symlink()):
+            raise UsageError(f"{target} already exists; pass --force to replace it, or "
+                             "choose another -o name")
+    # Both files go to temporary names first (the weights' name follows the project's).
+    stem = out.name[: -len(SUFFIX)]
+    tmp_out = out.with_name(f".{stem}.tmp-{secrets.token_hex(6)}{SUFFIX}")
+    tmp_weights = weights_path_for(tmp_out)
     try:
-        result = import_model_file(args.model, out)
+        result = import_model_file(args.model, tmp_out)
+        _move_into_place(tmp_weights, weights, tmp_out, out)
     except ModelFileError as exc:
         raise UsageError(f"{args.model}: {exc}") from None
     except OSError as exc:
-        where = exc.filename or out
+        name = str(exc.filename or "")
+        where = out if not name or ".tmp-" in Path(name).name else name  # not our temp names
         raise UsageError(f"cannot write {where}: {exc.strerror or exc}") from None
+    finally:
+        for tmp in (tmp_out, tmp_weights):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
     imported = result.imported
     spec = result.project.model
     shape = "(" + ", ".join("None" if d is None else str(d) for d in spec.input_shape) + ")"
     count = sum(_prod(s) for s in imported.weight_shapes)
-    print(f"Wrote {result.project_path} (project {result.project.name!r}: {len(spec.layers)} "
+    print(f"Wrote {out} (project {result.project.name!r}: {len(spec.layers)} "
           f"layers, input {shape}, from a Keras {imported.keras_version or 'unknown'} "
           f".{imported.format} file)")
-    print(f"Wrote {result.weights_path} (trained weights: {count:,} numbers)")
+    print(f"Wrote {weights} (trained weights: {count:,} numbers)")
     for note in imported.notes:
         print(f"note: {note}")
     return EXIT_OK
+
+
+def _move_into_place(tmp_weights: Path, weights: Path, tmp_out: Path, out: Path) -> None:
+    """Renames the weights, then the project, into place (a project on disk always has its
+    weights beside it). A project that is a symbolic link keeps the link and gets its target
+    replaced, as `save_project` does. When the project cannot be moved, weights that did
+    not exist before are removed again."""
+    existed = weights.exists() or weights.is_symlink()
+    os.replace(tmp_weights, weights)
+    try:
+        os.replace(tmp_out, Path(os.path.realpath(out)) if out.is_symlink() else out)
+    except BaseException:
+        if not existed:
+            with contextlib.suppress(OSError):
+                weights.unlink()
+        raise
 
 
 def _prod(shape: tuple[int, ...]) -> int:
