@@ -19,6 +19,8 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import QObject, Slot
 
@@ -87,13 +89,83 @@ def set_app_icon(app: QObject) -> None:
             app.setWindowIcon(QIcon(str(icon)))
 
 
+MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
+
+
+@dataclass
+class StartupFile:
+    """What `layerlab FILE` opens: a loaded project, a model to import once the window is
+    up, or the failure to report over the default project (see `load_startup`)."""
+
+    argument: str | None = None
+    project: Any = None  # a Project, loaded and checked
+    path: str | None = None
+    model_file: str | None = None
+    failure: Exception | None = None
+
+
+def load_startup(argument: str | None) -> StartupFile:
+    """Loads the command line's file before the window is made; never raises.
+
+    Whatever the file does to the loader is kept in `failure`, to be reported in a dialog
+    once the window is up (`finish_startup`): the window always shows.
+    """
+    if not argument:
+        return StartupFile()
+    try:
+        if argument.lower().endswith(MODEL_SUFFIXES):
+            return StartupFile(argument, model_file=argument)  # imported once the window is up
+        from ..core.project import load_project
+        from .guard import preflight
+
+        project = load_project(argument)
+        preflight(project)
+        return StartupFile(argument, project=project, path=argument)
+    except Exception as exc:  # noqa: BLE001 - reported by finish_startup, in a dialog
+        return StartupFile(argument, failure=exc)
+
+
+def make_window(start: StartupFile, load_keras: bool) -> Any:
+    """The main window with the command line's project; with the default project (and the
+    failure kept in `start`) should the window fail to take that project."""
+    from .main_window import MainWindow
+
+    if start.project is None:
+        return MainWindow(None, load_keras=load_keras)
+    try:
+        return MainWindow(start.project, path=start.path, load_keras=load_keras)
+    except Exception as exc:  # noqa: BLE001 - reported by finish_startup, in a dialog
+        start.project, start.path, start.failure = None, None, exc
+        return MainWindow(None, load_keras=load_keras)
+
+
+def finish_startup(window: Any, start: StartupFile) -> None:
+    """Once the window shows: reports a failure, asks about a project that writes outside
+    its folder (and opens it as the person says), or imports the model. Never raises."""
+    from ..core.project import OutsidePathsError
+    from .guard import consent, guarded, preflight, report_failure
+
+    if start.model_file:
+        window.files.import_model(start.model_file, confirm=False)  # guarded itself
+        return
+    exc = start.failure
+    if exc is None or start.argument is None:
+        return
+    if isinstance(exc, OutsidePathsError):
+        with guarded(window, start.argument):
+            project = consent(window, exc)
+            if project is not None:
+                preflight(project)
+                window.adopt_project(project, start.argument)
+        return
+    with guarded(window, start.argument):  # a failing dialog must not stop the start
+        report_failure(window, start.argument, exc)
+
+
 def run_app(args: Sequence[str]) -> int:
     """Shows the main window and runs the event loop; returns the exit code."""
     options = _parse(args)
     from PySide6.QtWidgets import QApplication
-
-    from ..core.project import ProjectError, load_project
-    from .main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("LayerLab")
@@ -101,24 +173,14 @@ def run_app(args: Sequence[str]) -> int:
     set_app_icon(app)
     readable_font(app)
     exit_after_shown = os.environ.get(EXIT_AFTER_SHOWN_ENV) == "1"
-    project, problem, path, model_file = None, None, None, None
-    if options.project and options.project.lower().endswith((".keras", ".h5", ".hdf5")):
-        model_file = options.project  # a trained model: imported safely once the window is up
-    elif options.project:
-        try:
-            project, path = load_project(options.project), options.project
-        except ProjectError as exc:
-            problem = exc.report()
-    window = MainWindow(project, path=path,
-                        load_keras=not exit_after_shown and os.environ.get(NO_KERAS_ENV) != "1")
+    start = load_startup(options.project)
+    window = make_window(start, load_keras=not exit_after_shown
+                         and os.environ.get(NO_KERAS_ENV) != "1")
     reporter = _ShownReporter(app)
     if exit_after_shown:
         window.firstShown.connect(reporter.report)
     window.show()
-    if problem:
-        window.show_error("Cannot open project", problem)
-    if model_file:
-        window.files.import_model(model_file, confirm=False)
+    finish_startup(window, start)
     code = app.exec()
     window.shutdown()
     return code

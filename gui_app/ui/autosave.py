@@ -26,7 +26,15 @@ from typing import Any
 
 from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QTimer, Signal, Slot
 
-from ..core.project import ProjectError, project_from_json, project_to_json, write_atomic
+from ..core.limits import MAX_PROJECT_BYTES, LimitError
+from ..core.project import (
+    OutsidePathsError,
+    ProjectError,
+    project_from_json,
+    project_to_json,
+    write_atomic,
+)
+from ..core.safeio import FileReadError, check_path_text, parse_json, read_regular, text_problems
 from ..core.spec import Project
 from .settings import SETTINGS_DIR_ENV
 
@@ -35,7 +43,10 @@ DEFAULT_DELAY_MS = 2000
 RECOVERY_FORMAT = "layerlab-recovery"
 RECOVERY_VERSION = 1
 RECOVERY_SUFFIX = ".recovery.json"
-MAX_RECOVERY_BYTES = 20 * 1024 * 1024
+MAX_RECOVERY_BYTES = MAX_PROJECT_BYTES
+#: saved_at must lie between these (seconds since the epoch), else the file's time is used:
+#: a made-up 10**24 would make the dialog's date fail.
+_EARLIEST, _LATEST = 0.0, 32_503_680_000.0  # 1970 to 3000
 
 
 def recovery_dir() -> Path:
@@ -70,12 +81,15 @@ class RecoveryEntry:
         project: the unsaved project, validated like any project file.
         project_path: the project file it was opened from or saved to, None if never saved.
         saved_at: when the copy was written (seconds since the epoch).
+        outside: set when the project writes outside its folder to paths not confirmed on
+            this computer (`project` is then `outside.project`); Restore asks first.
     """
 
     file: Path
     project: Project
     project_path: Path | None
     saved_at: float
+    outside: OutsidePathsError | None = None
 
     @property
     def lock_path(self) -> Path:
@@ -112,25 +126,46 @@ def write_recovery(target: Path, project: Project, project_path: Path | None) ->
 
 
 def read_recovery(path: Path) -> RecoveryEntry:
-    """Reads and validates a recovery file; raises ProjectError naming what is wrong."""
+    """Reads and validates a recovery file; raises ProjectError naming what is wrong.
+
+    Read like a project file (`safeio`): a regular file of at most MAX_RECOVERY_BYTES (a
+    FIFO or a device is refused at once), JSON within `parse_json`'s limits, valid text.
+    """
     try:
-        if path.stat().st_size > MAX_RECOVERY_BYTES:
-            raise ProjectError(["the recovery file is too large to be one of LayerLab's"], path)
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ProjectError([f"cannot read the recovery file: {exc.strerror or exc}"],
-                           path) from None
+        raw = read_regular(path, MAX_RECOVERY_BYTES, "recovery file")
+    except FileReadError as exc:
+        raise ProjectError([str(exc)], path) from None
+    try:
+        doc = parse_json(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ProjectError([f"the recovery file is damaged ({exc})"], path) from None
+    except (LimitError, RecursionError, ValueError) as exc:
+        raise ProjectError([str(exc)], path) from None
+    problems = text_problems(doc)
+    if problems:
+        raise ProjectError(problems, path)
     if not isinstance(doc, dict) or doc.get("format") != RECOVERY_FORMAT:
         raise ProjectError([f"expected a {RECOVERY_FORMAT!r} document"], path)
-    project = project_from_json(doc.get("project"), path)
+    outside = None
+    try:
+        project = project_from_json(doc.get("project"), path)
+    except OutsidePathsError as exc:  # still offered: Restore asks about the paths
+        project, outside = exc.project, exc
     where = doc.get("project_path")
+    project_path = None
+    if isinstance(where, str) and where:
+        try:
+            project_path = check_path_text(where)
+        except FileReadError:
+            project_path = None  # no file system has that name: treat it as never saved
     saved_at = doc.get("saved_at")
-    if not isinstance(saved_at, (int, float)) or isinstance(saved_at, bool):
-        saved_at = path.stat().st_mtime
-    return RecoveryEntry(path, project, Path(where) if isinstance(where, str) and where else None,
-                         float(saved_at))
+    if not isinstance(saved_at, (int, float)) or isinstance(saved_at, bool) \
+            or not _EARLIEST <= saved_at <= _LATEST:
+        try:
+            saved_at = os.stat(path).st_mtime
+        except OSError:
+            saved_at = time.time()
+    return RecoveryEntry(path, project, project_path, float(saved_at), outside)
 
 
 class OrphanClaim:
@@ -154,11 +189,14 @@ class OrphanClaim:
             self._lock.unlock()
 
 
-def claim_orphans(folder: Path, own: Path | None = None) -> list[OrphanClaim]:
+def claim_orphans(folder: Path, own: Path | None = None,
+                  errors: list[tuple[Path, Exception]] | None = None) -> list[OrphanClaim]:
     """The recovery files in `folder` whose windows are gone, newest first, each locked.
 
     A file that cannot be read is left where it is (it is not offered, and not deleted:
-    a person can still open it in a text editor).
+    a person can still open it in a text editor). A file whose reading failed in a way
+    nobody foresaw is skipped the same way and, when `errors` is a list, added to it with
+    its exception (else the exception is raised, with every lock taken here released).
     """
     if not folder.is_dir():
         return []
@@ -174,6 +212,14 @@ def claim_orphans(folder: Path, own: Path | None = None) -> list[OrphanClaim]:
             entry = read_recovery(file)
         except ProjectError:
             lock.unlock()
+            continue
+        except Exception as exc:  # noqa: BLE001 - reported by the caller, never a lock leak
+            lock.unlock()
+            if errors is None:
+                for claim in claims:
+                    claim.release()
+                raise
+            errors.append((file, exc))
             continue
         claims.append(OrphanClaim(entry, lock))
     for stale in folder.glob("*.lock"):  # locks of killed windows that had nothing unsaved

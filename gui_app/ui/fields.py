@@ -195,6 +195,9 @@ def _float_step(param: Param) -> float:
     return 0.1
 
 
+INT32_MAX = 2**31 - 1
+
+
 class CheckedSpinBox(QSpinBox):
     """A QSpinBox whose typed text is checked by the Param, with the reason on refusal."""
 
@@ -204,7 +207,8 @@ class CheckedSpinBox(QSpinBox):
         super().__init__(parent)
         self.param = param
         lo, hi = _bounds(param, integer=True)
-        self.setRange(int(lo), int(hi))
+        # A QSpinBox holds a C int: a seed may go to 2**32 - 1, the box to 2**31 - 1.
+        self.setRange(max(int(lo), -INT32_MAX), min(int(hi), INT32_MAX))
         self.setLocale(QLocale.c())
         self.setAccelerated(True)
         self.setCorrectionMode(QAbstractSpinBox.CorrectionMode.CorrectToPreviousValue)

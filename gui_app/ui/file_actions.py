@@ -37,9 +37,10 @@ from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox
 
-from ..core.lessons import list_examples, load_example
+from ..core.lessons import list_examples, load_example, prepare_lesson
 from ..core.project import (
     SUFFIX,
+    OutsidePathsError,
     ProjectError,
     load_project,
     project_from_json,
@@ -47,7 +48,7 @@ from ..core.project import (
 )
 from ..core.spec import CompileSpec, ModelSpec, Project
 from . import lesson_panel
-from .autosave import Autosaver, OrphanClaim, claim_orphans
+from .autosave import Autosaver, OrphanClaim, RecoveryEntry, claim_orphans
 from .exports import (
     ExportError,
     write_history_csv,
@@ -56,6 +57,7 @@ from .exports import (
     write_script,
     write_summary_text,
 )
+from .guard import consent, guarded, preflight, show_unexpected
 
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 MODEL_FILTER = "Keras models (*.keras *.h5 *.hdf5);;All files (*)"
@@ -380,20 +382,27 @@ class FileActions(QObject):
 
     def open_example(self, path: str | os.PathLike, confirm: bool = True) -> bool:
         """Opens a lesson as a new, unsaved project (Save asks where to keep a copy)."""
-        if confirm and not self.window.confirm_discard():
-            return False
-        try:
-            project, note = load_example(path)
-        except ProjectError as exc:
-            self.window.show_error("Cannot open example", exc.report())
-            return False
-        self.controller.reset(project, None)
-        self.project_opened(None)
-        self.lesson_panel.set_note(note)
-        self.window.table.select_layers([])
-        QTimer.singleShot(0, self._make_room_for_lesson)
-        self.window.statusBar().showMessage(f"Opened the lesson {project.name}", 5000)
-        return True
+        with guarded(self.window, path, "Cannot open example"):
+            if confirm and not self.window.confirm_discard():
+                return False
+            source = Path(path)
+            try:
+                lesson: tuple[Project, str] | None = load_example(source)
+            except OutsidePathsError as exc:  # a lesson edited to log outside its folder
+                chosen = consent(self.window, exc)
+                lesson = prepare_lesson(chosen, source.parent) if chosen is not None else None
+            if lesson is None:
+                return False
+            project, note = lesson
+            preflight(project)
+            self.controller.reset(project, None)
+            self.project_opened(None)
+            self.lesson_panel.set_note(note)
+            self.window.table.select_layers([])
+            QTimer.singleShot(0, self._make_room_for_lesson)
+            self.window.statusBar().showMessage(f"Opened the lesson {project.name}", 5000)
+            return True
+        return False
 
     @Slot()
     def _make_room_for_lesson(self) -> None:
@@ -430,16 +439,19 @@ class FileActions(QObject):
         """Opens a trained Sequential model as an editable, unsaved project with its weights.
 
         A refused or unreadable file is explained in a dialog; the open project, its
-        trained weights and the file itself are left untouched.
+        trained weights and the file itself are left untouched. Never raises.
         """
-        if confirm and not self.window.confirm_discard():
-            return False
-        source = Path(path)
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # Keras may load first
-        try:
-            return self._import_model(source)
-        finally:
-            QApplication.restoreOverrideCursor()
+        with guarded(self.window, path, "Model not opened"):
+            if confirm and not self.window.confirm_discard():
+                return False
+            source = Path(path)
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # Keras may load first
+            try:
+                return self._import_model(source)
+            finally:
+                QApplication.restoreOverrideCursor()
+        self.window.statusBar().clearMessage()
+        return False
 
     def _import_model(self, source: Path) -> bool:
         from ..core.modelfile import ModelFileError, load_model_file
@@ -461,10 +473,8 @@ class FileActions(QObject):
             self._refuse(source, "the model is not a valid LayerLab project: "
                          + "; ".join(exc.problems))
             return False
-        except Exception as exc:  # noqa: BLE001 - the boundary: never a traceback in the UI
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            self._refuse(source, f"the model could not be loaded ({first})")
-            return False
+        # Anything else goes to import_model's guard: the error dialog with its traceback.
+        preflight(project)
         self.controller.reset(project, None)
         self.controller.mark_unsaved()
         self.project_opened(None)
@@ -494,14 +504,16 @@ class FileActions(QObject):
     def _refuse(self, source: Path, message: str) -> None:
         self.window.statusBar().clearMessage()
         text = message[:1].upper() + message[1:]
-        self.window.show_error(
+        box = self.window.show_error(
             "Model not opened",
             f"LayerLab did not open {source}:\n\n{text}\n\nThe open project is unchanged.")
+        box.setTextFormat(Qt.TextFormat.PlainText)  # a file name is shown, never rendered
 
     def _info(self, title: str, text: str, details: str = "") -> QMessageBox:
         box = QMessageBox(QMessageBox.Icon.Information, title, text,
                           QMessageBox.StandardButton.Ok, self.window)
         box.setObjectName("infoDialog")
+        box.setTextFormat(Qt.TextFormat.PlainText)
         if details:
             box.setInformativeText(details)
         box.open()
@@ -658,7 +670,11 @@ class FileActions(QObject):
 
     def accept_drop(self, event: QDropEvent) -> bool:
         """Opens a dropped project or model file, after the drop has returned."""
-        path = dropped_file(event.mimeData().urls()) if event.mimeData().hasUrls() else None
+        try:
+            path = dropped_file(event.mimeData().urls()) if event.mimeData().hasUrls() \
+                else None
+        except Exception:  # noqa: BLE001 - an odd URL is not a file to open
+            path = None
         if path is None:
             return False
         event.acceptProposedAction()
@@ -667,12 +683,16 @@ class FileActions(QObject):
         return True
 
     def open_dropped(self, path: Path) -> bool:
-        """Opens a dropped project (or imports a dropped model) after the usual prompt."""
-        if not self.window.confirm_discard():
-            return False
-        if path.name.lower().endswith(MODEL_SUFFIXES):
-            return self.import_model(path, confirm=False)
-        return self.window.open_path(path)
+        """Opens a dropped project (or imports a dropped model) after the usual prompt.
+
+        Never raises (it runs from the event loop): failures end in a dialog."""
+        with guarded(self.window, path):
+            if not self.window.confirm_discard():
+                return False
+            if path.name.lower().endswith(MODEL_SUFFIXES):
+                return self.import_model(path, confirm=False)
+            return self.window.open_path(path)
+        return False
 
     # -- autosave and recovery ---------------------------------------------------------------
 
@@ -686,10 +706,23 @@ class FileActions(QObject):
 
     @Slot()
     def offer_recovery(self) -> QMessageBox | None:
-        """Offers the newest unsaved work left by a window that ended without saving."""
+        """Offers the newest unsaved work left by a window that ended without saving.
+
+        Never raises (it runs from the event loop): a recovery file that fails to load in
+        a way nobody foresaw is left on disk and reported in the error dialog."""
         if self.recovery_dialog is not None:
             return self.recovery_dialog
-        claims = claim_orphans(self.autosaver.folder, own=self.autosaver.file)
+        folder = self.autosaver.folder
+        with guarded(self.window, lambda: folder, "Cannot recover unsaved work"):
+            return self._offer_recovery()
+        return None
+
+    def _offer_recovery(self) -> QMessageBox | None:
+        errors: list[tuple[Path, Exception]] = []
+        claims = claim_orphans(self.autosaver.folder, own=self.autosaver.file, errors=errors)
+        if errors:
+            file, exc = errors[0]
+            show_unexpected(self.window, file, exc, "Cannot recover unsaved work")
         if not claims:
             return None
         chosen, rest = claims[0], claims[1:]
@@ -701,6 +734,7 @@ class FileActions(QObject):
                           f"LayerLab ended without saving {entry.describe()}.\n\n"
                           "Restore it?", QMessageBox.StandardButton.NoButton, self.window)
         box.setObjectName("recoveryDialog")
+        box.setTextFormat(Qt.TextFormat.PlainText)  # the name comes from a file: never HTML
         restore = box.addButton("Restore", QMessageBox.ButtonRole.AcceptRole)
         discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
         restore.setObjectName("restoreButton")
@@ -717,22 +751,43 @@ class FileActions(QObject):
         self.recovery_dialog = box
         return box
 
-    def _recovery_answer(self, claim: OrphanClaim, restore: bool) -> None:
-        if restore:
-            entry = claim.entry
-            saved = None
-            if entry.project_path is not None:
-                try:  # the weights beside it belong to the saved model, not the edited one
-                    saved = load_project(entry.project_path).model
-                except ProjectError:
-                    saved = None
-            self.controller.reset(entry.project, entry.project_path)
-            self.controller.mark_unsaved()
-            self.project_opened(entry.project_path, saved)
-            if saved is None:
-                self.pending_weights = self.pending_model = None
-            self.window.table.select_layers([])
-            self.window.statusBar().showMessage(
-                f"Restored {entry.project.name}: save it to keep it.", 8000)
-        claim.discard()
+    def _recovery_answer(self, claim: OrphanClaim, restore: bool) -> bool:
+        """Restores the claimed work (or discards it); True when it was restored.
+
+        Never raises: a failure is reported and the recovery copy stays on disk, offered
+        again at the next launch; so does Cancel on the outside-paths question."""
+        keep = True
+        with guarded(self.window, claim.entry.file, "Cannot recover unsaved work"):
+            keep = restore and not self._restore(claim.entry)
+        if keep:
+            claim.release()
+        else:
+            claim.discard()
         self._claims = [c for c in self._claims if c is not claim]
+        return restore and not keep
+
+    def _restore(self, entry: RecoveryEntry) -> bool:
+        """Opens the recovered project; False when the person cancelled."""
+        project: Project | None = entry.project
+        if entry.outside is not None:
+            project = consent(self.window, entry.outside)
+            if project is None:
+                return False
+        preflight(project)
+        saved = None
+        if entry.project_path is not None:
+            try:  # the weights beside it belong to the saved model, not the edited one
+                saved = load_project(entry.project_path).model
+            except OutsidePathsError as exc:
+                saved = exc.project.model
+            except Exception:  # noqa: BLE001 - the saved file only tells which weights fit
+                saved = None
+        self.controller.reset(project, entry.project_path)
+        self.controller.mark_unsaved()
+        self.project_opened(entry.project_path, saved)
+        if saved is None:
+            self.pending_weights = self.pending_model = None
+        self.window.table.select_layers([])
+        self.window.statusBar().showMessage(
+            f"Restored {project.name}: save it to keep it.", 8000)
+        return True

@@ -50,7 +50,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core import catalog
-from ..core.project import SUFFIX, ProjectError, load_project, save_project
+from ..core.project import SUFFIX, OutsidePathsError, load_project, save_project
 from ..core.spec import Project, default_project
 from ..core.summary import format_bytes, format_shape
 from .code_pane import CodePane
@@ -61,6 +61,7 @@ from .device_picker import install_device_picker
 from .file_actions import FileActions
 from .findings_view import FindingsView
 from .fit_panel import FitPanel
+from .guard import ask_outside, guarded, load_consented
 from .inspector import Inspector
 from .keras_loader import KerasLoader, import_keras, import_plotting
 from .palette import Palette
@@ -709,12 +710,25 @@ class MainWindow(QMainWindow):
             self.open_path(path)
 
     def open_path(self, path: str | os.PathLike) -> bool:
-        """Opens a project file; a bad one is reported and the open project stays."""
-        try:
-            project = load_project(path)
-        except ProjectError as exc:
-            self.show_error("Cannot open project", exc.report())
-            return False
+        """Opens a project file; a bad one is reported and the open project stays.
+
+        Never raises: whatever the file does to the loader ends in a dialog (guard.py),
+        and a project that writes outside its folder is opened only as the person says.
+        """
+        with guarded(self, path):
+            project = load_consented(self, lambda: load_project(path))
+            if project is None:
+                return False
+            return self.adopt_project(project, path)
+        return False
+
+    def ask_outside(self, exc: OutsidePathsError) -> str:
+        """Asks whether the project may write outside its folder: guard.ALLOW, OPEN_AS_IS
+        or CANCEL (tests replace this)."""
+        return ask_outside(self, exc)
+
+    def adopt_project(self, project: Project, path: str | os.PathLike) -> bool:
+        """Makes a loaded project file the open project (Open, recent files, command line)."""
         self.controller.reset(project, Path(path))
         add_recent_file(self.settings, path)
         self.table.select_layers([])
