@@ -337,10 +337,11 @@ def _write_json(path: Path, doc: Any) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from .core.codegen import UnsafeCodeError
     from .core.data import DataError
     from .core.devices import with_strategy
     from .core.export import export_script
-    from .core.project import write_atomic
+    from .core.project import ProjectError, write_atomic
 
     project = _load(args.project, args.allow_outside)
     base_dir = Path(args.project).resolve().parent
@@ -350,8 +351,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise UsageError(f"-o: expected a .py file name, got {args.output!r}; add .py")
     try:
         script = with_strategy(export_script(project, base_dir, script_path=target), args.device)
-    except DataError as exc:
+    except (DataError, ProjectError) as exc:
         raise UsageError(f"{args.project}: {exc.problems[0] if exc.problems else exc}") from None
+    except UnsafeCodeError as exc:
+        raise UsageError(f"{args.project}: cannot be written as code safely: {exc}") from None
     if target is None:
         sys.stdout.write(script)
         return EXIT_OK

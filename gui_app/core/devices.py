@@ -28,6 +28,7 @@ session's `device` argument.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import ctypes
 import ctypes.util
@@ -516,14 +517,58 @@ def with_strategy(script: str, choice: str) -> str:
     if choice.strip().lower() != ALL_GPUS:
         return script
     lines = script.split("\n")
-    try:
-        start = lines.index("model = keras.Sequential([")
-        compile_at = lines.index("model.compile(", start)
-        end = lines.index(")", compile_at)
-    except ValueError:
-        raise ValueError("expected an exported LayerLab script with a `model = "
-                         "keras.Sequential([` block and a `model.compile(` call; got a "
-                         "script without them") from None
+    start, end = _model_block(script, lines)
     block = ["with strategy.scope():"] + [("    " + line) if line else line
                                           for line in lines[start:end + 1]]
     return "\n".join(lines[:start] + strategy_script_lines() + block + lines[end + 1:])
+
+
+def _model_block(script: str, lines: list[str]) -> tuple[int, int]:
+    """The first and last line index of the model and compile statements of a script.
+
+    They are found in the parsed script, not by matching text: the script holds project
+    text (names, paths), and a docstring or string that looked like the model must never
+    be taken for it. The block is also refused when a string in it spans lines, because
+    indenting such a line would change the string (generated code writes every string on
+    one line).
+
+    Raises:
+        ValueError: when the script has no top-level `model = keras.Sequential([` followed
+            by a `model.compile(` call, each in the layout `export_script` writes.
+    """
+    refusal = ValueError("expected an exported LayerLab script with a `model = "
+                         "keras.Sequential([` block and a `model.compile(` call; got a "
+                         "script without them")
+    try:
+        body = ast.parse(script).body
+    except (SyntaxError, ValueError):
+        raise refusal from None
+    start = next((i for i, node in enumerate(body) if _is_model_assignment(node)), None)
+    stop = None if start is None else next(
+        (j for j in range(start + 1, len(body)) if _is_compile_call(body[j])), None)
+    if start is None or stop is None:
+        raise refusal
+    first, last = body[start].lineno - 1, (body[stop].end_lineno or 0) - 1
+    if not (0 <= first < last < len(lines) and lines[first] == "model = keras.Sequential(["
+            and lines[last] == ")"):
+        raise refusal  # line numbers that do not match the text: a stray line break
+    for node in body[start:stop + 1]:
+        for inner in ast.walk(node):
+            if isinstance(inner, (ast.Constant, ast.JoinedStr)) and \
+                    inner.lineno != inner.end_lineno:
+                raise refusal
+    return first, last
+
+
+def _is_model_assignment(node: ast.stmt) -> bool:
+    """`model = keras.Sequential(...)` at the top level."""
+    return (isinstance(node, ast.Assign) and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name) and node.targets[0].id == "model"
+            and isinstance(node.value, ast.Call) and ast.unparse(node.value.func)
+            == "keras.Sequential")
+
+
+def _is_compile_call(node: ast.stmt) -> bool:
+    """`model.compile(...)` at the top level."""
+    return (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+            and ast.unparse(node.value.func) == "model.compile")

@@ -6,6 +6,12 @@ does (the generators of the built-in sets are copied from `data.py` itself, so t
 cannot drift), sets the seed, and then runs the model, compile and fit code of
 `codegen.model_code()`, the same text the window's code pane shows. Run with the same
 Keras backend on the CPU, it trains to the same numbers as LayerLab's own session.
+
+The project (and so every path, column and name in it) may come from a stranger, while
+the script runs with the rights of whoever exports it. So, as in codegen, every project
+value enters the script through `codegen.literal()` and every piece of project text shown
+to a reader (the docstring, the data comment) through `codegen.comment_text()`; no f-string
+here puts project text between quotes or into a comment by itself.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from . import data as data_mod
-from .codegen import model_code, py
+from .codegen import UnsafeCodeError, comment_text, identifier, literal, model_code
 from .data import (
     CLASS_SOURCES,
     GENERATED_SOURCES,
@@ -28,17 +34,41 @@ from .data import (
     load_dataset,
     resolve_data,
 )
-from .project import resolve_fit
+from .project import ProjectError, resolve_fit
 from .spec import ObjectSpec, Project
 from .training import virtual_epoch_plan
 
 __all__ = ["export_script"]
+
+DESCRIPTION_LIMIT = 200  # characters of the data's description in its comment line
 
 _KERAS_LOADERS = {
     "keras:mnist": "mnist",
     "keras:fashion_mnist": "fashion_mnist",
     "keras:cifar10": "cifar10",
 }
+
+
+def _path(value: Any) -> str:
+    """`codegen.literal` in `repr`'s spelling ('shapes.csv', ['a', 'b']), as scripts have
+    always written paths and column names; safe the same way, item by item for a list."""
+    if isinstance(value, list):
+        return "[" + ", ".join(_path(item) for item in value) + "]"
+    return literal(value, quote="'")
+
+
+def _known(source: Any, sources: Any) -> str:
+    """`source`, which is about to be written into code, checked to be one of `sources`.
+
+    `resolve_data` has checked it already; this keeps the code below safe on its own.
+
+    Raises:
+        UnsafeCodeError: for any other value.
+    """
+    if not isinstance(source, str) or source not in sources:
+        raise UnsafeCodeError(f"data.source: {ascii(source)[:60]} is not a source this script "
+                              "can load")
+    return source
 
 
 def _source_of(function: Any) -> str:
@@ -51,8 +81,9 @@ def _source_of(function: Any) -> str:
 
 
 def _generated_code(cfg: Mapping[str, Any]) -> list[str]:
-    source = cfg["source"]
+    source = _known(cfg["source"], GENERATED_SOURCES)
     k = cfg["classes"] if source in CLASS_SOURCES else 2
+    samples, seed = literal(cfg["samples"]), literal(cfg["seed"])
     lines = [_source_of(data_mod._per_class), "", _source_of(data_mod._labels), ""]
     if source == "blobs":
         lines.append(f"BLOB_MEANS = {data_mod.BLOB_MEANS!r}")
@@ -62,35 +93,36 @@ def _generated_code(cfg: Mapping[str, Any]) -> list[str]:
     lines += [_source_of(data_mod._GENERATORS[source]), ""]
     lines += [
         "def load_raw():",
-        f'    """{cfg["samples"]} samples of the {source!r} set, noise {cfg["noise"]:g}, '
-        f'seed {cfg["seed"]}."""',
-        f"    rng = np.random.default_rng({cfg['seed']})",
-        f"    x, y = make_{source}(rng, {cfg['samples']}, {k})",
+        f'    """{comment_text(samples)} samples of the {source!r} set, noise {cfg["noise"]:g}, '
+        f'seed {comment_text(seed)}."""',
+        f"    rng = np.random.default_rng({seed})",
+        f"    x, y = make_{source}(rng, {samples}, {literal(k)})",
     ]
     if cfg["noise"] > 0:
-        lines.append(f"    x = x + rng.normal(0.0, {cfg['noise']!r}, x.shape)")
+        lines.append(f"    x = x + rng.normal(0.0, {literal(cfg['noise'])}, x.shape)")
     lines.append("    return np.asarray(x, dtype=np.float32), np.asarray(y, dtype=np.int64), "
                  "None, None")
     return lines
 
 
 def _regression_code(cfg: Mapping[str, Any]) -> list[str]:
-    n, noise = cfg["samples"], cfg["noise"]
+    n, noise, seed = literal(cfg["samples"]), cfg["noise"], literal(cfg["seed"])
     if cfg["source"] == "sine":
         body = [
-            f'    """y = sin(x) + noise for x in [-3, 3]: {n} samples, noise {noise:g}."""',
-            f"    rng = np.random.default_rng({cfg['seed']})",
+            f'    """y = sin(x) + noise for x in [-3, 3]: {comment_text(n)} samples, '
+            f'noise {noise:g}."""',
+            f"    rng = np.random.default_rng({seed})",
             f"    x = rng.uniform(-3.0, 3.0, ({n}, 1))",
-            f"    y = np.sin(x[:, 0]) + rng.normal(0.0, {noise!r}, {n})",
+            f"    y = np.sin(x[:, 0]) + rng.normal(0.0, {literal(noise)}, {n})",
         ]
     else:
         body = [
             '    """House prices (in 100,000s) from floor area (m^2) and number of rooms."""',
-            f"    rng = np.random.default_rng({cfg['seed']})",
+            f"    rng = np.random.default_rng({seed})",
             f"    area = rng.uniform(30.0, 200.0, {n})",
             f"    rooms = np.clip(np.round(area / 28.0 + rng.normal(0.0, 0.7, {n})), 1, 8)",
             "    price = 0.4 + 0.025 * area + 0.15 * rooms + 0.00004 * area**2",
-            f"    y = price + rng.normal(0.0, {noise!r}, {n}) * 1.5",
+            f"    y = price + rng.normal(0.0, {literal(noise)}, {n}) * 1.5",
             "    x = np.stack([area, rooms], axis=1)",
         ]
     return ["def load_raw():", *body,
@@ -98,10 +130,11 @@ def _regression_code(cfg: Mapping[str, Any]) -> list[str]:
 
 
 def _sklearn_code(cfg: Mapping[str, Any]) -> list[str]:
+    source = identifier(_known(cfg["source"], SKLEARN_SOURCES), what="data source")
     return [
         "def load_raw():",
-        f'    """scikit-learn\'s bundled {cfg["source"]} dataset."""',
-        f"    bunch = datasets.load_{cfg['source']}()",
+        f'    """scikit-learn\'s bundled {source} dataset."""',
+        f"    bunch = datasets.load_{source}()",
         "    x = np.ascontiguousarray(bunch.data, dtype=np.float32)",
         "    return x, np.asarray(bunch.target, dtype=np.int64), None, None",
     ]
@@ -133,9 +166,9 @@ def _csv_code(cfg: Mapping[str, Any], task: str) -> list[str]:
         "    rows = list(csv.reader(io.StringIO(text, newline=\"\"), delimiter=delimiter))",
         "    header = [cell.strip() for cell in rows[0]]",
         "    rows = [row for row in rows[1:] if any(cell.strip() for cell in row)]",
-        f"    target = {cfg['target']!r}" if cfg["target"] else
+        f"    target = {_path(cfg['target'])}" if cfg["target"] else
         "    target = header[-1]  # the last column",
-        f"    features = {cfg['features']!r}" if cfg["features"] else
+        f"    features = {_path(list(cfg['features']))}" if cfg["features"] else
         "    features = [c for c in header if c != target]  # all the others",
         "    columns = {name: header.index(name) for name in header}",
         "    x = np.array([[float(row[columns[f]]) for f in features] for row in rows],",
@@ -197,7 +230,7 @@ def _npz_code(cfg: Mapping[str, Any], task: str) -> list[str]:
 
 
 def _split_code(cfg: Mapping[str, Any], num_classes: int | None) -> list[str]:
-    test = repr(cfg["test_split"])
+    test = literal(cfg["test_split"])
     if cfg["source"] in KERAS_SOURCES or cfg["source"] == "npz":
         test = f"0.0 if own_test else {test}"  # a source's own test set wins
     lines = [
@@ -205,9 +238,9 @@ def _split_code(cfg: Mapping[str, Any], num_classes: int | None) -> list[str]:
         '    """Test, validation and training parts, shuffled with the data seed."""',
         "    n = len(x)",
         "    own_test = x_test is not None",
-        f"    fractions = ({test}, {cfg['validation_split']!r})",
+        f"    fractions = ({test}, {literal(cfg['validation_split'])})",
         "    n_test, n_val = [max(1, round(n * f)) if f > 0 else 0 for f in fractions]",
-        f"    order = np.random.default_rng([{cfg['seed']}, 0x5EED]).permutation(n)",
+        f"    order = np.random.default_rng([{literal(cfg['seed'])}, 0x5EED]).permutation(n)",
         "    x, y = x[order], y[order]",
         "    if not own_test:",
         "        x_test, y_test = x[:n_test], y[:n_test]",
@@ -228,7 +261,7 @@ def _split_code(cfg: Mapping[str, Any], num_classes: int | None) -> list[str]:
         ]
     if cfg["labels"] == "one_hot" and num_classes is not None:
         lines += [
-            f"    eye = np.eye({num_classes}, dtype=np.float32)  # one-hot labels",
+            f"    eye = np.eye({literal(num_classes)}, dtype=np.float32)  # one-hot labels",
             "    y_train, y_val = eye[y_train], eye[y_val]",
             "    if y_test is not None:",
             "        y_test = eye[y_test]",
@@ -254,7 +287,7 @@ def _project_dir_line(base_dir: Path | None, script_path: Path | None) -> list[s
         except ValueError:  # another drive on Windows
             rel = None
         if rel is not None:
-            target = "HERE" if rel == "." else f"HERE / {rel!r}"
+            target = "HERE" if rel == "." else f"HERE / {_path(rel)}"
             return [
                 "# Relative paths (data, logs, checkpoints) are read from the project's folder,",
                 "# as in LayerLab.",
@@ -264,7 +297,7 @@ def _project_dir_line(base_dir: Path | None, script_path: Path | None) -> list[s
     return [
         "# Relative paths (data, logs, checkpoints) are read from the project's folder,",
         "# as in LayerLab.",
-        f"os.chdir({str(base)!r})",
+        f"os.chdir({_path(str(base))})",
     ]
 
 
@@ -300,7 +333,7 @@ def export_script(
     num_classes = dataset.num_classes if dataset is not None else _classes_of(cfg)
 
     header = [
-        f'"""{project.name}: a Keras model exported from LayerLab.',
+        f'"""{comment_text(project.name)}: a Keras model exported from LayerLab.',
         "",
         "Rebuilds the data, the model, its compile settings and the fit call of the project,",
         "with the same seeds, and trains it. Needs only keras and numpy"
@@ -326,13 +359,14 @@ def export_script(
     lines = header + imports + chdir + ([""] if chdir else [])
     if folders:
         lines.append("# Keras does not create the folders its callbacks write into.")
-        lines += [f"os.makedirs({folder!r}, exist_ok=True)" for folder in folders]
+        lines += [f"os.makedirs({_path(folder)}, exist_ok=True)" for folder in folders]
         lines.append("")
     if source in ("csv", "npz"):
-        lines.append(f"DATA_PATH = {str(cfg['path'])!r}")
+        lines.append(f"DATA_PATH = {_path(str(cfg['path']))}")
     seed = fit["seed"]
-    lines += [f"SEED = {seed!r}", "", ""]
-    lines.append(f"# --- Data: {dataset.description if dataset is not None else source} ---")
+    lines += [f"SEED = {literal(seed)}", "", ""]
+    about = dataset.description if dataset is not None else source
+    lines.append(f"# --- Data: {comment_text(about, DESCRIPTION_LIMIT)} ---")
     lines.append("")
     if source in GENERATED_SOURCES:
         body = _generated_code(cfg)
@@ -360,42 +394,45 @@ def export_script(
         lines += [
             "# Balanced class weights: n_samples / (n_classes * samples of the class).",
             "labels = y_train.argmax(axis=1) if y_train.ndim == 2 else y_train",
-            f"counts = np.bincount(labels.astype(np.int64), minlength={num_classes})",
-            f"class_weight = {{i: float(len(labels) / ({num_classes} * c)) if c else 1.0",
+            f"counts = np.bincount(labels.astype(np.int64), minlength={literal(num_classes)})",
+            f"class_weight = {{i: float(len(labels) / ({literal(num_classes)} * c)) if c else 1.0",
             "                for i, c in enumerate(counts)}",
         ]
     elif weights:
         table = {int(k): float(v) for k, v in weights.items()}
         if num_classes:
             table = {i: table.get(i, 1.0) for i in range(num_classes)}
-        lines.append(f"class_weight = {py(table)}")
+        lines.append(f"class_weight = {literal(table)}")
     if weights:
         lines.append("")
     code_fit = dict(project.fit)
     virtual = fit["virtual_epochs"]
     if virtual:
         assert dataset is not None
-        plan = virtual_epoch_plan(float(virtual["stop_point"]), int(virtual["checkpoints"]),
-                                  len(dataset.x_train), int(fit["batch_size"]))
+        try:
+            plan = virtual_epoch_plan(float(virtual["stop_point"]), int(virtual["checkpoints"]),
+                                      len(dataset.x_train), int(fit["batch_size"]))
+        except ValueError as exc:  # within each limit, but too many examples together
+            raise ProjectError([f"fit.{exc}"]) from None
         count = plan.steps_per_epoch * int(fit["batch_size"]) * plan.epochs
         rng = "np.random.default_rng([SEED, 0])" if seed is not None else \
             "np.random.default_rng()"
         lines += [
-            f"# Virtual epochs: show {virtual['stop_point']} x the training data "
-            f"({plan.total_examples} examples) in",
+            f"# Virtual epochs: show {comment_text(literal(virtual['stop_point']))} x the "
+            f"training data ({plan.total_examples} examples) in",
             f"# {plan.epochs} checkpoints of {plan.steps_per_epoch} batches. The passes are "
             "laid end to end, each",
             "# freshly shuffled, so fit runs over them in order.",
-            f"passes = -(-{count} // len(x_train))",
+            f"passes = -(-{literal(count)} // len(x_train))",
         ]
         if fit["shuffle"]:
             lines += [
                 f"order_rng = {rng}",
                 "order = np.concatenate([order_rng.permutation(len(x_train)) "
-                f"for _ in range(passes)])[:{count}]",
+                f"for _ in range(passes)])[:{literal(count)}]",
             ]
         else:
-            lines.append(f"order = np.tile(np.arange(len(x_train)), passes)[:{count}]")
+            lines.append(f"order = np.tile(np.arange(len(x_train)), passes)[:{literal(count)}]")
         lines += ["x_train, y_train = x_train[order], y_train[order]", ""]
         code_fit.update(virtual_epochs=None, epochs=plan.epochs,
                         steps_per_epoch=plan.steps_per_epoch, shuffle=False)
@@ -419,7 +456,11 @@ def _callback_folders(fit: Mapping[str, Any]) -> list[str]:
         key = {"CSVLogger": "filename", "ModelCheckpoint": "filepath"}.get(spec.type)
         value = spec.args.get(key) if key else None
         if isinstance(value, str):
-            parent = os.path.dirname(os.path.expanduser(value))
+            try:
+                value = os.path.expanduser(value)
+            except ValueError:  # "~user" with a name no user can have (a NUL, a surrogate)
+                pass
+            parent = os.path.dirname(value)
             if parent and parent not in folders:
                 folders.append(parent)
     return folders

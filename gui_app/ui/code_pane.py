@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.codegen import model_code
+from ..core.codegen import UnsafeCodeError, comment_text, model_code
 from ..core.spec import Project
 from .controller import ProjectController
 
@@ -129,7 +129,10 @@ class CodePane(QWidget):
 
     def update_code(self, mark: bool = True) -> None:
         """Shows the current code, keeping the scroll position and marking changed lines."""
-        text = model_code(self.controller.project)
+        try:
+            text = model_code(self.controller.project)
+        except UnsafeCodeError as exc:  # loading checks names against the catalog first
+            text = f"# This project cannot be shown as code: {comment_text(str(exc))}\n"
         if text == self.text:
             return
         old, self.text = self.text, text

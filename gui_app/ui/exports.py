@@ -132,6 +132,7 @@ def write_script(project: Project, path: str | os.PathLike, base_dir: Path | Non
     Raises:
         ExportError: the data or fit settings keep the script from being written.
     """
+    from ..core.codegen import UnsafeCodeError
     from ..core.data import DataError
     from ..core.devices import with_strategy
     from ..core.export import export_script
@@ -148,6 +149,8 @@ def write_script(project: Project, path: str | os.PathLike, base_dir: Path | Non
     except ProjectError as exc:
         raise ExportError("The fit settings are not valid: " + " ".join(exc.problems)
                           + " Fix them in the Fit settings, then export again.") from None
+    except UnsafeCodeError as exc:
+        raise ExportError(f"The project cannot be written as code safely: {exc}") from None
     write_atomic(target, text.encode("utf-8"))
     return target
 
