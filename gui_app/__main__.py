@@ -21,6 +21,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .core.devices import request_memory_growth
 
     request_memory_growth()  # before TensorFlow is imported: never take a whole GPU
+    if args and args[0] == "--engine":  # the window's engine process (engine/server.py)
+        from .engine.server import run_engine
+
+        return run_engine()
     if args and args[0] == "--self-test":  # before Qt is imported: it picks the platform
         from .selftest import run_self_test
 

@@ -897,21 +897,58 @@ def _keras_default(value: Any) -> Any:
     return _listify(value) if isinstance(value, tuple) else value
 
 
-def sync_with_keras() -> list[str]:
-    """Reads defaults and activation names from the installed Keras.
+_REQUIRED_MARK = "__required__"
+_SECTIONS = ("layers", "optimizers", "losses", "metrics", "callbacks")
 
-    Returns the differences it found between the snapshot and Keras, in words. The test
-    suite asserts this list is empty; at run time the catalog simply takes Keras's values.
+
+def _plain_default(value: Any) -> Any:
+    """A Keras default as plain data for the engine's hello (JSON-able, or a marker)."""
+    value = _keras_default(value)
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, list) and all(isinstance(v, (int, float, str, type(None))) for v in value):
+        return value
+    return {"__repr__": repr(value)}  # compared as text; never applied
+
+
+def read_keras_facts() -> dict[str, Any]:
+    """What the catalog takes from the installed Keras, as plain data.
+
+    Runs in the engine process (it imports Keras); the window applies the result with
+    `apply_keras_facts`, so it never imports Keras itself.
     """
     import inspect
 
     import keras
 
-    drift: list[str] = []
-    names = sorted(
+    activations = sorted(
         n for n in dir(keras.activations)
         if not n.startswith("_") and n not in ("get", "serialize", "deserialize")
     )
+    signatures: dict[str, dict[str, Any]] = {}
+    for section, defs in zip(_SECTIONS, (_LAYERS, _OPTIMIZERS, _LOSSES, _METRICS, _CALLBACKS)):
+        namespace = getattr(keras, section)
+        for definition in defs:
+            cls = getattr(namespace, definition.type, None)
+            if cls is None:
+                continue
+            sig = inspect.signature(cls.__init__).parameters
+            signatures[f"{section}.{definition.type}"] = {
+                name: _REQUIRED_MARK if param.default is inspect.Parameter.empty
+                else _plain_default(param.default)
+                for name, param in sig.items()
+            }
+    return {"activations": activations, "signatures": signatures}
+
+
+def apply_keras_facts(facts: dict[str, Any]) -> list[str]:
+    """Takes the activation names and defaults of `read_keras_facts` into the catalog.
+
+    Returns the differences it found between the snapshot and Keras, in words. The test
+    suite asserts this list is empty; at run time the catalog simply takes Keras's values.
+    """
+    drift: list[str] = []
+    names = list(facts.get("activations") or [])
     missing = sorted(set(ACTIVATIONS) ^ set(names))
     if missing:
         drift.append(f"activations differ: {missing}")
@@ -920,16 +957,13 @@ def sync_with_keras() -> list[str]:
         for p in definition.params:
             if p.name == "activation" or p.name.endswith("_activation"):
                 p.choices = ([None] if p.nullable else []) + list(ACTIVATIONS)
-    for namespace, defs in (
-        (keras.layers, _LAYERS), (keras.optimizers, _OPTIMIZERS),
-        (keras.losses, _LOSSES), (keras.metrics, _METRICS), (keras.callbacks, _CALLBACKS),
-    ):
+    signatures = facts.get("signatures") or {}
+    for section, defs in zip(_SECTIONS, (_LAYERS, _OPTIMIZERS, _LOSSES, _METRICS, _CALLBACKS)):
         for definition in defs:
-            cls = getattr(namespace, definition.type, None)
-            if cls is None:
+            sig = signatures.get(f"{section}.{definition.type}")
+            if sig is None:
                 drift.append(f"keras has no {definition.type}")
                 continue
-            sig = inspect.signature(cls.__init__).parameters
             for p in list(definition.params):
                 if p.name in _SKIP_SIGNATURE:
                     continue
@@ -937,8 +971,10 @@ def sync_with_keras() -> list[str]:
                     drift.append(f"{definition.type}.{p.name} is not an argument in this Keras")
                     definition.params.remove(p)
                     continue
-                theirs = sig[p.name].default
-                theirs = REQUIRED if theirs is inspect.Parameter.empty else _keras_default(theirs)
+                theirs = sig[p.name]
+                if isinstance(theirs, dict):
+                    continue  # a default that is not plain data: nothing to take
+                theirs = REQUIRED if theirs == _REQUIRED_MARK else theirs
                 ours = _keras_default(p.default)
                 if theirs != ours and not (
                     theirs is not REQUIRED and ours is not REQUIRED and p.kind == "size"
@@ -948,3 +984,8 @@ def sync_with_keras() -> list[str]:
                     drift.append(f"{definition.type}.{p.name}: LayerLab says {ours!r}, Keras {theirs!r}")
                     p.default = theirs
     return drift
+
+
+def sync_with_keras() -> list[str]:
+    """Reads defaults and activation names from the installed Keras, in this process."""
+    return apply_keras_facts(read_keras_facts())

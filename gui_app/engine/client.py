@@ -1,0 +1,621 @@
+"""The window's side of the engine: start the process, talk to it, notice when it dies.
+
+`Engine` owns one engine process and the connection to it. `RemoteSession` has the
+interface of `core.training.TrainingSession` (start, stop, pause, predict, evaluate, ...)
+so the window's training code does not care which one it drives; its listeners are called
+on the engine's reader thread, as a `TrainingSession`'s are called on its worker thread.
+
+When the process ends without being asked to (SIGKILL, a segfault in a native library, the
+kernel's OOM killer), every session that was running gets a `Failed` event that says so in
+words, calls waiting for an answer raise `EngineDied`, and `on_death` callbacks run (the
+window starts a fresh engine there). Nothing here imports Keras or Qt.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import queue
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from multiprocessing.connection import Listener
+from pathlib import Path
+from typing import Any
+
+from . import protocol
+
+#: Seconds the window waits for a started engine to connect and say hello (Keras imports
+#: in about 3 s on a small machine; a cold disk can take much longer).
+STARTUP_TIMEOUT_S = 120.0
+#: Seconds a closing engine gets to end by itself before it is terminated, then killed.
+CLOSE_GRACE_S = 1.5
+
+
+class EngineDied(RuntimeError):
+    """The engine process ended while a command waited for it; the message says how."""
+
+
+class EngineError(RuntimeError):
+    """A command the engine refused or failed; `kind` is the engine-side exception's name."""
+
+    def __init__(self, kind: str, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.detail = detail
+
+
+def engine_command() -> list[str]:
+    """How to start the engine: this Python with `-m gui_app --engine`, or the bundle's own
+    executable with `--engine` when LayerLab runs from the PyInstaller bundle."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "--engine"]
+    return [sys.executable, "-m", "gui_app", "--engine"]
+
+
+def describe_exit(code: int | None) -> str:
+    """'killed by signal 9 (SIGKILL)' or 'exited with code 1', for messages."""
+    if code is None:
+        return "stopped answering"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = "an unknown signal"
+        return f"killed by signal {-code} ({name})"
+    return f"exited with code {code}"
+
+
+def _error(reply: dict[str, Any]) -> Exception:
+    error = reply.get("error") or {}
+    kind, message = str(error.get("type", "Error")), str(error.get("message", ""))
+    # The window's code catches these by type, as it did when training ran in-process.
+    if kind in ("ValueError", "TimeoutError", "FileNotFoundError"):
+        return {"ValueError": ValueError, "TimeoutError": TimeoutError,
+                "FileNotFoundError": FileNotFoundError}[kind](message)
+    if kind == "SessionError":
+        from ..core.training import SessionError
+
+        return SessionError(message)
+    if kind == "ModelFileError":
+        from ..core.modelfile import ModelFileError
+
+        return ModelFileError(message)
+    return EngineError(kind, message, str(error.get("detail", "")))
+
+
+class Engine:
+    """One engine process and its connection.
+
+    Args:
+        command: how to start it (`engine_command()` by default).
+        env: extra environment variables for it.
+    """
+
+    def __init__(self, command: list[str] | None = None, env: dict[str, str] | None = None
+                 ) -> None:
+        self.command = command or engine_command()
+        self.extra_env = dict(env or {})
+        self.process: subprocess.Popen | None = None
+        self.hello: dict[str, Any] | None = None
+        self.started_at = 0.0
+        self.ready_at: float | None = None
+        self.last_beat = 0.0
+        self.death: str | None = None  # why it ended, once it has
+        self.on_death: list[Callable[[str], None]] = []
+        self.on_ready: list[Callable[[dict[str, Any]], None]] = []
+        self._ids = itertools.count(1)
+        self._session_ids = itertools.count(1)
+        self._pending: dict[int, Future] = {}
+        self._sessions: dict[int, RemoteSession] = {}
+        self._lock = threading.Lock()
+        self._send_lock = threading.Lock()
+        self._ready = threading.Event()
+        self._ended = threading.Event()
+        self._closing = False
+        self._connection: Any = None
+        self._listener: Listener | None = None
+        self._outbox: list[bytes] = []  # frames sent before the engine connected
+
+    # -- life ---------------------------------------------------------------------------
+    def start(self) -> Engine:
+        """Starts the process in the background; returns at once."""
+        key = secrets.token_bytes(32)
+        self._listener = Listener(("127.0.0.1", 0), authkey=key)
+        host, port = self._listener.address
+        env = {"TF_CPP_MIN_LOG_LEVEL": "2", **os.environ, **self.extra_env,
+               "LAYERLAB_ENGINE_ADDRESS": f"{host}:{port}", "LAYERLAB_ENGINE_KEY": key.hex()}
+        self.started_at = time.monotonic()
+        self.process = subprocess.Popen(self.command, env=env, stdin=subprocess.DEVNULL,
+                                        start_new_session=False)
+        threading.Thread(target=self._accept, name="layerlab-engine-reader",
+                         daemon=True).start()
+        threading.Thread(target=self._watch, name="layerlab-engine-watch", daemon=True).start()
+        return self
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None and self.death is None
+
+    def wait_ready(self, timeout: float = STARTUP_TIMEOUT_S) -> bool:
+        """True once the engine said hello; False when it died or `timeout` passed."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._ready.wait(0.05):
+                return True
+            if self._ended.is_set():
+                return False
+        return False
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set() and self.death is None
+
+    def silent_for(self) -> float:
+        """Seconds since the last heartbeat (0 before the engine is ready)."""
+        return time.monotonic() - self.last_beat if self._ready.is_set() else 0.0
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Asks the engine to end, and makes sure it does within `timeout` seconds."""
+        self._closing = True
+        if self._connection is not None:
+            try:
+                self._send_frame(protocol.encode({"kind": "bye"}))
+            except Exception:  # noqa: BLE001 - it may be gone already
+                pass
+        process = self.process
+        if process is not None:
+            try:
+                process.wait(min(CLOSE_GRACE_S, timeout))
+            except subprocess.TimeoutExpired:
+                process.terminate()
+                try:
+                    process.wait(max(0.1, timeout - CLOSE_GRACE_S))
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        if self._listener is not None:
+            try:
+                self._listener.close()
+            except OSError:
+                pass
+        self._ended.set()
+
+    def kill(self) -> None:
+        """Ends the process at once (a hung engine); the usual death handling follows."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+
+    # -- the connection -------------------------------------------------------------------
+    def _accept(self) -> None:
+        try:
+            connection = self._listener.accept()  # type: ignore[union-attr]
+        except (OSError, EOFError, Exception):  # noqa: BLE001 - closed before it connected
+            return
+        with self._send_lock:
+            self._connection = connection
+            for frame in self._outbox:
+                try:
+                    connection.send_bytes(frame)
+                except (OSError, EOFError):
+                    break
+            self._outbox.clear()
+        self._read(connection)
+
+    def _read(self, connection: Any) -> None:
+        while True:
+            try:
+                frame = connection.recv_bytes()
+            except (EOFError, OSError):
+                break
+            try:
+                message = protocol.decode(frame)
+            except protocol.ProtocolError:
+                continue
+            kind = message["kind"]
+            if kind == "beat":
+                self.last_beat = time.monotonic()
+            elif kind == "hello":
+                try:
+                    self.hello = protocol.check_hello(message)
+                except protocol.VersionError as exc:
+                    self.death = str(exc)
+                    self.kill()
+                    break
+                self.ready_at = time.monotonic()
+                self.last_beat = self.ready_at
+                self._ready.set()
+                for callback in list(self.on_ready):
+                    callback(self.hello)
+            elif kind == "reply":
+                future = self._pending.pop(int(message.get("id", -1)), None)
+                if future is not None and not future.done():
+                    if message.get("ok"):
+                        future.set_result(message.get("value"))
+                    else:
+                        future.set_exception(_error(message))
+            elif kind in ("event", "state"):
+                session = self._sessions.get(int(message.get("session", -1)))
+                if session is not None:
+                    session._receive(message)
+
+    def _watch(self) -> None:
+        process = self.process
+        assert process is not None
+        code = process.wait()
+        self._ended.set()
+        if self._listener is not None:
+            try:
+                self._listener.close()  # unblocks an accept that never came
+            except OSError:
+                pass
+        if self._closing:
+            return
+        reason = self.death or f"the training process ended unexpectedly ({describe_exit(code)})"
+        self.death = reason
+        with self._lock:
+            pending = list(self._pending.values())
+            self._pending.clear()
+        for future in pending:
+            if not future.done():
+                future.set_exception(EngineDied(reason))
+        for session in list(self._sessions.values()):
+            session._engine_died(reason)
+        for callback in list(self.on_death):
+            callback(reason)
+
+    def _send_frame(self, frame: bytes) -> None:
+        with self._send_lock:
+            if self._connection is None:
+                self._outbox.append(frame)
+                return
+            self._connection.send_bytes(frame)
+
+    def send(self, method: str, args: dict[str, Any] | None = None, reply: bool = True
+             ) -> Future | None:
+        """Sends a command; returns a Future for its answer (None when `reply` is False)."""
+        if self.death is not None:
+            raise EngineDied(self.death)
+        call_id = next(self._ids) if reply else None
+        future: Future | None = None
+        if reply:
+            future = Future()
+            with self._lock:
+                self._pending[call_id] = future  # type: ignore[index]
+        try:
+            self._send_frame(protocol.encode({"kind": "call", "id": call_id, "method": method,
+                                              "args": args or {}}))
+        except (OSError, EOFError) as exc:
+            if future is not None:
+                self._pending.pop(call_id, None)  # type: ignore[arg-type]
+            raise EngineDied(f"the training process cannot be reached ({exc})") from None
+        return future
+
+    def call(self, method: str, args: dict[str, Any] | None = None,
+             timeout: float | None = 60) -> Any:
+        """Sends a command and waits for its answer."""
+        future = self.send(method, args)
+        assert future is not None
+        try:
+            return future.result(timeout)
+        except FutureTimeout:
+            raise TimeoutError(f"the training process did not answer {method!r} within "
+                               f"{timeout} s; try again, or restart it from the Training "
+                               "menu") from None
+
+    def session(self, project: Any, base_dir: Path | None = None, dataset: Any = None,
+                device: str = "auto", boundary_resolution: int = 100,
+                progress_interval: float = 0.1) -> RemoteSession:
+        """A new training session in the engine (it opens there when the engine is ready)."""
+        return RemoteSession(self, project, base_dir, dataset, device, boundary_resolution,
+                             progress_interval)
+
+
+class RemoteSession:
+    """A `TrainingSession` that lives in the engine process, with the same interface.
+
+    State that the window reads often (`running`, `paused`, `epoch`, `history`) is kept
+    here, from the events and the engine's state messages, so reading it never waits.
+    """
+
+    def __init__(self, engine: Engine, project: Any, base_dir: Path | None, dataset: Any,
+                 device: str, boundary_resolution: int, progress_interval: float) -> None:
+        self.engine = engine
+        self.id = next(engine._session_ids)
+        self._project = project
+        self._base_dir = Path(base_dir) if base_dir is not None else None
+        self._dataset = dataset
+        self._device_choice = device
+        self.boundary_resolution = int(boundary_resolution)
+        self._progress_interval = float(progress_interval)
+        self._pin_core = False
+        self._listeners: list[Callable[[Any], None]] = []
+        self._cv = threading.Condition()
+        self._running = False
+        self._paused = False
+        self._pending_runs = 0
+        self._run = 0
+        self._run_end = 0  # the epoch count at which the current run ends
+        self._epoch = 0
+        self._history: dict[str, list[float]] = {}
+        self._closed = False
+        self._died: str | None = None
+        self._inbox: queue.SimpleQueue = queue.SimpleQueue()
+        threading.Thread(target=self._dispatch, name=f"layerlab-session-{self.id}",
+                         daemon=True).start()
+        engine._sessions[self.id] = self
+        engine.send("open_session", {
+            "session": self.id, "project": _project_json(project),
+            "allow_outside": list(getattr(project, "allow_outside", ())),
+            "base_dir": str(self._base_dir) if self._base_dir else None, "device": device,
+            "boundary_resolution": self.boundary_resolution,
+            "progress_interval": self._progress_interval}, reply=False)
+
+    # -- what the window reads ------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    @property
+    def paused(self) -> bool:
+        return self._running and self._paused
+
+    @property
+    def history(self) -> dict[str, list[float]]:
+        with self._cv:
+            return {k: list(v) for k, v in self._history.items()}
+
+    @property
+    def epoch(self) -> int:
+        return self._epoch
+
+    @property
+    def project(self) -> Any:
+        return self._project
+
+    @property
+    def dataset(self) -> Any:
+        """The data, loaded in this process too (the window draws it); NumPy only."""
+        if self._dataset is None:
+            from ..core.data import load_dataset
+
+            self._dataset = load_dataset(self._project.data or None, self._base_dir)
+        return self._dataset
+
+    @property
+    def device(self) -> str:
+        return str(self._ask("device", STARTUP_TIMEOUT_S))
+
+    @property
+    def pin_core(self) -> bool:
+        return self._pin_core
+
+    @pin_core.setter
+    def pin_core(self, value: bool) -> None:
+        self._pin_core = bool(value)
+        self._tell("configure", pin_core=self._pin_core)
+
+    @property
+    def progress_interval(self) -> float:
+        return self._progress_interval
+
+    @progress_interval.setter
+    def progress_interval(self, value: float) -> None:
+        self._progress_interval = float(value)
+        self._tell("configure", progress_interval=self._progress_interval)
+
+    # -- listeners --------------------------------------------------------------------------
+    def subscribe(self, listener: Callable[[Any], None]) -> None:
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Callable[[Any], None]) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def _emit(self, event: Any) -> None:
+        for listener in tuple(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # noqa: BLE001 - a broken view must not stop the stream
+                pass
+
+    def _receive(self, message: dict[str, Any]) -> None:
+        """From the reader thread: queued for this session's dispatch thread, so that a
+        listener may call `predict` (whose answer the reader thread must be free to read)."""
+        self._inbox.put(message)
+
+    def _dispatch(self) -> None:
+        while True:
+            message = self._inbox.get()
+            if message is None:
+                return
+            try:
+                self._handle(message)
+            except Exception:  # noqa: BLE001 - a bad message must not end the stream
+                pass
+
+    def _handle(self, message: dict[str, Any]) -> None:
+        if message["kind"] == "died":
+            self._handle_death(message["reason"])
+            return
+        if message["kind"] == "state":
+            self._apply_state(message)
+            return
+        event = message["event"]
+        from ..core.training import EpochEnd, Failed, Finished, Started
+
+        with self._cv:
+            if isinstance(event, Started):
+                self._run, self._run_end = event.run, event.epochs
+            elif isinstance(event, EpochEnd):
+                for key, value in event.logs.items():
+                    self._history.setdefault(key, []).append(value)
+                self._epoch = event.epoch + 1
+            elif isinstance(event, Finished):
+                self._history = {k: list(v) for k, v in event.history.items()}
+        self._emit(event)
+        if isinstance(event, (Finished, Failed)):
+            with self._cv:
+                self._running = False
+                self._paused = False
+                self._pending_runs = max(0, self._pending_runs - 1)
+                self._cv.notify_all()
+
+    def _apply_state(self, state: dict[str, Any]) -> None:
+        with self._cv:
+            self._epoch = int(state.get("epoch", self._epoch))
+            if "history" in state:
+                self._history = {k: list(v) for k, v in state["history"].items()}
+
+    def _engine_died(self, reason: str) -> None:
+        self._died = reason
+        self._inbox.put({"kind": "died", "reason": reason})
+
+    def _handle_death(self, reason: str) -> None:
+        from ..core.training import Failed
+
+        self._died = reason
+        if self._running:
+            of = f" of {self._run_end}" if self._run_end else ""
+            message = (f"{reason} at epoch {self._epoch + 1}{of}; the curves so far and your "
+                       "project are kept. A fresh training process is starting: press Train "
+                       "to go on.")
+            self._emit(Failed(self._run, message, ""))
+        with self._cv:
+            self._running = False
+            self._paused = False
+            self._pending_runs = 0
+            self._cv.notify_all()
+
+    # -- sending ----------------------------------------------------------------------------
+    def _check_open(self) -> None:
+        from ..core.training import SessionError
+
+        if self._closed:
+            raise SessionError("the training session is closed; create a new one")
+        if self._died is not None:
+            raise SessionError(f"{self._died}; a fresh training process is starting")
+
+    def _tell(self, method: str, **args: Any) -> None:
+        self.engine.send(method, {"session": self.id, **args}, reply=False)
+
+    def _ask(self, method: str, wait_s: float | None = 60, **args: Any) -> Any:
+        self._check_open()
+        return self.engine.call(method, {"session": self.id, **args}, wait_s)
+
+    def _between_runs(self, what: str) -> None:
+        from ..core.training import SessionError
+
+        self._check_open()
+        if self._running:
+            raise SessionError(f"cannot {what} while training; stop the run first")
+
+    # -- controls ---------------------------------------------------------------------------
+    def start(self, epochs: int | None = None) -> None:
+        from ..core.training import SessionError
+
+        if epochs is not None and (int(epochs) != epochs or epochs < 1):
+            raise ValueError(f"epochs: expected an integer >= 1, got {epochs!r}.")
+        with self._cv:
+            self._check_open()
+            if self._running:
+                raise SessionError("a run is already going; stop it, or wait for it to "
+                                   "finish, before starting another")
+            self._running = True
+            self._paused = False
+            self._pending_runs += 1
+        self._tell("start", epochs=epochs)
+
+    def step_epoch(self) -> None:
+        self.start(epochs=1)
+
+    def stop(self) -> None:
+        if self._running:
+            self._paused = False
+            self._tell("stop")
+
+    def pause(self) -> None:
+        if self._running:
+            self._paused = True
+            self._tell("pause")
+
+    def resume(self) -> None:
+        self._paused = False
+        self._tell("resume")
+
+    def wait(self, timeout: float | None = None) -> bool:
+        with self._cv:
+            return self._cv.wait_for(lambda: self._pending_runs == 0, timeout)
+
+    def close(self, timeout: float = 5) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._inbox.put(None)
+        self.engine._sessions.pop(self.id, None)
+        if self.engine.death is None:
+            try:
+                self.engine.send("close_session", {"session": self.id}, reply=False)
+            except EngineDied:
+                pass
+
+    def __enter__(self) -> RemoteSession:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def reset_weights(self, timeout: float = 60) -> None:
+        self._between_runs("reset the weights")
+        self._apply_state(self._ask("reset_weights", timeout))
+
+    def set_compile(self, compile_spec: Any, timeout: float = 60) -> None:
+        self._between_runs("change the optimizer or loss")
+        self._apply_state(self._ask("set_compile", timeout, compile=compile_spec.to_json()))
+        self._project = self._project.replace(compile=compile_spec)
+
+    def set_project(self, project: Any, timeout: float = 60) -> None:
+        self._between_runs("change the project")
+        state = self._ask("set_project", timeout, project=_project_json(project),
+                          allow_outside=list(getattr(project, "allow_outside", ())))
+        if project.data != self._project.data:
+            self._dataset = None
+        self._project = project
+        self._apply_state(state)
+
+    def predict(self, x: Any, timeout: float = 30) -> Any:
+        import numpy as np
+
+        return self._ask("predict", timeout + 5, x=np.asarray(x, dtype=np.float32),
+                         timeout=timeout)
+
+    def evaluate(self, split: str = "test", timeout: float = 60) -> dict[str, float]:
+        return self._ask("evaluate", timeout + 5, split=split, timeout=timeout)
+
+    def save_model(self, path: str | Path, timeout: float = 60) -> Path:
+        return Path(self._ask("save_model", timeout, path=str(path)))
+
+    def save_weights(self, path: str | Path, timeout: float = 60) -> Path:
+        return Path(self._ask("save_weights", timeout, path=str(path)))
+
+    def load_weights(self, path: str | Path, timeout: float = 60) -> None:
+        self._between_runs("load weights")
+        self._apply_state(self._ask("load_weights", timeout, path=str(path)))
+
+
+def _project_json(project: Any) -> dict[str, Any]:
+    from ..core.project import project_to_json
+
+    doc = project_to_json(project)
+    doc.pop("allow_outside", None)  # travels on its own (see server.project_from_message)
+    return doc

@@ -1,0 +1,300 @@
+"""The engine process's side: training sessions driven by commands from the window.
+
+The reader (the main thread) takes each command as it comes. Controls that only set a flag
+(start, stop, pause, resume, opening a session) run at once, so Stop reaches a run within
+a batch. Commands that wait for the training thread (predict, evaluate, saving, a new
+project) run on a small pool, and their replies come back when they are done. Training
+events are sent from the session's worker thread as they happen, and a heartbeat goes out
+once a second so that the window can tell a hung engine from a busy one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from . import protocol
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_S = 1.0
+#: Commands that return at once on the reader thread (they only set flags or queue work).
+IMMEDIATE = frozenset({"open_session", "start", "step_epoch", "stop", "pause", "resume",
+                       "configure", "ping", "state"})
+
+
+def project_from_message(doc: dict[str, Any], allow_outside: list[str]) -> Any:
+    """The window's project: validated again here, with the paths the person confirmed.
+
+    The window has already asked about outside paths; its answer travels with the project
+    (`allow_outside`), since the stamp in a saved file is for files, not for this channel.
+    """
+    from ..core.project import OutsidePathsError, project_from_json
+
+    try:
+        project = project_from_json(doc)
+    except OutsidePathsError as exc:
+        project = exc.project
+    return project.replace(allow_outside=tuple(allow_outside))
+
+
+class Server:
+    """Serves one window over one connection until it closes or says bye."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+        self._send_lock = threading.Lock()
+        self._sessions: dict[int, Any] = {}
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="layerlab-engine")
+        self._closing = threading.Event()
+
+    # -- sending ------------------------------------------------------------------------
+    def send(self, message: dict[str, Any]) -> None:
+        frame = protocol.encode(message)
+        with self._send_lock:
+            try:
+                self.connection.send_bytes(frame)
+            except (OSError, EOFError, ValueError):
+                self._closing.set()  # the window is gone
+
+    def _beat(self) -> None:
+        while not self._closing.wait(HEARTBEAT_S):
+            self.send({"kind": "beat", "t": time.time()})
+
+    # -- the loop -------------------------------------------------------------------------
+    def serve(self) -> int:
+        """Loads Keras, says hello, then answers commands; returns the exit code."""
+        started = time.perf_counter()
+        import keras
+
+        from ..core.catalog import apply_keras_facts, read_keras_facts
+
+        facts = read_keras_facts()
+        apply_keras_facts(facts)
+        self.send(protocol.hello(os.getpid(), str(keras.__version__), keras.backend.backend(),
+                                 facts, time.perf_counter() - started))
+        threading.Thread(target=self._beat, name="layerlab-heartbeat", daemon=True).start()
+        while not self._closing.is_set():
+            try:
+                frame = self.connection.recv_bytes()
+            except (EOFError, OSError):
+                break
+            try:
+                message = protocol.decode(frame)
+            except protocol.ProtocolError as exc:
+                log.error("engine: %s", exc)
+                continue
+            if message["kind"] == "bye":
+                break
+            if message["kind"] == "call":
+                self._dispatch(message)
+        self._shutdown()
+        return 0
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        method = str(message.get("method"))
+        if method in IMMEDIATE:
+            self._answer(message)
+        else:
+            self._pool.submit(self._answer, message)
+
+    def _answer(self, message: dict[str, Any]) -> None:
+        call_id = message.get("id")
+        handler: Callable[..., Any] | None = getattr(self, f"do_{message.get('method')}", None)
+        try:
+            if handler is None:
+                raise ValueError(f"the engine has no command {message.get('method')!r}")
+            value = handler(**(message.get("args") or {}))
+            reply = {"kind": "reply", "id": call_id, "ok": True, "value": value}
+        except Exception as exc:  # noqa: BLE001 - every failure goes back as a message
+            reply = {"kind": "reply", "id": call_id, "ok": False,
+                     "error": {"type": type(exc).__name__, "message": str(exc),
+                               "detail": traceback.format_exc()}}
+        if call_id is not None:
+            self.send(reply)
+
+    def _shutdown(self) -> None:
+        self._closing.set()
+        for session in list(self._sessions.values()):
+            try:
+                session.close(timeout=1.5)
+            except Exception:  # noqa: BLE001 - closing anyway
+                pass
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    # -- sessions -------------------------------------------------------------------------
+    def _session(self, session: int) -> Any:
+        try:
+            return self._sessions[int(session)]
+        except KeyError:
+            raise ValueError(f"no training session {session}; open one first") from None
+
+    def _state(self, sid: int) -> dict[str, Any]:
+        s = self._sessions[sid]
+        return {"running": s.running, "paused": s.paused, "epoch": s.epoch,
+                "history": s.history}
+
+    def do_ping(self) -> str:
+        return "pong"
+
+    def do_open_session(self, session: int, project: dict, allow_outside: list[str],
+                        base_dir: str | None, device: str = "auto",
+                        boundary_resolution: int = 100, progress_interval: float = 0.1,
+                        pin_core: bool = False) -> int:
+        """Opens a session numbered by the window (so it can send commands right away)."""
+        from ..core.training import Failed, Finished, TrainingSession
+
+        sid = int(session)
+        made = TrainingSession(project_from_message(project, allow_outside),
+                               base_dir=Path(base_dir) if base_dir else None, device=device,
+                               boundary_resolution=boundary_resolution,
+                               progress_interval=progress_interval)
+        made.pin_core = bool(pin_core)
+
+        def forward(event: Any) -> None:
+            if isinstance(event, (Finished, Failed)):
+                state = self._state(sid)
+                state["running"] = False
+                self.send({"kind": "state", "session": sid, **state})
+            self.send({"kind": "event", "session": sid, "event": event})
+
+        made.subscribe(forward)
+        self._sessions[sid] = made
+        return sid
+
+    def do_configure(self, session: int, **attributes: Any) -> None:
+        s = self._session(session)
+        for name, value in attributes.items():
+            if name not in ("pin_core", "progress_interval"):
+                raise ValueError(f"cannot set {name!r} on a session")
+            setattr(s, name, value)
+
+    def do_state(self, session: int) -> dict[str, Any]:
+        return self._state(int(session))
+
+    def do_device(self, session: int) -> str:
+        return str(self._session(session).device)
+
+    def do_start(self, session: int, epochs: int | None = None) -> None:
+        self._session(session).start(epochs)
+
+    def do_step_epoch(self, session: int) -> None:
+        self._session(session).step_epoch()
+
+    def do_stop(self, session: int) -> None:
+        self._session(session).stop()
+
+    def do_pause(self, session: int) -> None:
+        self._session(session).pause()
+
+    def do_resume(self, session: int) -> None:
+        self._session(session).resume()
+
+    def do_reset_weights(self, session: int) -> dict[str, Any]:
+        self._session(session).reset_weights()
+        return self._state(int(session))
+
+    def do_set_compile(self, session: int, compile: dict) -> dict[str, Any]:
+        from ..core.spec import CompileSpec
+
+        self._session(session).set_compile(CompileSpec.from_json(compile))
+        return self._state(int(session))
+
+    def do_set_project(self, session: int, project: dict, allow_outside: list[str]
+                       ) -> dict[str, Any]:
+        self._session(session).set_project(project_from_message(project, allow_outside))
+        return self._state(int(session))
+
+    def do_predict(self, session: int, x: Any, timeout: float = 30) -> Any:
+        return self._session(session).predict(x, timeout=timeout)
+
+    def do_evaluate(self, session: int, split: str = "test", timeout: float = 60) -> Any:
+        return self._session(session).evaluate(split, timeout=timeout)
+
+    def do_save_model(self, session: int, path: str) -> str:
+        return str(self._session(session).save_model(path))
+
+    def do_save_weights(self, session: int, path: str) -> str:
+        return str(self._session(session).save_weights(path))
+
+    def do_load_weights(self, session: int, path: str) -> dict[str, Any]:
+        self._session(session).load_weights(path)
+        return self._state(int(session))
+
+    def do_devices(self) -> Any:
+        """The devices Keras's backend sees (`core.devices.list_devices`)."""
+        from ..core.devices import list_devices
+
+        return list_devices()
+
+    def do_import_model(self, path: str, weights: str) -> dict[str, Any]:
+        """Opens a model file through the safe importer and writes its trained weights.
+
+        Returns the checked spec as plain data; the weights go to `weights` atomically (a
+        temporary file beside it, then a rename), so a failure leaves no half file.
+        """
+        from ..core.modelfile import load_model_file
+
+        imported, model = load_model_file(path)
+        target = Path(weights)
+        tmp = target.with_name(f".{target.stem}.{os.getpid()}.tmp.weights.h5")
+        try:
+            model.save_weights(str(tmp))
+            os.replace(tmp, target)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+        return {"name": imported.name, "model": imported.spec.to_json(),
+                "compile": imported.compile.to_json() if imported.compile else None,
+                "notes": list(imported.notes)}
+
+    def do_save_model_from_weights(self, project: dict, allow_outside: list[str],
+                                   weights: str, path: str) -> str:
+        """A `.keras` file from a project and its saved weights (File > Save Trained Model
+        when the weights are on disk and no session holds them)."""
+        from ..core.training import TrainingSession
+
+        session = TrainingSession(project_from_message(project, allow_outside), device="cpu")
+        try:
+            session.load_weights(weights)
+            return str(session.save_model(path))
+        finally:
+            session.close()
+
+    def do_close_session(self, session: int) -> None:
+        s = self._sessions.pop(int(session), None)
+        if s is not None:
+            s.close()
+
+
+def run_engine() -> int:
+    """The engine process's entry: connect back to the window and serve it.
+
+    The window passes the address of its listener and a one-time key in the environment
+    (LAYERLAB_ENGINE_ADDRESS, LAYERLAB_ENGINE_KEY); a process that does not know the key
+    cannot connect, and the engine talks to no one else.
+    """
+    from multiprocessing.connection import Client
+
+    address = os.environ.get("LAYERLAB_ENGINE_ADDRESS", "")
+    key = os.environ.get("LAYERLAB_ENGINE_KEY", "")
+    if not address or not key:
+        print("layerlab --engine: started without a window to serve (no address)", flush=True)
+        return 2
+    host, _, port = address.rpartition(":")
+    try:
+        connection = Client((host, int(port)), authkey=bytes.fromhex(key))
+    except (OSError, ValueError) as exc:
+        print(f"layerlab --engine: cannot reach the window at {address}: {exc}", flush=True)
+        return 2
+    try:
+        return Server(connection).serve()
+    finally:
+        connection.close()
