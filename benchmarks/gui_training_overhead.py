@@ -348,7 +348,7 @@ def cold_start(app: QApplication, epochs: int) -> dict:
 
 def million_points(app: QApplication) -> dict:
     """Milliseconds for one redraw of the loss plot holding a million batch points."""
-    from gui_app.core.views import RunRecord, Series
+    from gui_app.core.history_views import RunRecord, Series
     from gui_app.ui.plots import MetricPlots
 
     plots = MetricPlots()

@@ -24,6 +24,8 @@ Three facts shape this module:
 Device choices, as strings kept in settings and passed around: "cpu", "gpu:N" (one GPU)
 and "all" (every GPU, mirrored). `engine_device(choice)` maps one to the training
 session's `device` argument.
+`resolve_device(device, backend)` is where the training session turns its `device`
+argument ("auto", "cpu", "gpu", "gpu:N", "all") into a `keras.device` name and a label.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import ast
 import contextlib
 import ctypes
 import ctypes.util
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -41,6 +44,7 @@ from typing import Any
 __all__ = [
     "ALL_GPUS",
     "CPU",
+    "DEVICES_HELP",
     "DeviceChoice",
     "DeviceReport",
     "DriverProbe",
@@ -55,13 +59,18 @@ __all__ = [
     "probe_cuda_driver",
     "replica_devices",
     "request_memory_growth",
+    "resolve_device",
     "split_cpu",
     "strategy_scope",
     "strategy_script_lines",
     "with_strategy",
 ]
 
+log = logging.getLogger(__name__)
+
 CPU = "cpu"
+DEVICES_HELP = ("'auto' (the GPU when there is one), 'cpu', 'gpu', 'gpu:N' or 'all' (every "
+                "GPU, mirrored; TensorFlow only)")
 ALL_GPUS = "all"
 GROWTH_ENV = "TF_FORCE_GPU_ALLOW_GROWTH"
 GIB = 1024 ** 3
@@ -572,3 +581,73 @@ def _is_compile_call(node: ast.stmt) -> bool:
     """`model.compile(...)` at the top level."""
     return (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
             and ast.unparse(node.value.func) == "model.compile")
+
+
+# --------------------------------------------------------------------------------------
+# The training session's device
+
+
+def _gpu_names(backend: str) -> list[str]:
+    """Names of the GPUs the backend can use; empty when there are none or it cannot tell."""
+    try:
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            names = []
+            for gpu in tf.config.list_physical_devices("GPU"):
+                details = tf.config.experimental.get_device_details(gpu)
+                names.append(str(details.get("device_name", gpu.name)))
+            return names
+        if backend == "jax":
+            import jax
+
+            try:
+                return [str(d.device_kind) for d in jax.devices("gpu")]
+            except RuntimeError:  # no GPU backend
+                return []
+        if backend == "torch":
+            import torch
+
+            return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    except Exception:  # a broken driver must not stop training on the CPU
+        log.debug("could not list GPUs", exc_info=True)
+    return []
+
+
+def _check_device(choice: str) -> str:
+    low = str(choice).strip().lower()
+    if low in ("auto", "cpu", "gpu", "all"):
+        return low
+    if low.startswith("gpu:") and low[4:].isdigit():
+        return low
+    raise ValueError(f"device: expected {DEVICES_HELP}, got {choice!r}.")
+
+
+def resolve_device(choice: str, backend: str) -> tuple[str | None, str]:
+    """(name for `keras.device`, or None for the backend's default; label for people)."""
+    from .training.messages import SessionError  # not at the top: training imports this
+
+    choice = _check_device(choice)
+    if choice == "cpu":
+        return "cpu:0", "CPU"
+    gpus = _gpu_names(backend)
+    if choice == "all":
+        if backend != "tensorflow":
+            raise SessionError(
+                f"device: 'all' (every GPU, mirrored) expected the TensorFlow backend, got "
+                f"{backend!r}; choose one GPU, or set KERAS_BACKEND=tensorflow"
+            )
+        if not gpus:
+            return None, "CPU"
+        return None, f"{len(gpus)} GPU{'s' if len(gpus) > 1 else ''} (mirrored): " + ", ".join(
+            dict.fromkeys(gpus))
+    if choice == "auto":
+        return (None, f"GPU 0: {gpus[0]}") if gpus else (None, "CPU")
+    index = int(choice[4:]) if ":" in choice else 0
+    if index >= len(gpus):
+        found = f"{len(gpus)} GPU(s)" if gpus else "no GPU"
+        raise SessionError(
+            f"device: expected GPU {index}, found {found} for the {backend} backend; "
+            "choose 'auto' or 'cpu', or check the GPU driver"
+        )
+    return f"gpu:{index}", f"GPU {index}: {gpus[index]}"

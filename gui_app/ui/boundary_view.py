@@ -39,9 +39,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.boundary import BoundaryGrid
+from ..core.boundary import BoundaryGrid, Plane, contour_segments, region_index, region_lut
 from ..core.data import Dataset
-from ..core.views import Plane, contour_segments, labels_of, region_index, region_lut
+from ..core.history_views import labels_of
 from .data_panel import CLASS_COLORS
 from .fields import SteadyLabel
 from .plots import QtPaintedPlot

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.data import Dataset
-from ..core.views import class_scores, confusion_matrix, labels_of, predicted_classes
+from ..core.history_views import class_scores, confusion_matrix, labels_of, predicted_classes
 
 PARTS = (("test", "x_test", "y_test"), ("val", "x_val", "y_val"), ("train", "x_train", "y_train"))
 PART_NAMES = {"test": "test", "val": "validation", "train": "training"}

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.views import PeakDecimator, RunRecord, Series, split_key
+from ..core.history_views import PeakDecimator, RunRecord, Series, split_key
 
 TRAIN_COLOR = "#1f77b4"
 VAL_COLOR = "#ff7f0e"

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.data import Dataset
-from ..core.views import labels_of
+from ..core.history_views import labels_of
 
 #: Columns of label + field pairs (digits has 64 features: 32 rows, scrolled).
 FIELD_COLUMNS = 2

@@ -51,8 +51,10 @@ from PySide6.QtWidgets import (
 )
 
 from ..core import catalog
+from ..core.boundary import Plane, SnapshotStore, make_plane, plane_probe, plane_resolution
 from ..core.checks import ERROR
 from ..core.data import Dataset
+from ..core.history_views import RunRecord, describe_prediction, format_duration, time_left
 from ..core.spec import Project
 from ..core.training import (
     BatchProgress,
@@ -65,17 +67,6 @@ from ..core.training import (
     Started,
     allow_cores,
     keep_off_core,
-)
-from ..core.views import (
-    Plane,
-    RunRecord,
-    SnapshotStore,
-    describe_prediction,
-    format_duration,
-    make_plane,
-    plane_probe,
-    plane_resolution,
-    time_left,
 )
 from .fields import SteadyLabel
 from .session_bridge import Background, PlaneSnapshots, PreparedSnapshot, SessionBridge

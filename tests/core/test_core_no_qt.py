@@ -7,9 +7,22 @@ from pathlib import Path
 CORE = Path(__file__).resolve().parents[2] / "gui_app" / "core"
 
 
+def _modules(root: Path, package: str) -> list[str]:
+    """Every module under `root`, sub-packages included, as dotted names under `package`."""
+    names = []
+    for path in sorted(root.rglob("*.py")):
+        parts = path.relative_to(root).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        if parts:
+            names.append(".".join(parts))
+    return names
+
+
 def test_core_modules_import_no_qt_and_no_keras():
-    modules = sorted(p.stem for p in CORE.glob("*.py") if p.stem != "__init__")
-    assert {"spec", "catalog", "summary", "checks", "project", "data"} <= set(modules)
+    modules = _modules(CORE, "gui_app.core")
+    assert {"spec", "catalog", "summary", "checks", "project", "data", "training.session",
+            "boundary.grids"} <= set(modules)
     code = (
         "import sys, importlib\n"
         f"for m in {modules!r}: importlib.import_module('gui_app.core.' + m)\n"
@@ -33,3 +46,17 @@ def test_no_qt_import_statements_in_core():
             ):
                 offenders.append(f"{path.name}:{number}: {stripped}")
     assert offenders == []
+
+
+def test_engine_client_imports_no_qt_and_no_keras():
+    """The window's side of the engine (protocol, client) is loaded in the window's
+    process: it may not bring Keras (or Qt) with it."""
+    code = (
+        "import sys\n"
+        "import gui_app.engine.protocol, gui_app.engine.client\n"
+        "gui_app.engine.protocol.dataclass_table()\n"
+        "heavy = [m for m in ('keras', 'tensorflow', 'PySide6') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

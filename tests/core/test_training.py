@@ -565,9 +565,9 @@ def test_virtual_epochs_stream_large_data_the_same_way(make_session, monkeypatch
     proj = project(epochs=99, virtual_epochs={"stop_point": 2.5, "checkpoints": 4})
     arrays, _ = make_session(proj)
     run(arrays)
-    from gui_app.core import training
+    from gui_app.core.training import worker
 
-    monkeypatch.setattr(training, "VIRTUAL_MATERIALISE_LIMIT", 0)
+    monkeypatch.setattr(worker, "VIRTUAL_MATERIALISE_LIMIT", 0)
     streamed, rec = make_session(proj)
     run(streamed)
     assert rec.last.reason == "completed"

@@ -6,22 +6,24 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gui_app.core.boundary import BoundaryGrid
-from gui_app.core.views import (
-    RunRecord,
-    Series,
+from gui_app.core.boundary import (
+    BoundaryGrid,
     SnapshotStore,
-    class_scores,
-    confusion_matrix,
     contour_segments,
-    describe_prediction,
-    format_duration,
-    is_mean_metric,
     make_plane,
     plane_probe,
     plane_resolution,
-    predicted_classes,
     region_rgb,
+)
+from gui_app.core.history_views import (
+    RunRecord,
+    Series,
+    class_scores,
+    confusion_matrix,
+    describe_prediction,
+    format_duration,
+    is_mean_metric,
+    predicted_classes,
     time_left,
 )
 
@@ -205,7 +207,7 @@ def test_contour_segments_trace_the_level_line():
 
 
 def test_peak_decimator_keeps_spikes_and_bounds_the_points():
-    from gui_app.core.views import PeakDecimator
+    from gui_app.core.history_views import PeakDecimator
 
     s = Series()
     dec = PeakDecimator(s, target=100)
@@ -224,7 +226,7 @@ def test_peak_decimator_keeps_spikes_and_bounds_the_points():
 
 
 def test_indexed_regions_match_the_mixed_colours():
-    from gui_app.core.views import region_index, region_lut
+    from gui_app.core.boundary import region_index, region_lut
 
     colors = np.array([[31, 119, 180], [255, 127, 14], [44, 160, 44]], np.float32)
     p = np.random.default_rng(0).random((6, 7, 1)).astype(np.float32)

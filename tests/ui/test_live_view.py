@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QGraphicsWidget
 
 from gui_app.core.boundary import BoundaryGrid
 from gui_app.core.data import load_dataset
-from gui_app.core.views import RunRecord
+from gui_app.core.history_views import RunRecord
 from gui_app.ui.boundary_view import RANGE_EVERY, BoundaryView, PointsLayer, RgbImage
 from gui_app.ui.plots import LineCurve, MetricPlots, QtPaintedPlot, _pen, plot_bounds_in_qt
 

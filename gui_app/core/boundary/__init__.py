@@ -1,0 +1,46 @@
+"""Decision boundaries: what a model predicts over the plane (or line) its data lives on.
+
+- `grids`: the grid and the probe the training session evaluates many times a second
+  (`BoundaryGrid`, `BoundaryProbe`, `make_probe`, `dense_predictor`);
+- `planes`: planes through inputs wider than two features (`Plane`, `make_plane`,
+  `plane_probe`);
+- `pictures`: grids as coloured class regions and contour lines (`region_rgb`, ...);
+- `snapshots`: a run's grids kept for scrubbing back (`SnapshotStore`).
+
+Qt-free, and only NumPy is imported. Everything other modules import is re-exported here.
+"""
+
+from .grids import DENSE_PREDICTOR_MAX_PARAMS as DENSE_PREDICTOR_MAX_PARAMS
+from .grids import (
+    KINDS,
+    BoundaryGrid,
+    BoundaryProbe,
+    curve_points,
+    dense_predictor,
+    grid_points,
+    make_probe,
+)
+from .grids import _sigmoid as _sigmoid
+from .grids import _softmax as _softmax
+from .pictures import contour_segments, region_index, region_lut, region_rgb
+from .planes import Plane, make_plane, plane_probe, plane_resolution
+from .snapshots import SnapshotStore
+
+__all__ = [
+    "BoundaryGrid",
+    "BoundaryProbe",
+    "KINDS",
+    "Plane",
+    "SnapshotStore",
+    "contour_segments",
+    "curve_points",
+    "dense_predictor",
+    "grid_points",
+    "make_plane",
+    "make_probe",
+    "plane_probe",
+    "plane_resolution",
+    "region_index",
+    "region_lut",
+    "region_rgb",
+]

@@ -1,0 +1,159 @@
+"""Training events: what a session tells its listeners, as plain data.
+
+Kept apart from the session so that views, the engine protocol and the command line can
+read events (and turn them into JSON) without the machinery that makes them. Plain data
+only: ints, floats, str, dicts of floats, NumPy arrays.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, is_dataclass
+from typing import Any
+
+import numpy as np
+
+from ..boundary import BoundaryGrid
+
+
+@dataclass(frozen=True)
+class Started:
+    """A run began.
+
+    Attributes:
+        run: the run number in this session, from 1.
+        epochs: the epoch count at which this run ends, as `model.fit(epochs=...)` means
+            it: the run trains epochs `initial_epoch` .. `epochs - 1`.
+        initial_epoch: epochs trained before this run (0 for the first run).
+        steps_per_epoch: batches per epoch.
+        samples: training samples in the dataset.
+        batch_size: samples per batch.
+        device: where it trains, e.g. "CPU" or "GPU 0: NVIDIA H100".
+        core: the CPU core the training thread is held on for this run (`pin_core`), or
+            None when it may move.
+    """
+
+    run: int
+    epochs: int
+    initial_epoch: int
+    steps_per_epoch: int
+    samples: int
+    batch_size: int
+    device: str
+    core: int | None = None
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    """Running logs within an epoch, sent at most every `progress_interval` seconds.
+
+    Attributes:
+        run: the run number.
+        epoch: the epoch, counting from 0 across continued runs.
+        step: batches finished in this epoch (1 .. steps).
+        steps: batches per epoch.
+        logs: the epoch's running means so far ("loss", metrics); no "val_*" keys.
+        samples_per_sec: training speed since the previous progress event.
+        elapsed: seconds since the run started, pauses excluded.
+    """
+
+    run: int
+    epoch: int
+    step: int
+    steps: int
+    logs: dict[str, float]
+    samples_per_sec: float
+    elapsed: float
+
+
+@dataclass(frozen=True)
+class EpochEnd:
+    """An epoch finished; `logs` includes the "val_*" keys when there is validation data."""
+
+    run: int
+    epoch: int
+    logs: dict[str, float]
+    elapsed: float
+
+
+@dataclass(frozen=True)
+class BoundarySnapshot:
+    """The model's predictions on the decision-boundary grid after `step` batches of `epoch`."""
+
+    run: int
+    epoch: int
+    step: int
+    grid: BoundaryGrid
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A run ended without an error.
+
+    Attributes:
+        run: the run number.
+        history: every epoch's logs across all runs since the last reset, as
+            `History.history` would hold them had it been one long `fit`.
+        reason: "completed", "stopped" (the user), "early_stopped" (EarlyStopping) or
+            "nan" (the loss stopped being a number).
+        message: one sentence for the status bar.
+        epochs_done: epochs trained in this run (a stopped epoch counts: Keras ends it
+            with validation and its epoch-end logs).
+    """
+
+    run: int
+    history: dict[str, list[float]]
+    reason: str
+    message: str
+    epochs_done: int
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A run could not start or broke off; `message` is for people, `detail` a traceback."""
+
+    run: int
+    message: str
+    detail: str
+
+
+Event = Started | BatchProgress | EpochEnd | BoundarySnapshot | Finished | Failed
+FINISH_REASONS: tuple[str, ...] = ("completed", "stopped", "early_stopped", "nan")
+
+
+def _plain(value: Any, lists: bool) -> Any:
+    if isinstance(value, np.ndarray):
+        if not lists:
+            return value
+        if value.dtype.kind == "f" and not np.isfinite(value).all():
+            return np.where(np.isfinite(value), value.astype(object), None).tolist()
+        return value.tolist()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name), lists) for f in fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v, lists) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, lists) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def event_to_dict(event: Event, arrays: str = "list") -> dict[str, Any]:
+    """An event as a dict: {"event": "EpochEnd", "run": 1, ...}.
+
+    Args:
+        event: the event.
+        arrays: "list" turns NumPy arrays into nested lists, for JSON; "keep" leaves them
+            as arrays, for a view that draws them (turning a 100x100 grid into 10,000
+            Python floats ten times a second costs more than computing it).
+
+    NaN and infinities become None in logs and histories (JSON has no such numbers), so
+    `json.dumps(event_to_dict(e), allow_nan=False)` accepts every event.
+    """
+    if arrays not in ("list", "keep"):
+        raise ValueError(f"arrays: expected 'list' or 'keep', got {arrays!r}.")
+    return {"event": type(event).__name__, **_plain(event, arrays == "list")}
