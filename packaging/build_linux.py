@@ -27,9 +27,14 @@ import subprocess
 import sys
 import tarfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+from gui_app.ui.platform_check import DEBIAN_PACKAGES, parse_ldd  # noqa: E402 - no Qt
+
 HERE = ROOT / "packaging"
 LINUX = HERE / "linux"
 DIST = ROOT / "dist"
@@ -40,14 +45,17 @@ MIME_TYPE = "application/x-layerlab-project"
 DEB_GOAL_MB = 600
 #: System libraries the bundle loads from the OS rather than carrying: the C library and
 #: the graphics stack (libGL/libEGL/libxcb must match the machine's X server and drivers,
-#: so PyInstaller never bundles them). Wayland and GTK are used when present.
-DEPENDS = "libc6 (>= 2.28), libgl1, libegl1, libxcb1"
+#: so PyInstaller never bundles them). Wayland and GTK are used when present. To these,
+#: `bundle_depends` adds the packages of every library the bundled Qt xcb plugin loads
+#: from the system (its X11 helper libraries, which a fresh install may lack).
+BASE_DEPENDS = ("libc6 (>= 2.28)", "libgl1", "libegl1", "libxcb1")
+#: Qt's X11 platform plugin and its integration library, as PyInstaller bundles them.
+XCB_PLUGIN_FILES = ("libqxcb.so", "libQt6XcbQpa.so.6")
 RECOMMENDS = ("libwayland-client0, libwayland-cursor0, libwayland-egl1, shared-mime-info, "
               "desktop-file-utils")
 
 
 def version() -> str:
-    sys.path.insert(0, str(ROOT))
     from gui_app import __version__
 
     return __version__
@@ -79,6 +87,92 @@ def mb(size: int) -> str:
 def step(title: str) -> float:
     print(f"\n== {title}", flush=True)
     return time.perf_counter()
+
+
+def xcb_plugin_files(bundle: Path) -> list[Path]:
+    """The bundle's Qt xcb plugin and libQt6XcbQpa (what the X11 window loads)."""
+    return sorted(p for name in XCB_PLUGIN_FILES for p in bundle.rglob(name) if p.is_file())
+
+
+def bundle_ldd(bundle: Path, files: list[Path]) -> str:
+    """`ldd files...` as the bundle's loader resolves them: PyInstaller's bootloader puts
+    the bundle's library folder (`_internal`) on LD_LIBRARY_PATH before it starts Python."""
+    libdir = bundle / "_internal" if (bundle / "_internal").is_dir() else bundle
+    env = dict(os.environ, LD_LIBRARY_PATH=str(libdir))
+    done = subprocess.run(["ldd", *map(str, files)], capture_output=True, text=True, env=env,
+                          timeout=60)
+    if not done.stdout.strip():
+        raise SystemExit(f"ldd listed nothing for {', '.join(map(str, files))}: "
+                         f"{done.stderr.strip()}")
+    return done.stdout
+
+
+def system_libraries(linked: dict[str, str | None], bundle: Path) -> dict[str, str | None]:
+    """The libraries in `linked` (soname -> path, None where not found) that do not come
+    from the bundle: those the OS must provide."""
+    inside = bundle.resolve()
+    out = {}
+    for name, path in linked.items():
+        if path is not None and Path(path).resolve().is_relative_to(inside):
+            continue  # shipped
+        out[name] = path
+    return out
+
+
+def dpkg_owner(path: str) -> str | None:
+    """The installed package that owns `path` (`dpkg -S`; usr-merged paths tried both ways)."""
+    candidates = [path, os.path.realpath(path)]
+    candidates += [c[4:] if c.startswith("/usr/") else "/usr" + c for c in list(candidates)]
+    for candidate in dict.fromkeys(candidates):
+        try:
+            done = subprocess.run(["dpkg", "-S", candidate], capture_output=True, text=True,
+                                  timeout=30)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        for line in done.stdout.splitlines() if done.returncode == 0 else ():
+            if not line.startswith("diversion "):  # "libfoo1:amd64: /usr/lib/.../libfoo.so.1"
+                return line.split(":", 1)[0].split(",")[0].strip()
+    return None
+
+
+def package_of(name: str, path: str | None,
+               owner: Callable[[str], str | None] = dpkg_owner) -> str | None:
+    """The Debian package that provides library `name`: platform_check's table, else the
+    package that owns it on this (build) machine."""
+    return DEBIAN_PACKAGES.get(name) or (owner(path) if path else None)
+
+
+def depends_for(system: dict[str, str | None],
+                owner: Callable[[str], str | None] = dpkg_owner) -> tuple[str, list[str]]:
+    """The Depends field for the libraries the OS must provide (see `system_libraries`),
+    and those with no known package (sonames; the build stops on them)."""
+    fields = list(BASE_DEPENDS)
+    names = {entry.split()[0] for entry in fields}
+    extra, unknown = set(), []
+    for name, path in system.items():
+        package = package_of(name, path, owner)
+        if package is None:
+            unknown.append(name)
+        elif package not in names:
+            extra.add(package)
+    return ", ".join(fields + sorted(extra)), unknown
+
+
+def bundle_depends(bundle: Path) -> str:
+    """The .deb's Depends: BASE_DEPENDS plus the package of every library the bundled xcb
+    plugin loads from the system (the bundle ships the rest)."""
+    files = xcb_plugin_files(bundle)
+    if not files:
+        raise SystemExit(f"expected Qt's xcb plugin ({XCB_PLUGIN_FILES[0]}) in {bundle}: "
+                         "without it the window cannot open on X11")
+    system = system_libraries(parse_ldd(bundle_ldd(bundle, files)), bundle)
+    depends, unknown = depends_for(system)
+    if unknown:
+        raise SystemExit(
+            "the bundled xcb plugin needs system libraries with no known Debian package: "
+            f"{', '.join(unknown)}; add them to DEBIAN_PACKAGES in "
+            "gui_app/ui/platform_check.py (or install them here, for dpkg -S to name them)")
+    return depends
 
 
 def build_bundle() -> float:
@@ -143,6 +237,8 @@ def stage_deb(bundle: Path, ver: str, arch: str) -> Path:
         "_internal/*.dist-info folders.\n", encoding="utf-8")
     control = root / "DEBIAN"
     control.mkdir()
+    depends = bundle_depends(bundle)
+    print(f"  Depends: {depends}")
     installed_kb = tree_size(root) // 1024
     (control / "control").write_text(
         f"Package: {APP}\n"
@@ -151,7 +247,7 @@ def stage_deb(bundle: Path, ver: str, arch: str) -> Path:
         "Priority: optional\n"
         f"Architecture: {arch}\n"
         f"Installed-Size: {installed_kb}\n"
-        f"Depends: {DEPENDS}\n"
+        f"Depends: {depends}\n"
         f"Recommends: {RECOMMENDS}\n"
         "Maintainer: LayerLab developers <layerlab@example.org>\n"
         "Homepage: https://example.org/layerlab\n"

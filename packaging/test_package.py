@@ -6,7 +6,10 @@ What a person installing LayerLab depends on, checked on the real artefacts in d
 
 1. The .deb's metadata and file list: the bundle under /opt/layerlab, the launcher, the
    desktop entry (opens `application/x-layerlab-project` with `layerlab %f`), the MIME
-   type (glob `*.layerlab.json`), the icons, and postinst/postrm that parse as sh.
+   type (glob `*.layerlab.json`), the icons, and postinst/postrm that parse as sh; and
+   `ldd` on the bundled Qt xcb plugin: every library it loads is either shipped in the
+   bundle or provided by a package in the .deb's Depends (a fresh Debian/Ubuntu lacks
+   some of Qt's X11 helper libraries, and Qt aborts without them).
 2. `dpkg -x` into a temporary root, then that root's `usr/bin/layerlab --self-test`: the
    launcher finds its bundle, and the bundle opens the window, trains two epochs, draws
    the plots and the boundary, and saves and reopens a project.
@@ -32,9 +35,21 @@ import tarfile
 import tempfile
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT / "packaging") not in sys.path:
+    sys.path.insert(0, str(ROOT / "packaging"))
+from build_linux import (  # noqa: E402 - the same soname -> package mapping as the build
+    bundle_ldd,
+    dpkg_owner,
+    package_of,
+    parse_ldd,
+    system_libraries,
+    xcb_plugin_files,
+)
+
 DIST = ROOT / "dist"
 MIME_TYPE = "application/x-layerlab-project"
 LAUNCH_GOAL_S = 2.0
@@ -71,7 +86,7 @@ def report() -> dict:
     return json.loads(path.read_text())
 
 
-def check_deb(deb: Path) -> None:
+def check_deb(deb: Path) -> dict[str, str]:
     info = subprocess.run(["dpkg-deb", "--field", str(deb)], capture_output=True, text=True,
                           check=True).stdout
     fields = dict(line.split(": ", 1) for line in info.splitlines() if ": " in line)
@@ -91,6 +106,48 @@ def check_deb(deb: Path) -> None:
                                  f"files such as {sorted(tests)[0]}")
     print(f"  control and {len(paths):,} files: OK ({fields['Package']} {fields['Version']} "
           f"{fields['Architecture']}, Depends: {fields['Depends']})")
+    return fields
+
+
+def depends_names(depends: str) -> set[str]:
+    """The package names in a Depends field (versions and alternatives included)."""
+    return {alternative.split()[0] for group in depends.split(",")
+            for alternative in group.split("|") if alternative.strip()}
+
+
+def uncovered(system: dict[str, str | None], depends: str,
+              owner: Callable[[str], str | None] = dpkg_owner) -> list[str]:
+    """The libraries in `system` (soname -> path; see build_linux.system_libraries) whose
+    package is not in `depends`, as "soname (package)"."""
+    names = depends_names(depends)
+    out = []
+    for name, path in system.items():
+        package = package_of(name, path, owner)
+        if package not in names:
+            out.append(f"{name} ({package or 'no known Debian package'})")
+    return out
+
+
+def check_bundle_libraries(bundle: Path, depends: str) -> None:
+    """`ldd` on the bundle's xcb plugin: each library is shipped or covered by Depends."""
+    files = xcb_plugin_files(bundle)
+    if not files:
+        raise PackageTestFailure(f"expected Qt's xcb plugin (libqxcb.so) in {bundle}")
+    try:
+        linked = parse_ldd(bundle_ldd(bundle, files))
+    except SystemExit as exc:
+        raise PackageTestFailure(str(exc)) from None
+    system = system_libraries(linked, bundle)
+    missing = uncovered(system, depends)
+    if missing:
+        raise PackageTestFailure(
+            f"the bundled xcb plugin loads {', '.join(missing)} from the system, but the "
+            "package's Depends does not list it (build_linux.bundle_depends derives Depends "
+            "from gui_app/ui/platform_check.py's DEBIAN_PACKAGES)")
+    absent = [name for name, path in system.items() if path is None]
+    print(f"  xcb plugin: {len(linked)} libraries, {len(linked) - len(system)} shipped, "
+          f"{len(system)} from Depends: OK"
+          + (f" (not installed on this machine: {', '.join(absent)})" if absent else ""))
 
 
 def check_unpacked(root: Path) -> None:
@@ -205,10 +262,11 @@ def main(argv: list[str] | None = None) -> int:
             home.mkdir()
             env = clean_env(home)
             print(f"== {deb.name} ({deb.stat().st_size / 1e6:,.0f} MB)")
-            check_deb(deb)
+            fields = check_deb(deb)
             root = scratch / "root"
             subprocess.run(["dpkg", "-x", str(deb), str(root)], check=True)
             check_unpacked(root)
+            check_bundle_libraries(root / "opt/layerlab", fields["Depends"])
             self_test(root / "usr/bin/layerlab", env, "installed root, /usr/bin/layerlab")
             headless_commands(root / "usr/bin/layerlab", root / "opt/layerlab", env)
             times = launch_times(root / "usr/bin/layerlab", env, args.runs)

@@ -159,7 +159,7 @@ class Server:
         made.pin_core = bool(pin_core)
 
         def forward(event: Any) -> None:
-            if isinstance(event, (Finished, Failed)):
+            if isinstance(event, (Finished, Failed)) and sid in self._sessions:
                 state = self._state(sid)
                 state["running"] = False
                 self.send({"kind": "state", "session": sid, **state})
@@ -177,6 +177,7 @@ class Server:
             setattr(s, name, value)
 
     def do_state(self, session: int) -> dict[str, Any]:
+        self._session(session)  # a closed or unknown session is a ValueError, in words
         return self._state(int(session))
 
     def do_device(self, session: int) -> str:

@@ -165,6 +165,11 @@ def finish_startup(window: Any, start: StartupFile) -> None:
 def run_app(args: Sequence[str]) -> int:
     """Shows the main window and runs the event loop; returns the exit code."""
     options = _parse(args)
+    from .platform_check import check_platform
+
+    stop = check_platform()  # before Qt picks its platform plugin, which would abort
+    if stop is not None:
+        return stop
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])

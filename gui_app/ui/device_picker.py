@@ -164,13 +164,21 @@ class DeviceBinding(QObject):
 
     def make_session(self, project: Any, base_dir: Any = None, dataset: Any = None) -> Any:
         """A training session on the chosen device (the panel's session factory)."""
-        from ..core.training import TrainingSession
         from .training_panel import PROGRESS_INTERVAL
 
         choice = self.picker.choice
         device = engine_device(choice) if choice else "auto"  # "all": only when accepted
-        return TrainingSession(project, base_dir=base_dir, dataset=dataset, device=device,
-                               progress_interval=PROGRESS_INTERVAL)
+        return self.window.engine_link.session(project, base_dir=base_dir, dataset=dataset,
+                                               device=device,
+                                               progress_interval=PROGRESS_INTERVAL)
+
+    def list_devices(self) -> DeviceReport:
+        """The engine's devices (asked on a pool thread: the engine may still be loading)."""
+        return self.window.engine_link.call("devices", timeout=120)
+
+    @Slot()
+    def start_listing(self) -> None:
+        self.picker.start_listing(self.list_devices)
 
     @Slot(str)
     def _on_choice(self, key: str) -> None:
@@ -245,7 +253,7 @@ def install_device_picker(window: MainWindow) -> DevicePicker:
     picker = DevicePicker(str(saved or ""))
     window.statusBar().addPermanentWidget(picker)
     window.device_binding = DeviceBinding(window, picker)
-    window.kerasReady.connect(picker.start_listing)
+    window.kerasReady.connect(window.device_binding.start_listing)
     if getattr(window, "keras_ready", False):
-        picker.start_listing()
+        window.device_binding.start_listing()
     return picker

@@ -454,18 +454,21 @@ class FileActions(QObject):
         return False
 
     def _import_model(self, source: Path) -> bool:
-        from ..core.modelfile import ModelFileError, load_model_file
+        from ..core.modelfile import ModelFileError
 
         self.window.statusBar().showMessage(f"Checking {source.name}...")
         try:
-            imported, model = load_model_file(source)
-            project = Project(name=self._model_name(imported.name, source),
-                              model=imported.spec,
-                              compile=imported.compile or CompileSpec())
-            project = project_from_json(project_to_json(project))
+            # The engine reads the file through the safe importer (Keras lives there) and
+            # writes the trained weights; this process gets the checked spec as plain data.
             weights = self._private_weights()
-            _replace_atomically(lambda tmp: model.save_weights(str(tmp)), weights,
-                                ".weights.h5")
+            imported = self.window.engine_link.call(
+                "import_model", {"path": str(source), "weights": str(weights)}, timeout=300)
+            compile_doc = imported["compile"]
+            project = Project(name=self._model_name(imported["name"], source),
+                              model=ModelSpec.from_json(imported["model"]),
+                              compile=CompileSpec.from_json(compile_doc) if compile_doc
+                              else CompileSpec())
+            project = project_from_json(project_to_json(project))
         except ModelFileError as exc:
             self._refuse(source, exc.message)
             return False
@@ -481,8 +484,8 @@ class FileActions(QObject):
         self.pending_weights, self.pending_model = weights, project.model
         self.pendingWeightsChanged.emit()
         self.window.table.select_layers([])
-        notes = list(imported.notes)
-        if imported.compile is None:
+        notes = list(imported["notes"])
+        if imported["compile"] is None:
             notes.append("The optimizer, loss and metrics are LayerLab's defaults: check them "
                          "in the Compile settings.")
         notes.append("Choose the data it was trained on in the Data settings, then Continue "
@@ -559,10 +562,9 @@ class FileActions(QObject):
 
     def _save_model_from_weights(self, target: Path) -> None:
         """No live session yet (a reopened project): build one just to write the file."""
-        from ..core.training import TrainingSession
-
         base = self.controller.path.parent if self.controller.path else None
-        session = TrainingSession(self.controller.project, base_dir=base, device="cpu")
+        session = self.window.engine_link.session(self.controller.project, base_dir=base,
+                                                  device="cpu")
         try:
             session.load_weights(self.pending_weights)
             _replace_atomically(lambda tmp: session.save_model(tmp), target, ".keras")

@@ -58,12 +58,13 @@ from .compile_panel import CompilePanel
 from .controller import ProjectController
 from .data_panel import DataPanel
 from .device_picker import install_device_picker
+from .engine_link import EngineLink
 from .file_actions import FileActions
 from .findings_view import FindingsView
 from .fit_panel import FitPanel
 from .guard import ask_outside, guarded, load_consented
 from .inspector import Inspector
-from .keras_loader import KerasLoader, import_keras, import_plotting
+from .keras_loader import KerasLoader, import_plotting
 from .palette import Palette
 from .settings import add_recent_file, app_settings, recent_files
 from .stack_model import ERROR_COLOR, LayerStackModel, LayerTable
@@ -116,6 +117,11 @@ class MainWindow(QMainWindow):
         self._keras_thread: QThread | None = None
         self._keras_worker: KerasLoader | None = None
         self._keras_sync: Callable[[], list[str]] = catalog.sync_with_keras
+        # The engine process: Keras loads and trains there, never in this process.
+        self.engine_link = EngineLink(self)
+        self.engine_link.ready.connect(self._on_engine_ready)
+        self.engine_link.died.connect(self._on_engine_died)
+        self.engine_link.hung.connect(self._on_engine_hung)
         self.last_dialog: QMessageBox | None = None
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
                             | QMainWindow.DockOption.AllowTabbedDocks
@@ -467,30 +473,81 @@ class MainWindow(QMainWindow):
             # pyqtgraph takes about 0.4 s to import: only now that the window is up.
             QTimer.singleShot(30, self.data_panel.ensure_preview)
 
-    def start_keras_loading(self, importer: Callable[[], str] = import_keras,
+    def start_keras_loading(self, importer: Callable[[], str] | None = None,
                             sync: Callable[[], list[str]] | None = None,
                             plotting: Callable[[], None] = import_plotting) -> None:
-        """Imports pyqtgraph and Keras on a worker thread; the status bar says so meanwhile."""
+        """Starts the engine process, where Keras loads, and imports pyqtgraph on a worker
+        thread; the status bar says so meanwhile.
+
+        Args:
+            importer: a stand-in for the engine's Keras import, run on the worker thread
+                (tests); None starts the real engine process.
+            sync: a stand-in for taking the catalog's defaults from Keras (tests).
+            plotting: imports pyqtgraph.
+        """
         if self._keras_thread is not None:
             return
         if sync is not None:
             self._keras_sync = sync
         self.keras_label.setText("Loading Keras...")
         self.keras_busy.setVisible(True)
-        self.keras_label.setToolTip("Keras and TensorFlow load in the background; the editor "
-                                    "works meanwhile, training waits for them.")
+        self.keras_label.setToolTip("Keras and TensorFlow load in the training engine, a "
+                                    "process of its own; the editor works meanwhile, "
+                                    "training waits for them.")
         thread = QThread(self)
         thread.setObjectName("kerasLoader")
-        worker = KerasLoader(importer, plotting)
+        worker = KerasLoader(importer or (lambda: ""), plotting)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         worker.plotsReady.connect(self.data_panel.ensure_preview)
-        worker.loaded.connect(self._on_keras_loaded)
-        worker.failed.connect(self._on_keras_failed)
+        if importer is not None:
+            worker.loaded.connect(self._on_keras_loaded)
+            worker.failed.connect(self._on_keras_failed)
+        else:
+            self.engine_link.start()
         worker.loaded.connect(thread.quit)
         worker.failed.connect(thread.quit)
         self._keras_thread, self._keras_worker = thread, worker
         thread.start(QThread.Priority.LowPriority)
+
+    @Slot(dict)
+    def _on_engine_ready(self, hello: dict) -> None:
+        """The engine said hello: its Keras is loaded, and the catalog takes its defaults."""
+        facts = hello.get("catalog") or {}
+        self._keras_sync = lambda: catalog.apply_keras_facts(facts) if facts else []
+        self._on_keras_loaded(str(hello.get("keras", "?")), float(hello.get("seconds", 0.0)))
+
+    @Slot(str)
+    def _on_engine_died(self, reason: str) -> None:
+        """The engine ended by itself; the link starts a fresh one at once."""
+        self.keras_ready = False
+        self.keras_label.setText("Restarting the training engine...")
+        self.keras_busy.setVisible(True)
+        self.keras_label.setToolTip(f"{reason}. A fresh training process is starting; your "
+                                    "project and the curves so far are kept.")
+        self.statusBar().showMessage(f"{reason[:1].upper()}{reason[1:]}. A fresh one is "
+                                     "starting; your project is kept.", 10000)
+
+    @Slot(float)
+    def _on_engine_hung(self, seconds: float) -> None:
+        self.keras_label.setText("The training engine is not answering")
+        self.keras_label.setStyleSheet(f"color: {ERROR_COLOR.name()};")
+        self.keras_label.setToolTip(
+            f"No sign of life from the training process for {seconds:.0f} s while it should "
+            "be training. Training > Restart Training Engine ends it and starts a fresh one; "
+            "your project and the curves so far are kept.")
+        self.statusBar().showMessage("The training engine is not answering: Training > "
+                                     "Restart Training Engine starts a fresh one.", 15000)
+
+    @Slot()
+    def restart_engine(self) -> None:
+        """Training > Restart Training Engine: ends the engine and starts a fresh one."""
+        self.training_panel.engine_restarting()
+        self.keras_ready = False
+        self.keras_label.setText("Restarting the training engine...")
+        self.keras_label.setStyleSheet("")
+        self.keras_busy.setVisible(True)
+        self.engine_link.restart()
 
     @Slot(str, float)
     def _on_keras_loaded(self, version: str, seconds: float) -> None:
@@ -802,6 +859,7 @@ class MainWindow(QMainWindow):
         """Stops the background threads; an import in progress is waited for (it cannot be
         interrupted, and a QThread destroyed while running would crash)."""
         self.training_panel.shutdown()  # stops a run: the worker ends within about a second
+        self.engine_link.close()  # the engine process ends within 2 s
         if self._keras_thread is not None:
             self._keras_thread.quit()
             self._keras_thread.wait()

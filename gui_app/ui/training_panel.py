@@ -562,18 +562,18 @@ class TrainingPanel(QWidget):
         base_dir = c.path.parent if c.path is not None else None
         if self._session_factory is not None:
             session = self._session_factory(c.project, base_dir=base_dir, dataset=c.dataset)
-        else:
-            from ..core.training import TrainingSession
-
-            session = TrainingSession(c.project, base_dir=base_dir, dataset=c.dataset,
-                                      progress_interval=PROGRESS_INTERVAL)
+        else:  # in the engine process: this one never imports Keras
+            session = self.window.engine_link.session(c.project, base_dir=base_dir,
+                                                      dataset=c.dataset,
+                                                      progress_interval=PROGRESS_INTERVAL)
         session.pin_core = True  # the GUI thread keeps off its core during a run
         return session
 
     def ensure_session(self) -> TrainingSession:
         """The session for the current model and data; a new one when they changed."""
         key = self._key_now()
-        if self.session is not None and key == self._session_key:
+        alive = self.session is not None and getattr(self.session, "_died", None) is None
+        if alive and key == self._session_key:
             return self.session
         self._close_session()
         session = self._new_session()
@@ -645,6 +645,17 @@ class TrainingPanel(QWidget):
         if session is not None:
             session.stop()
             session.close(timeout)
+
+    def engine_restarting(self) -> None:
+        """The engine is being restarted on request: the session goes with it."""
+        self._cancel_start = True
+        self._close_session(timeout=0.1)
+        if self.state != "idle":
+            self._free_cores()
+            self._set_state("idle")
+            self._say("The training engine was restarted; the curves so far and your "
+                      "project are kept. Press Train to start again.", error=True)
+        self._update_actions()
 
     @Slot()
     def warm_up(self) -> None:
@@ -1284,6 +1295,14 @@ def install_training_panel(window: MainWindow) -> TrainingPanel:
         if i in (3, 5):
             menu.addSeparator()
         menu.addAction(act)
+    menu.addSeparator()
+    restart = QAction("Restart Training &Engine", window)
+    restart.setObjectName("restartEngine")
+    restart.setToolTip("End the training process and start a fresh one (when it stopped "
+                       "answering); your project and the curves so far are kept.")
+    restart.triggered.connect(window.restart_engine)
+    menu.addAction(restart)
+    window.engine_link.watch_runs(lambda: panel.running)
     window.kerasReady.connect(panel.warm_up)
     window.training_dock.visibilityChanged.connect(panel._on_dock_visible)
     files = getattr(window, "files", None)

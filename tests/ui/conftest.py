@@ -29,3 +29,33 @@ def window(qtbot, monkeypatch: pytest.MonkeyPatch) -> Iterator:
     qtbot.waitExposed(win)
     yield win
     win.controller.wait_for_data()
+
+
+class _SharedEngine:
+    """One engine process for the whole UI test session: each window's link uses it, and
+    closing a window leaves it running (an engine takes about 5 s to start). Tests that kill
+    an engine make their own (`EngineLink(factory=...)` or `ENGINE_FACTORY` patched)."""
+
+    engine = None
+
+    @classmethod
+    def get(cls):
+        from gui_app.engine.client import Engine
+
+        if cls.engine is None or cls.engine.death is not None:
+            made = Engine().start()
+            real_close = made.close
+            made.close = lambda timeout=2.0: None  # shared: a window's close leaves it
+            made.really_close = real_close
+            cls.engine = made
+        return cls.engine
+
+
+@pytest.fixture(autouse=True, scope="session")
+def shared_engine() -> Iterator[None]:
+    from gui_app.ui import engine_link
+
+    engine_link.ENGINE_FACTORY = _SharedEngine.get
+    yield
+    if _SharedEngine.engine is not None:
+        _SharedEngine.engine.really_close()

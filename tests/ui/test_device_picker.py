@@ -51,15 +51,10 @@ def test_gpus_are_listed_with_memory_and_the_first_is_the_default(window):
 
 
 def test_choosing_a_gpu_is_remembered_and_reaches_new_sessions(window, monkeypatch):
-    import gui_app.core.training as training
-
     made = []
-
-    class FakeSession:
-        def __init__(self, project, **kwargs):
-            made.append(kwargs)
-
-    monkeypatch.setattr(training, "TrainingSession", FakeSession)
+    # Sessions live in the engine process; the picker's choice travels with the request.
+    monkeypatch.setattr(window.engine_link, "session",
+                        lambda project, **kwargs: made.append(kwargs))
     picker = window.device_picker
     picker.set_report(TWO_GPUS)
     assert picker.select("gpu:1")

@@ -13,7 +13,6 @@ import os
 import threading
 import time
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -221,13 +220,10 @@ def test_a_model_import_reports_an_unexpected_error(win, tmp_path, monkeypatch):
     model = tmp_path / "model.keras"
     model.write_bytes(b"PK")
 
-    class Model:  # loads, then fails to hand over its weights
-        def save_weights(self, _path: str) -> None:
-            raise_boom()
+    def engine_call(method, args=None, timeout=None):  # the engine fails unexpectedly
+        raise_boom()
 
-    imported = SimpleNamespace(name="m", spec=default_project().model, compile=None, notes=())
-    monkeypatch.setattr("gui_app.core.modelfile.load_model_file",
-                        lambda _path: (imported, Model()))
+    monkeypatch.setattr(win.engine_link, "call", engine_call)
     assert win.files.import_model(model, confirm=False) is False
     assert_unexpected_dialog(win, model, "Model not opened")
     assert snapshot(win) == before and win.files.pending_weights is None

@@ -488,6 +488,8 @@ def test_keras_loads_in_background_and_reports(qtbot, window):
         synced.append(True)
         return []
 
+    # The stand-in importer replaces the engine: keep the real engine's hello out of it.
+    window.engine_link.ready.disconnect(window._on_engine_ready)
     window.start_keras_loading(importer=fake_import, sync=fake_sync)
     assert window.keras_label.text() in ("Loading Keras...", "Keras 9.9.9 ready")
     with qtbot.waitSignal(window.kerasReady, timeout=5000):

@@ -9,7 +9,6 @@ model once.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 
@@ -67,6 +66,23 @@ def run_to_end(qtbot, panel, start) -> object:
 
 def epochs_seen(panel) -> int:
     return 0 if panel.record is None else panel.record.epochs_done
+
+
+def record_stops(session, monkeypatch) -> list[int]:
+    """Wraps `session.stop`: one entry per stop request (the session's epoch count then).
+
+    The tests check that a stop reaches the session and that the run then ends as
+    "stopped", not how many seconds that takes (benchmarks/bridge_latency.py times it):
+    in epochs, the margin depends on how busy the machine is."""
+    stops: list[int] = []
+    stop = session.stop
+
+    def stop_and_record() -> None:
+        stop()
+        stops.append(session.epoch)
+
+    monkeypatch.setattr(session, "stop", stop_and_record)
+    return stops
 
 
 def test_train_fills_plots_and_boundary_then_unlocks(qtbot, make_window):
@@ -135,7 +151,7 @@ def test_continue_step_change_optimizer_and_reset(qtbot, make_window):
     assert not panel.plots.plots["loss"].overlays[1][0].isVisible()
 
 
-def test_pause_resume_stop(qtbot, make_window):
+def test_pause_resume_stop(qtbot, make_window, monkeypatch):
     window = make_window(tiny_project(epochs=500))
     panel = window.training_panel
     assert panel.train()
@@ -150,12 +166,13 @@ def test_pause_resume_stop(qtbot, make_window):
     panel.toggle_pause()
     assert panel.state == "running"
     qtbot.waitUntil(lambda: epochs_seen(panel) > held, timeout=10_000)
-    started = time.perf_counter()
-    with qtbot.waitSignal(panel.runEnded, timeout=10_000) as blocker:
+    stops = record_stops(panel.session, monkeypatch)
+    with qtbot.waitSignal(panel.runEnded, timeout=30_000) as blocker:  # a hang guard
         qtbot.keyClick(window, Qt.Key.Key_Escape)
-    assert time.perf_counter() - started < 5
     event = blocker.args[0]
-    assert event.reason == "stopped" and 0 < event.epochs_done < 500
+    assert len(stops) == 1, "Esc did not reach the session"
+    # stopped, not completed: the run ended early, with the epochs trained by then
+    assert event.reason == "stopped" and stops[0] <= event.epochs_done < 500
     assert "Stopped" in panel.message.text()
     assert window.table.isEnabled() and panel.act_continue.isEnabled()
 
@@ -195,21 +212,24 @@ def test_a_failed_run_shows_what_happened(qtbot, make_window):
     assert panel.state == "idle" and window.table.isEnabled()
 
 
-def test_close_while_training_ends_the_worker(qtbot, make_window):
+def test_close_while_training_ends_the_worker(qtbot, make_window, monkeypatch):
     window = make_window(tiny_project(epochs=1000))
     panel = window.training_panel
     assert panel.train()
     qtbot.waitUntil(lambda: epochs_seen(panel) >= 1, timeout=RUN_TIMEOUT)
-    worker = panel.session._thread
-    assert worker.is_alive()
-    started = time.perf_counter()
+    session = panel.session
+    engine = session.engine  # the run lives in the engine process (the shared one here)
+    assert engine.call("state", {"session": session.id}, 30)["running"]
+    stops = record_stops(session, monkeypatch)
     window.close()
-    closed_in = time.perf_counter() - started
     assert not window.isVisible()
-    worker.join(2.0)
-    assert not worker.is_alive(), "the training thread outlived the window"
-    assert closed_in < 3.0
-    assert not [t for t in threading.enumerate() if t.name == "layerlab-training"]
+    assert len(stops) == 1, "closing the window did not stop the run"
+    # The engine closed the session: its run is over, not still training unseen.
+    with pytest.raises(ValueError, match="no training session"):
+        for _ in range(300):  # a hang guard: the close reaches the engine within moments
+            engine.call("state", {"session": session.id}, 30)
+            time.sleep(0.1)
+    assert session.epoch < 1000  # it ended with the stop, not by finishing the run
     QApplication.processEvents()  # late queued events must not reach a dead panel
 
 
@@ -372,5 +392,4 @@ def test_the_gui_thread_keeps_off_the_training_core_during_a_run(qtbot, make_win
     assert core in everywhere
     assert core not in gui_cores and gui_cores == everywhere - {core}
     assert os.sched_getaffinity(0) == everywhere  # all cores again after the run
-    worker = next(t for t in threading.enumerate() if t.name == "layerlab-training")
-    assert os.sched_getaffinity(worker.native_id) == everywhere
+    # (The training thread itself is in the engine process, which frees its own core.)
