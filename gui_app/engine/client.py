@@ -575,6 +575,17 @@ class RemoteSession:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
+    def set_probe(self, probe: Any) -> None:
+        """The plane to draw for wide inputs; the engine makes its pictures (None: none)."""
+        doc = None if probe is None else {
+            "xs": probe.xs, "ys": probe.ys, "points": probe.points, "kind": probe.kind,
+            "from_logits": bool(probe.from_logits)}
+        self._tell("set_probe", probe=doc)
+
+    def plane_source(self) -> RemotePlaneSource:
+        """What the window's panel holds instead of a local `PlaneSnapshots`."""
+        return RemotePlaneSource(self)
+
     def reset_weights(self, timeout: float = 60) -> None:
         self._between_runs("reset the weights")
         self._apply_state(self._ask("reset_weights", timeout))
@@ -611,6 +622,38 @@ class RemoteSession:
     def load_weights(self, path: str | Path, timeout: float = 60) -> None:
         self._between_runs("load weights")
         self._apply_state(self._ask("load_weights", timeout, path=str(path)))
+
+
+class RemotePlaneSource:
+    """Stands where the window kept its `PlaneSnapshots`: setting `probe` or `interval`
+    sends it to the engine, which makes the plane's pictures during the run."""
+
+    def __init__(self, session: RemoteSession) -> None:
+        self._session = session
+        self._probe: Any = None
+        self._interval = session.progress_interval
+        self.failed = False
+
+    @property
+    def probe(self) -> Any:
+        return self._probe
+
+    @probe.setter
+    def probe(self, probe: Any) -> None:
+        if probe is self._probe:
+            return
+        self._probe = probe
+        self._session.set_probe(probe)
+
+    @property
+    def interval(self) -> float:
+        return self._interval
+
+    @interval.setter
+    def interval(self, value: float) -> None:
+        if value != self._interval:
+            self._interval = float(value)
+            self._session._tell("configure", plane_interval=self._interval)
 
 
 def _project_json(project: Any) -> dict[str, Any]:

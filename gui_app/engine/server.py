@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 HEARTBEAT_S = 1.0
 #: Commands that return at once on the reader thread (they only set flags or queue work).
 IMMEDIATE = frozenset({"open_session", "start", "step_epoch", "stop", "pause", "resume",
-                       "configure", "ping", "state"})
+                       "configure", "set_probe", "ping", "state"})
 
 
 def project_from_message(doc: dict[str, Any], allow_outside: list[str]) -> Any:
@@ -52,6 +52,7 @@ class Server:
         self.connection = connection
         self._send_lock = threading.Lock()
         self._sessions: dict[int, Any] = {}
+        self._planes: dict[int, Any] = {}
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="layerlab-engine")
         self._closing = threading.Event()
 
@@ -147,8 +148,9 @@ class Server:
     def do_open_session(self, session: int, project: dict, allow_outside: list[str],
                         base_dir: str | None, device: str = "auto",
                         boundary_resolution: int = 100, progress_interval: float = 0.1,
-                        pin_core: bool = False) -> int:
+                        pin_core: bool = False, plane_budget: float = 0.04) -> int:
         """Opens a session numbered by the window (so it can send commands right away)."""
+        from ..core.boundary.plane_snapshots import PlaneSnapshots
         from ..core.training import Failed, Finished, TrainingSession
 
         sid = int(session)
@@ -165,16 +167,35 @@ class Server:
                 self.send({"kind": "state", "session": sid, **state})
             self.send({"kind": "event", "session": sid, "event": event})
 
-        made.subscribe(forward)
+        # Pictures on a plane through wide inputs are made here too, between two batches on
+        # the training thread, and travel ready to draw (see core/boundary/plane_snapshots).
+        planes = PlaneSnapshots(made.predict, forward, progress_interval, budget=plane_budget)
+        made.subscribe(planes)
         self._sessions[sid] = made
+        self._planes[sid] = planes
         return sid
+
+    def do_set_probe(self, session: int, probe: dict[str, Any] | None) -> None:
+        """The plane the window shows for wide inputs (None: the session draws its own
+        boundary, or there is none)."""
+        from ..core.boundary import BoundaryProbe
+
+        self._session(session)
+        planes = self._planes[int(session)]
+        planes.probe = None if probe is None else BoundaryProbe(
+            probe["xs"], probe["ys"], probe["points"], probe["kind"],
+            bool(probe["from_logits"]))
+        planes.failed = False
 
     def do_configure(self, session: int, **attributes: Any) -> None:
         s = self._session(session)
         for name, value in attributes.items():
-            if name not in ("pin_core", "progress_interval"):
+            if name == "plane_interval":
+                self._planes[int(session)].interval = float(value)
+            elif name in ("pin_core", "progress_interval"):
+                setattr(s, name, value)
+            else:
                 raise ValueError(f"cannot set {name!r} on a session")
-            setattr(s, name, value)
 
     def do_state(self, session: int) -> dict[str, Any]:
         self._session(session)  # a closed or unknown session is a ValueError, in words
@@ -271,6 +292,7 @@ class Server:
 
     def do_close_session(self, session: int) -> None:
         s = self._sessions.pop(int(session), None)
+        self._planes.pop(int(session), None)
         if s is not None:
             s.close()
 

@@ -52,6 +52,7 @@ from PySide6.QtWidgets import (
 
 from ..core import catalog
 from ..core.boundary import Plane, SnapshotStore, make_plane, plane_probe, plane_resolution
+from ..core.boundary.plane_snapshots import PlaneSnapshots
 from ..core.checks import ERROR
 from ..core.data import Dataset
 from ..core.history_views import RunRecord, describe_prediction, format_duration, time_left
@@ -69,7 +70,7 @@ from ..core.training import (
     keep_off_core,
 )
 from .fields import SteadyLabel
-from .session_bridge import Background, PlaneSnapshots, PreparedSnapshot, SessionBridge
+from .session_bridge import Background, PreparedSnapshot, SessionBridge
 
 if TYPE_CHECKING:
     from ..core.training import TrainingSession
@@ -585,9 +586,13 @@ class TrainingPanel(QWidget):
         # 4 % of training time: a picture on a plane through wide inputs costs about 2.5 ms,
         # so the pictures can keep up with the progress reports (at 3 % they waited 87 ms
         # for reports 83 ms apart and skipped some: 8 to 9 pictures a second)
-        source = PlaneSnapshots(session.predict, bridge.listener, PROGRESS_INTERVAL,
-                                budget=PLANE_BUDGET)
-        session.subscribe(source)
+        if hasattr(session, "plane_source"):  # the engine makes the plane's pictures
+            source = session.plane_source()
+            session.subscribe(bridge.listener)
+        else:  # a session in this process (a test's stand-in)
+            source = PlaneSnapshots(session.predict, bridge.listener, PROGRESS_INTERVAL,
+                                    budget=PLANE_BUDGET)
+            session.subscribe(source)
         self.session, self.bridge, self.plane_source = session, bridge, source
         self._session_key = key
         self._loaded_weights = False
