@@ -229,3 +229,40 @@ def test_the_window_process_never_imports_keras(tmp_path):
     for step, modules in seen.items():
         if step.startswith("after"):
             assert modules == [], f"{step}: {modules}"
+
+
+SILENT_ENGINE = textwrap.dedent('''
+    import os, time
+    from multiprocessing.connection import Client
+    from gui_app.engine import protocol
+    host, _, port = os.environ["LAYERLAB_ENGINE_ADDRESS"].rpartition(":")
+    c = Client((host, int(port)), authkey=bytes.fromhex(os.environ["LAYERLAB_ENGINE_KEY"]))
+    c.send_bytes(protocol.encode(protocol.hello(os.getpid(), "0", "none")))
+    time.sleep(120)  # then silence: no heartbeat, no answers
+''')
+
+
+def test_a_silent_engine_is_reported_as_hung(qtbot, monkeypatch):
+    from gui_app.engine.client import Engine
+    from gui_app.ui import engine_link
+    from gui_app.ui.engine_link import EngineLink
+
+    monkeypatch.setattr(engine_link, "HUNG_AFTER_S", 0.5)
+    link = EngineLink(factory=lambda: Engine(command=[sys.executable, "-c",
+                                                      SILENT_ENGINE]).start())
+    link._watch.setInterval(200)
+    link.watch_runs(lambda: True)  # as if a run were going
+    try:
+        with qtbot.waitSignal(link.ready, timeout=30_000):
+            link.start()
+        with qtbot.waitSignal(link.hung, timeout=10_000) as hung:
+            pass
+        assert hung.args[0] > 0.5
+        first = link.pid
+        with qtbot.waitSignal(link.restarted, timeout=10_000):
+            link.restart()
+        assert link.pid != first
+        with pytest.raises(ProcessLookupError):
+            os.kill(first, 0)
+    finally:
+        link.close()
