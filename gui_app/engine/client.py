@@ -38,6 +38,10 @@ STARTUP_TIMEOUT_S = 120.0
 CLOSE_GRACE_S = 1.5
 
 
+#: The `detail` of the Failed event a run gets when the engine process died under it.
+ENGINE_DIED = "the engine process ended"
+
+
 class EngineDied(RuntimeError):
     """The engine process ended while a command waited for it; the message says how."""
 
@@ -489,8 +493,8 @@ class RemoteSession:
             of = f" of {self._run_end}" if self._run_end else ""
             message = (f"{reason} at epoch {self._epoch + 1}{of}; the curves so far and your "
                        "project are kept. A fresh training process is starting: press Train "
-                       "to go on.")
-            self._emit(Failed(self._run, message, ""))
+                       "to go on")
+            self._emit(Failed(self._run, message, ENGINE_DIED))
         with self._cv:
             self._running = False
             self._paused = False

@@ -69,6 +69,7 @@ from ..core.training import (
     allow_cores,
     keep_off_core,
 )
+from ..engine.client import ENGINE_DIED
 from .fields import SteadyLabel
 from .session_bridge import Background, PreparedSnapshot, SessionBridge
 
@@ -988,7 +989,13 @@ class TrainingPanel(QWidget):
         self._render_progress(force=True)
         self.run_state_done()
         self._set_state("idle")
-        if isinstance(event, Failed):
+        if isinstance(event, Failed) and event.detail == ENGINE_DIED:
+            # Not the model's fault: the process under it ended. Nothing to fix, only to
+            # train again once the fresh engine is up.
+            self._say(f"Training stopped: {event.message}.", error=True)
+            self._show_message("The training process ended", f"{event.message[:1].upper()}"
+                               f"{event.message[1:]}.")
+        elif isinstance(event, Failed):
             self._say(f"Training failed: {event.message}. The window is still usable: fix "
                       "the model, data or settings and train again.", error=True)
             self._show_message("Training failed", f"Training failed: {event.message}.",

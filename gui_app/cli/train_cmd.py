@@ -1,14 +1,7 @@
-"""`layerlab train` and `layerlab export`: the training engine on the command line.
-
-`cli.py` adds these commands when this module is present. Exit codes follow `cli.py`:
-0 success; 1 the command ran and found a problem (a pre-flight check error, a failed
-training, a loss that became NaN, a history, model or event stream that could not be
-written); 2 unusable input (a one-line message, nothing trained: an --out folder that cannot be
-written is found before training); 130 interrupted with Ctrl+C, 143 stopped by SIGTERM (both
-stop after the current batch and still write what was trained).
-
-`model.keras` is written to a temporary name beside it and renamed over it, so a kill during
-the save leaves the previous model (or none), never half a file.
+"""`layerlab train`: the training engine on the command line, for scripts, CI and remote
+machines. It checks, trains, prints one line per epoch and writes DIR/history.json and
+DIR/model.keras (renamed into place, never half a file); Ctrl+C and SIGTERM stop after the
+current batch and still write what was trained.
 """
 
 from __future__ import annotations
@@ -25,20 +18,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from .cli import (
+from .common import (
+    ALLOW_OUTSIDE_HELP,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_PROBLEM,
-    EXIT_UNUSABLE,
+    EXIT_TERMINATED,
     OutputError,
     UsageError,
-    _load,
+    _load_data,
     add_debug_flag,
+    load_project_arg,
 )
 
-EXIT_TERMINATED = 128 + signal.SIGTERM  # 143, as a shell reports a process ended by SIGTERM
-ALLOW_OUTSIDE_HELP = ("let the project's callbacks write outside its folder (to the paths it "
-                      "names)")
 SUFFIX = ".layerlab.json"
 
 
@@ -53,7 +45,7 @@ def _positive_int(text: str) -> int:
 
 
 def add_commands(subparsers: Any) -> None:
-    """Adds `train` and `export` to the `layerlab` argument parser."""
+    """Adds `train` to the `layerlab` argument parser."""
     p = subparsers.add_parser(
         "train",
         help="train the project headless; write the history and the model",
@@ -75,42 +67,11 @@ def add_commands(subparsers: Any) -> None:
     add_debug_flag(p, "print the full traceback when training fails")
     p.set_defaults(func=cmd_train)
 
-    p = subparsers.add_parser(
-        "export",
-        help="write a standalone Python script that trains the project",
-        description="Writes a readable script (keras + numpy) that rebuilds the data, the "
-                    "model, compile and fit with the same seed.",
-    )
-    p.add_argument("project", help="a .layerlab.json project file")
-    p.add_argument("-o", "--output", required=True, metavar="SCRIPT",
-                   help="the .py file to write, or - for standard output")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "gpu", "all"],
-                   help="'all' wraps the model in tf.distribute.MirroredStrategy so the script "
-                        "trains on every GPU of a bigger machine")
-    p.add_argument("--allow-outside", action="store_true", help=ALLOW_OUTSIDE_HELP)
-    add_debug_flag(p)
-    p.set_defaults(func=cmd_export)
-
 
 def _default_out(project_path: Path) -> Path:
     name = project_path.name
     stem = name[: -len(SUFFIX)] if name.endswith(SUFFIX) else project_path.stem
     return project_path.resolve().parent / f"{stem}_run"
-
-
-def _load_data(project: Any, path: str) -> Any:
-    from .core.data import DataError, load_dataset
-
-    if not project.data:
-        raise UsageError(
-            f"{path}: data: expected a data section saying what to train on, e.g. "
-            '{"source": "circle"}, got none; add one (or pick data in the window)'
-        )
-    try:
-        return load_dataset(project.data, base_dir=Path(path).resolve().parent)
-    except DataError as exc:
-        more = f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
-        raise UsageError(f"{path}: {exc.problems[0] if exc.problems else exc}{more}") from None
 
 
 def _fmt(value: float) -> str:
@@ -134,7 +95,7 @@ class _Printer:
         self.total = 0
 
     def __call__(self, event: Any) -> None:
-        from .core.training import EpochEnd, Failed, Finished, Started, event_to_dict
+        from ..core.training import EpochEnd, Failed, Finished, Started, event_to_dict
 
         if isinstance(event, (Finished, Failed)):
             self.end = event
@@ -214,10 +175,10 @@ def _check_writable(out: Path) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .core.checks import ERROR, run_checks
-    from .core.training import Failed, TrainingSession
+    from ..core.checks import ERROR, run_checks
+    from ..core.training import Failed, TrainingSession
 
-    project = _load(args.project, args.allow_outside)
+    project = load_project_arg(args.project, args.allow_outside)
     dataset = _load_data(project, args.project)
     findings = run_checks(project, dataset.info())
     errors = [f for f in findings if f.severity == ERROR]
@@ -322,7 +283,7 @@ def _save_model_atomic(session: Any, target: Path) -> Path:
 
 
 def _write_json(path: Path, doc: Any) -> None:
-    from .core.project import write_atomic
+    from ..core.project import write_atomic
 
     def clean(value: Any) -> Any:
         if isinstance(value, float) and not math.isfinite(value):
@@ -334,36 +295,3 @@ def _write_json(path: Path, doc: Any) -> None:
         return value
 
     write_atomic(path, (json.dumps(clean(doc), indent=2) + "\n").encode("utf-8"))
-
-
-def cmd_export(args: argparse.Namespace) -> int:
-    from .core.codegen import UnsafeCodeError
-    from .core.data import DataError
-    from .core.devices import with_strategy
-    from .core.export import export_script
-    from .core.project import ProjectError, write_atomic
-
-    project = _load(args.project, args.allow_outside)
-    base_dir = Path(args.project).resolve().parent
-    to_stdout = args.output == "-"
-    target = None if to_stdout else Path(args.output)
-    if target is not None and target.suffix != ".py":
-        raise UsageError(f"-o: expected a .py file name, got {args.output!r}; add .py")
-    try:
-        script = with_strategy(export_script(project, base_dir, script_path=target), args.device)
-    except (DataError, ProjectError) as exc:
-        raise UsageError(f"{args.project}: {exc.problems[0] if exc.problems else exc}") from None
-    except UnsafeCodeError as exc:
-        raise UsageError(f"{args.project}: cannot be written as code safely: {exc}") from None
-    if target is None:
-        sys.stdout.write(script)
-        return EXIT_OK
-    try:
-        write_atomic(target, script.encode("utf-8"))
-    except OSError as exc:
-        raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
-    print(f"wrote {target}")
-    return EXIT_OK
-
-
-__all__ = ["EXIT_INTERRUPTED", "EXIT_TERMINATED", "EXIT_UNUSABLE", "add_commands", "cmd_export", "cmd_train"]

@@ -1,12 +1,8 @@
 """`layerlab import MODEL.keras -o PROJECT.layerlab.json`: a trained model becomes a project.
-
-The command is the headless face of `core.modelfile`: the same checks, the same refusals.
-A refused or unreadable model file exits 2 with the one-line reason on stderr (through
-`cli.UsageError`), never a traceback, so scripts can tell "LayerLab said no" from a crash.
-
-The project and its weights are written all or nothing: both go to temporary names beside
-the targets first and are renamed into place at the end, so a refusal, a full disk or a
-folder in the way never leaves a weights file without its project (or replaces one).
+It is the headless face of `core.modelfile` (the same checks, the same refusals: a refused
+or unreadable file exits 2 with one line, never a traceback), and it writes the project and
+its weights all or nothing: both go to temporary names beside the targets and are renamed
+into place at the end, so no weights file is ever left without its project.
 """
 
 from __future__ import annotations
@@ -17,6 +13,8 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+
+from .common import EXIT_OK, UsageError, add_debug_flag
 
 EPILOG = (
     "Only Sequential models made of LayerLab's layers are opened. Nothing stored in the file "
@@ -39,17 +37,14 @@ def add_commands(subparsers: Any) -> None:
                         help="the project file to write; the weights go beside it")
     parser.add_argument("--force", action="store_true",
                         help="replace the project and weights files if they exist")
-    from .cli import add_debug_flag
-
     add_debug_flag(parser)
     parser.set_defaults(func=cmd_import)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Writes the project and its weights; prints what it wrote and any notes."""
-    from .cli import EXIT_OK, UsageError
-    from .core.modelfile import ModelFileError, import_model_file, weights_path_for
-    from .core.project import SUFFIX
+    from ..core.modelfile import ModelFileError, import_model_file, weights_path_for
+    from ..core.project import SUFFIX
 
     out = Path(args.output)
     if not out.name.endswith(SUFFIX) or out.name == SUFFIX:

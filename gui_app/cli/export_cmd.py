@@ -1,0 +1,62 @@
+"""`layerlab export`: writes a standalone, readable Python script (keras + numpy) that
+rebuilds the project's data and model and trains it with the same seed, so a project can be
+trained where LayerLab is not installed (`--device all` for every GPU of a bigger machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from .common import ALLOW_OUTSIDE_HELP, EXIT_OK, UsageError, add_debug_flag, load_project_arg
+
+
+def add_commands(subparsers: Any) -> None:
+    """Adds `export` to the `layerlab` argument parser."""
+    p = subparsers.add_parser(
+        "export",
+        help="write a standalone Python script that trains the project",
+        description="Writes a readable script (keras + numpy) that rebuilds the data, the "
+                    "model, compile and fit with the same seed.",
+    )
+    p.add_argument("project", help="a .layerlab.json project file")
+    p.add_argument("-o", "--output", required=True, metavar="SCRIPT",
+                   help="the .py file to write, or - for standard output")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "gpu", "all"],
+                   help="'all' wraps the model in tf.distribute.MirroredStrategy so the script "
+                        "trains on every GPU of a bigger machine")
+    p.add_argument("--allow-outside", action="store_true", help=ALLOW_OUTSIDE_HELP)
+    add_debug_flag(p)
+    p.set_defaults(func=cmd_export)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from ..core.codegen import UnsafeCodeError
+    from ..core.data import DataError
+    from ..core.devices import with_strategy
+    from ..core.export import export_script
+    from ..core.project import ProjectError, write_atomic
+
+    project = load_project_arg(args.project, args.allow_outside)
+    base_dir = Path(args.project).resolve().parent
+    to_stdout = args.output == "-"
+    target = None if to_stdout else Path(args.output)
+    if target is not None and target.suffix != ".py":
+        raise UsageError(f"-o: expected a .py file name, got {args.output!r}; add .py")
+    try:
+        script = with_strategy(export_script(project, base_dir, script_path=target), args.device)
+    except (DataError, ProjectError) as exc:
+        raise UsageError(f"{args.project}: {exc.problems[0] if exc.problems else exc}") from None
+    except UnsafeCodeError as exc:
+        raise UsageError(f"{args.project}: cannot be written as code safely: {exc}") from None
+    if target is None:
+        sys.stdout.write(script)
+        return EXIT_OK
+    try:
+        write_atomic(target, script.encode("utf-8"))
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
+    print(f"wrote {target}")
+    return EXIT_OK
