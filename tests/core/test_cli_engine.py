@@ -1,4 +1,4 @@
-"""Tests for `layerlab train` and `layerlab export` (gui_app.cli_engine), run in-process."""
+"""Tests for `layerlab train` and `export` (gui_app.cli.train_cmd, export_cmd), in-process."""
 
 from __future__ import annotations
 

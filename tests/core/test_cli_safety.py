@@ -17,7 +17,7 @@ import pytest
 
 from gui_app import cli
 from gui_app.__main__ import main
-from gui_app.cli import run_cli
+from gui_app.cli import inspect_cmds, run_cli
 from gui_app.core.project import project_to_json, save_project
 from gui_app.core.spec import CompileSpec, LayerSpec, ModelSpec, ObjectSpec, Project
 
@@ -102,7 +102,7 @@ def test_unexpected_exception_is_one_line_exit_2(tmp_path, monkeypatch, capsys):
     def broken(args):
         raise RuntimeError("boom\nsecond line")
 
-    monkeypatch.setattr(cli, "cmd_summary", broken)
+    monkeypatch.setattr(inspect_cmds, "cmd_summary", broken)
     monkeypatch.delenv(cli.DEBUG_ENV, raising=False)
     assert run_cli(["summary", str(path)]) == 2
     err = capsys.readouterr().err

@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gui_app import cli, cli_import
+from gui_app.cli import run_cli
 from gui_app.core import modelfile
 from gui_app.core.build import build_layer, build_model
 from gui_app.core.catalog import LAYERS, non_default_args
@@ -766,17 +766,9 @@ def test_mutated_configs_are_accepted_or_refused_never_crash(saved, tmp_path, da
 
 
 @pytest.fixture
-def run(monkeypatch):
-    """`layerlab ...` through cli.run_cli, with `import` registered as cli.py will do it."""
-    original = cli._add_engine_commands
-
-    def add(sub: Any) -> None:
-        original(sub)
-        if "import" not in sub.choices:
-            cli_import.add_commands(sub)
-
-    monkeypatch.setattr(cli, "_add_engine_commands", add)
-    return cli.run_cli
+def run():
+    """`layerlab ...` through the command line's guard, `run_cli`."""
+    return run_cli
 
 
 def test_cli_import_writes_project_and_weights(run, saved, tmp_path, capsys):
