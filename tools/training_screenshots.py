@@ -19,22 +19,17 @@ Real training runs, so this takes a minute or two on a small machine.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+from shot_setup import prepare  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
-    out = Path(argv[0]) if argv else ROOT / "resources" / "screenshots"
-    out.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ["LAYERLAB_SETTINGS_DIR"] = tempfile.mkdtemp(prefix="layerlab-shots-")
-    sys.path.insert(0, str(ROOT))
+    out = prepare(argv)
     from PySide6.QtCore import QEventLoop
     from PySide6.QtWidgets import QApplication
 

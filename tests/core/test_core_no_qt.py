@@ -7,8 +7,8 @@ from pathlib import Path
 CORE = Path(__file__).resolve().parents[2] / "gui_app" / "core"
 
 
-def _modules(root: Path, package: str) -> list[str]:
-    """Every module under `root`, sub-packages included, as dotted names under `package`."""
+def _modules(root: Path) -> list[str]:
+    """Every module under `root`, sub-packages included, as dotted names."""
     names = []
     for path in sorted(root.rglob("*.py")):
         parts = path.relative_to(root).with_suffix("").parts
@@ -20,18 +20,19 @@ def _modules(root: Path, package: str) -> list[str]:
 
 
 def test_core_modules_import_no_qt_and_no_keras():
-    modules = _modules(CORE, "gui_app.core")
+    modules = _modules(CORE)
     assert {"spec", "catalog", "summary", "checks", "project", "data", "training.session",
             "boundary.grids"} <= set(modules)
-    code = (
-        "import sys, importlib\n"
-        f"for m in {modules!r}: importlib.import_module('gui_app.core.' + m)\n"
-        "bad = [m for m in sys.modules if m.split('.')[0] in "
-        "('PySide6', 'pyqtgraph', 'superqt', 'qtpy', 'PyQt5', 'PyQt6')]\n"
-        "assert not bad, bad\n"
-        "heavy = [m for m in ('keras', 'tensorflow') if m in sys.modules]\n"
-        "assert not heavy, heavy\n"
-    )
+    _assert_imports_nothing_heavy(
+        f"for m in {modules!r}: importlib.import_module('gui_app.core.' + m)\n",
+        ("PySide6", "pyqtgraph", "superqt", "qtpy", "PyQt5", "PyQt6", "keras", "tensorflow"))
+
+
+def _assert_imports_nothing_heavy(imports: str, forbidden: tuple[str, ...]) -> None:
+    """Runs `imports` in a fresh interpreter and fails if it loaded any `forbidden` package."""
+    code = ("import sys, importlib\n" + imports
+            + f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {forbidden!r})\n"
+            "assert not bad, bad\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 
@@ -51,12 +52,6 @@ def test_no_qt_import_statements_in_core():
 def test_engine_client_imports_no_qt_and_no_keras():
     """The window's side of the engine (protocol, client) is loaded in the window's
     process: it may not bring Keras (or Qt) with it."""
-    code = (
-        "import sys\n"
+    _assert_imports_nothing_heavy(
         "import gui_app.engine.protocol, gui_app.engine.client\n"
-        "gui_app.engine.protocol.dataclass_table()\n"
-        "heavy = [m for m in ('keras', 'tensorflow', 'PySide6') if m in sys.modules]\n"
-        "assert not heavy, heavy\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+        "gui_app.engine.protocol.dataclass_table()\n", ("keras", "tensorflow", "PySide6"))
