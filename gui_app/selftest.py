@@ -5,12 +5,13 @@ TensorFlow module that PyInstaller did not collect, a resource folder in the wro
 So the self-test drives the real program the way a person would, through the real window:
 
 1. the main window opens (offscreen when there is no display) on the default project;
-2. Keras loads in the background, as it does for a person, and the data loads;
+2. Keras loads in the engine process, as it does for a person, and the data loads;
 3. the window's own Train action trains the model for two epochs
    (`TrainingPanel.train`, the path the Train button takes);
 4. the loss and metric plots hold two epochs of points, and the decision-boundary view
    received at least one image;
-5. the project is saved through the window (`MainWindow.save_to`) into a temporary
+5. the window's own process has not imported Keras or TensorFlow (they live in the engine);
+6. the project is saved through the window (`MainWindow.save_to`) into a temporary
    folder, reloaded with `core.project.load_project`, compared with what the window holds,
    and opened again in the window.
 
@@ -177,6 +178,17 @@ class SelfTest:
                 self.log(f"devices: {picker.report.headline()}")
             except SelfTestFailure as exc:
                 self.log(f"devices: not listed ({exc.reason})")
+
+    def check_processes(self) -> None:
+        """Keras trained in the engine process; the window's process never imported it."""
+        heavy = sorted(m for m in ("tensorflow", "keras", "jax", "torch") if m in sys.modules)
+        if heavy:
+            raise SelfTestFailure("processes", f"the window's process imported {', '.join(heavy)}"
+                                  "; it must leave Keras to the engine process")
+        pid = self.window.engine_link.pid
+        self.log(f"Keras runs in the engine process (pid {pid}); the window's process "
+                 f"(pid {os.getpid()}) has no Keras or TensorFlow")
+        self.findings.append("Keras in its own process")
 
     def load_data(self) -> None:
         controller = self.window.controller
@@ -355,7 +367,8 @@ def run_self_test(args: Sequence[str] = (), out: Callable[[str], None] = print) 
         steps = (("window", test.open_window), ("resources", test.check_lessons),
                  ("keras", test.load_keras),
                  ("data", test.load_data), ("train", test.train),
-                 ("views", test.check_views), ("save", test.save_and_reopen))
+                 ("views", test.check_views), ("processes", test.check_processes),
+                 ("save", test.save_and_reopen))
         try:
             for name, step in steps:
                 log(f"{name}...")
