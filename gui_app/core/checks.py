@@ -388,7 +388,7 @@ def _data_findings(project: Project, data: DataInfo, loss, out: _Output,
 
     counts = [c for c in data.class_counts if c > 0]
     if len(counts) >= 2 and max(counts) >= IMBALANCE_RATIO * min(counts) \
-            and not project.fit.get("class_weight"):
+            and not project.fit.class_weight:
         found.append(Finding(
             INFO, "unbalanced-classes",
             f"The classes are unbalanced (largest {max(counts):,} vs smallest {min(counts):,} "

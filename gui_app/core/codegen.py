@@ -22,7 +22,6 @@ from numbers import Integral, Real
 from typing import Any
 
 from .catalog import CALLBACKS, LAYERS, loss_def, metric_def, optimizer_def
-from .data import DATA_DEFAULTS
 from .spec import LayerSpec, ObjectSpec, Project
 
 INDENT = "    "
@@ -224,26 +223,25 @@ def fit_code(project: Project) -> list[str]:
     """
     fit = project.fit
     args = ["x_train", "y_train"]
-    args.append(f"epochs={literal(fit.get('epochs', 10))}")
-    args.append(f"batch_size={literal(fit.get('batch_size', 32))}")
-    virtual = fit.get("virtual_epochs")
+    args.append(f"epochs={literal(fit.epochs)}")
+    args.append(f"batch_size={literal(fit.batch_size)}")
+    virtual = fit.virtual_epochs
     if virtual:
         args.append("steps_per_epoch=steps_per_epoch")
-    elif fit.get("steps_per_epoch"):
-        args.append(f"steps_per_epoch={literal(fit['steps_per_epoch'])}")
-    if fit.get("shuffle", True) is False or virtual:
+    elif fit.steps_per_epoch:
+        args.append(f"steps_per_epoch={literal(fit.steps_per_epoch)}")
+    if fit.shuffle is False or virtual:
         args.append("shuffle=False")
-    validation = {**DATA_DEFAULTS, **project.data}["validation_split"]
-    if validation:
+    if project.data.validation_split:
         args.append("validation_data=(x_val, y_val)")
-    if fit.get("class_weight"):
+    if fit.class_weight:
         args.append("class_weight=class_weight")
-    callbacks = [c for c in fit.get("callbacks", []) if ObjectSpec.from_json(c).type in CALLBACKS]
+    callbacks = [c for c in fit.callbacks or () if ObjectSpec.from_json(c).type in CALLBACKS]
     lines = []
     if virtual:
         # Plain arrays run out after one pass, so the passes are laid end to end (each
         # freshly shuffled when shuffling is on) and fit walks through them in order.
-        batch = literal(fit.get("batch_size", 32))
+        batch = literal(fit.batch_size)
         stop_point, checkpoints = literal(virtual["stop_point"]), literal(virtual["checkpoints"])
         lines += [
             f"# Virtual epochs: show {comment_text(stop_point)} x the training data in "
@@ -254,11 +252,11 @@ def fit_code(project: Project) -> list[str]:
             f"count = steps_per_epoch * {batch} * {checkpoints}",
             "passes = -(-count // len(x_train))",
         ]
-        if fit.get("shuffle", True) is False:
+        if fit.shuffle is False:
             lines.append("order = np.tile(np.arange(len(x_train)), passes)[:count]")
         else:
             lines += [
-                f"order_rng = np.random.default_rng({literal(fit.get('seed', 0))})",
+                f"order_rng = np.random.default_rng({literal(fit.seed)})",
                 "order = np.concatenate([order_rng.permutation(len(x_train)) "
                 "for _ in range(passes)])[:count]",
             ]

@@ -43,7 +43,7 @@ from .limits import (
     memory_budget,
 )
 from .safeio import FileReadError, check_path_text, open_regular, read_regular
-from .spec import DataInfo
+from .spec import DataInfo, DataSpec
 
 try:
     from lzma import LZMAError
@@ -76,20 +76,8 @@ DATA_SOURCES: tuple[str, ...] = (
 #: Generated sources whose number of classes can be chosen with `classes` (2..5).
 CLASS_SOURCES: tuple[str, ...] = ("gaussian", "blobs", "spiral")
 
-DATA_DEFAULTS: dict[str, Any] = {
-    "source": "circle",
-    "path": None,
-    "features": None,
-    "target": None,
-    "samples": 500,
-    "noise": 0.1,
-    "classes": 2,
-    "seed": 0,
-    "validation_split": 0.2,
-    "test_split": 0.0,
-    "standardize": False,
-    "labels": "integer",
-}
+#: Every data setting's default; they are defined once, as `DataSpec`'s field defaults.
+DATA_DEFAULTS: dict[str, Any] = DataSpec.defaults()
 
 LABEL_MODES: tuple[str, ...] = ("integer", "one_hot")
 MIN_SAMPLES = 10
@@ -252,8 +240,7 @@ def resolve_data(data: Mapping[str, Any] | None) -> dict[str, Any]:
                 f"data.{key}: unknown setting; expected one of {', '.join(DATA_DEFAULTS)}."
                 f"{_suggest(str(key), list(DATA_DEFAULTS))} Remove or rename it."
             )
-    out = dict(DATA_DEFAULTS)
-    out.update({k: v for k, v in data.items() if k in DATA_DEFAULTS})
+    out = DataSpec.from_json({k: v for k, v in data.items() if k in DATA_DEFAULTS}).resolved()
 
     source = out["source"]
     if not isinstance(source, str) or source not in DATA_SOURCES:

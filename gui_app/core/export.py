@@ -34,8 +34,8 @@ from .data import (
     load_dataset,
     resolve_data,
 )
-from .project import ProjectError, resolve_fit
-from .spec import ObjectSpec, Project
+from .project import ProjectError, checked_fit
+from .spec import FitSpec, ObjectSpec, Project
 from .training import virtual_epoch_plan
 
 __all__ = ["export_script"]
@@ -324,9 +324,9 @@ def export_script(
         ProjectError: for an invalid fit section.
     """
     cfg = resolve_data(project.data or None)
-    fit = resolve_fit(project.fit)
+    fit = checked_fit(project.fit)
     source = cfg["source"]
-    needs_data = source in ("csv", "npz") or bool(fit["virtual_epochs"])
+    needs_data = source in ("csv", "npz") or bool(fit.virtual_epochs)
     if dataset is None and needs_data:
         dataset = load_dataset(project.data or None, base_dir)
     task = dataset.task if dataset is not None else None
@@ -363,7 +363,7 @@ def export_script(
         lines.append("")
     if source in ("csv", "npz"):
         lines.append(f"DATA_PATH = {_path(str(cfg['path']))}")
-    seed = fit["seed"]
+    seed = fit.seed
     lines += [f"SEED = {literal(seed)}", "", ""]
     about = dataset.description if dataset is not None else source
     lines.append(f"# --- Data: {comment_text(about, DESCRIPTION_LIMIT)} ---")
@@ -389,7 +389,7 @@ def export_script(
         lines.append("# One seed for the weights, the shuffling and dropout: runs repeat on a CPU.")
         lines.append("keras.utils.set_random_seed(SEED)")
         lines.append("")
-    weights = fit["class_weight"]
+    weights = fit.class_weight
     if weights == "balanced":
         lines += [
             "# Balanced class weights: n_samples / (n_classes * samples of the class).",
@@ -405,16 +405,16 @@ def export_script(
         lines.append(f"class_weight = {literal(table)}")
     if weights:
         lines.append("")
-    code_fit = dict(project.fit)
-    virtual = fit["virtual_epochs"]
+    code_fit = fit
+    virtual = fit.virtual_epochs
     if virtual:
         assert dataset is not None
         try:
             plan = virtual_epoch_plan(float(virtual["stop_point"]), int(virtual["checkpoints"]),
-                                      len(dataset.x_train), int(fit["batch_size"]))
+                                      len(dataset.x_train), int(fit.batch_size))
         except ValueError as exc:  # within each limit, but too many examples together
             raise ProjectError([f"fit.{exc}"]) from None
-        count = plan.steps_per_epoch * int(fit["batch_size"]) * plan.epochs
+        count = plan.steps_per_epoch * int(fit.batch_size) * plan.epochs
         rng = "np.random.default_rng([SEED, 0])" if seed is not None else \
             "np.random.default_rng()"
         lines += [
@@ -425,7 +425,7 @@ def export_script(
             "# freshly shuffled, so fit runs over them in order.",
             f"passes = -(-{literal(count)} // len(x_train))",
         ]
-        if fit["shuffle"]:
+        if fit.shuffle:
             lines += [
                 f"order_rng = {rng}",
                 "order = np.concatenate([order_rng.permutation(len(x_train)) "
@@ -434,8 +434,8 @@ def export_script(
         else:
             lines.append(f"order = np.tile(np.arange(len(x_train)), passes)[:{literal(count)}]")
         lines += ["x_train, y_train = x_train[order], y_train[order]", ""]
-        code_fit.update(virtual_epochs=None, epochs=plan.epochs,
-                        steps_per_epoch=plan.steps_per_epoch, shuffle=False)
+        code_fit = fit.replace(virtual_epochs=None, epochs=plan.epochs,
+                               steps_per_epoch=plan.steps_per_epoch, shuffle=False)
     code_project = project.replace(data=cfg, fit=code_fit)
     lines.append(model_code(code_project).rstrip("\n"))
     lines += [
@@ -448,10 +448,10 @@ def export_script(
     return "\n".join(lines) + "\n"
 
 
-def _callback_folders(fit: Mapping[str, Any]) -> list[str]:
+def _callback_folders(fit: FitSpec) -> list[str]:
     """Folders that CSVLogger and ModelCheckpoint files go into (the session makes them too)."""
     folders: list[str] = []
-    for item in fit.get("callbacks") or []:
+    for item in fit.callbacks or []:
         spec = ObjectSpec.from_json(item)
         key = {"CSVLogger": "filename", "ModelCheckpoint": "filepath"}.get(spec.type)
         value = spec.args.get(key) if key else None

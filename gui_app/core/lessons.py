@@ -102,7 +102,7 @@ def keras_dataset_cached(source: str) -> bool:
 
 
 def _absolute_paths(project: Project, base_dir: Path) -> Project:
-    path = project.data.get("path")
+    path = project.data.path
     if not isinstance(path, str) or not path or Path(path).is_absolute():
         return project
     return replace(project, data={**project.data, "path": str((base_dir / path).resolve())})
@@ -124,7 +124,7 @@ def prepare_lesson(project: Project, base_dir: str | os.PathLike | None = None,
     """
     folder = Path(base_dir) if base_dir is not None else default_examples_dir()
     project = _absolute_paths(project, folder)
-    source = project.data.get("source")
+    source = project.data.source
     if source not in FALLBACK_SOURCES:
         return project, ""
     if cached is None:

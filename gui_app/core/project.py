@@ -28,7 +28,7 @@ from .limits import (
 )
 from .paths import WritePath, describe, sign_approval, unapproved, verify_approval
 from .safeio import FileReadError, parse_json, read_regular, text_problems
-from .spec import CompileSpec, LayerSpec, ModelSpec, ObjectSpec, Project
+from .spec import CompileSpec, DataSpec, FitSpec, LayerSpec, ModelSpec, ObjectSpec, Project
 
 FORMAT = "layerlab-project"
 VERSION = 1
@@ -36,25 +36,19 @@ SUFFIX = ".layerlab.json"
 TOP_KEYS = ("format", "version", "name", "description", "model", "compile", "data", "fit",
             "allow_outside")
 
-FIT_DEFAULTS: dict[str, Any] = {
-    "epochs": 10,
-    "batch_size": 32,
-    "steps_per_epoch": None,
-    "shuffle": True,
-    "seed": 0,
-    "class_weight": None,
-    "virtual_epochs": None,
-    "callbacks": [],
-}
+#: Every fit setting's default; they are defined once, as `FitSpec`'s field defaults.
+FIT_DEFAULTS: dict[str, Any] = FitSpec.defaults()
 
 FIT_PARAMS = [
-    Param("epochs", "int", 10, "How many passes over the training data.", min=1, max=100_000),
-    Param("batch_size", "int", 32, "Samples per gradient step (Keras's default is 32).",
-          min=1, max=1_000_000),
-    Param("steps_per_epoch", "int", None, "Batches per epoch; empty means the whole data.",
-          min=1, nullable=True),
-    Param("shuffle", "bool", True, "Shuffle the training data before each epoch."),
-    Param("seed", "int", 0, "Random seed for weights, shuffling and dropout; empty for random.",
+    Param("epochs", "int", FIT_DEFAULTS["epochs"], "How many passes over the training data.",
+          min=1, max=100_000),
+    Param("batch_size", "int", FIT_DEFAULTS["batch_size"],
+          "Samples per gradient step (Keras's default is 32).", min=1, max=1_000_000),
+    Param("steps_per_epoch", "int", FIT_DEFAULTS["steps_per_epoch"],
+          "Batches per epoch; empty means the whole data.", min=1, nullable=True),
+    Param("shuffle", "bool", FIT_DEFAULTS["shuffle"], "Shuffle the training data before each epoch."),
+    Param("seed", "int", FIT_DEFAULTS["seed"],
+          "Random seed for weights, shuffling and dropout; empty for random.",
           min=0, max=MAX_SEED, nullable=True),
 ]
 
@@ -231,12 +225,18 @@ def _compile(value: Any, problems: list[str]) -> CompileSpec | None:
     return CompileSpec(optimizer, loss, tuple(metrics))  # type: ignore[arg-type]
 
 
-def resolve_fit(value: Any) -> dict[str, Any]:
-    """FIT_DEFAULTS overlaid with the user's keys, validated; raises ProjectError."""
+def checked_fit(value: Any) -> FitSpec:
+    """The fit section as a FitSpec, after checking every value; raises ProjectError."""
     problems = fit_problems(value)
     if problems:
         raise ProjectError(problems)
-    return {**FIT_DEFAULTS, **(value or {})}
+    return value if isinstance(value, FitSpec) else FitSpec.from_json(value)
+
+
+def resolve_fit(value: Any) -> dict[str, Any]:
+    """Every fit setting (FIT_DEFAULTS overlaid with the user's keys), validated; raises
+    ProjectError. The dict form of `checked_fit(value).resolved()`."""
+    return checked_fit(value).resolved()
 
 
 def fit_problems(value: Any) -> list[str]:
@@ -341,7 +341,8 @@ def project_from_json(doc: Any, path: str | os.PathLike | None = None) -> Projec
     allowed = _allow_outside(doc.get("allow_outside"), problems)
     if problems or model is None or compile_spec is None:
         raise ProjectError(problems or ["the project could not be read"], path)
-    project = Project(name, model, compile_spec, dict(data), dict(fit), description, allowed)
+    project = Project(name, model, compile_spec, DataSpec.from_json(data),
+                      FitSpec.from_json(fit), description, allowed)
     outside = unapproved(fit, allowed) if isinstance(fit, Mapping) else []
     if outside:
         raise OutsidePathsError(describe(outside), project, outside, path)
@@ -374,8 +375,8 @@ def project_to_json(project: Project) -> dict[str, Any]:
         "model": project.model.to_json(),
         "compile": project.compile.to_json(),
     }
-    doc["data"] = dict(project.data)
-    doc["fit"] = dict(project.fit)
+    doc["data"] = project.data.to_json()
+    doc["fit"] = project.fit.to_json()
     if project.allow_outside:
         paths = sorted(set(project.allow_outside))
         doc["allow_outside"] = {"paths": paths, "approval": sign_approval(paths)}

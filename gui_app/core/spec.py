@@ -8,16 +8,26 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any
+from collections.abc import Iterator, Mapping
+from dataclasses import MISSING, dataclass, field, fields, replace
+from typing import Any, TypeVar
 
 Shape = tuple[int | None, ...]
+_S = TypeVar("_S", bound="_Settings")
 
 
 def _freeze(value: Any) -> Any:
     """Deep-copies JSON-ish values so a spec never shares a mutable dict with its caller."""
     return copy.deepcopy(value)
+
+
+def _hashable(value: Any) -> Any:
+    """A hashable stand-in for a JSON-ish value: equal values give equal stand-ins."""
+    if isinstance(value, Mapping):
+        return frozenset((k, _hashable(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return tuple(_hashable(v) for v in value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -163,6 +173,127 @@ class CompileSpec:
         )
 
 
+class _Settings(Mapping[str, Any]):
+    """A settings section (`data`, `fit`): typed attributes over the keys a person set.
+
+    Subclasses are frozen dataclasses whose fields, with their defaults, are the known
+    settings: the defaults live there and nowhere else. An instance keeps the mapping it was
+    made from, and is a read-only Mapping over exactly those keys, so `to_json` writes back
+    what the file held (saving never adds defaults to it) and code that reads the section
+    as a dict keeps working. An attribute gives the value set, or the default.
+
+    Nothing is checked here (`project.fit_problems` and `data.resolve_data` check), and a key
+    that is no field (a typo in a file nobody validated) is kept, so the checks still see
+    it. Equality is the dict's: `FitSpec({})` differs from `FitSpec(epochs=10)`, as the
+    files they save differ; a spec also equals a plain mapping with the same items.
+    """
+
+    _given: dict[str, Any]
+
+    def __init__(self, settings: Mapping[str, Any] | None = None, /, **values: Any) -> None:
+        names = {f.name for f in fields(self)}  # type: ignore[arg-type]
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise TypeError(f"{type(self).__name__} has no setting {', '.join(unknown)}")
+        given = _freeze({**(settings or {}), **values})
+        object.__setattr__(self, "_given", given)
+        for f in fields(self):  # type: ignore[arg-type]
+            if f.name in given:
+                value = given[f.name]
+            else:
+                value = f.default_factory() if f.default_factory is not MISSING else f.default
+            object.__setattr__(self, f.name, value)
+
+    @classmethod
+    def from_json(cls: type[_S], data: Mapping[str, Any] | None) -> _S:
+        """The section as a project file holds it (validated by the caller)."""
+        return cls(data)
+
+    def to_json(self) -> dict[str, Any]:
+        """Only the keys that were set, as they were set (a deep copy)."""
+        return _freeze(self._given)
+
+    def resolved(self) -> dict[str, Any]:
+        """Every setting, the defaults filled in (a deep copy); keys that are no field are left out."""
+        return {f.name: _freeze(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
+
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        """Every setting's default, in field order."""
+        return cls().resolved()
+
+    def replace(self: _S, **changes: Any) -> _S:
+        """A copy with some settings set; a value of `...` removes the key (back to the default)."""
+        given = dict(self._given)
+        for key, value in changes.items():
+            if value is ...:
+                given.pop(key, None)
+            else:
+                given[key] = value
+        unknown = sorted(set(changes) - {f.name for f in fields(self)})  # type: ignore[arg-type]
+        if unknown:
+            raise TypeError(f"{type(self).__name__} has no setting {', '.join(unknown)}")
+        return type(self)(given)
+
+    # The read-only Mapping protocol, over the keys that were set.
+    def __getitem__(self, key: str) -> Any:
+        return self._given[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._given)
+
+    def __len__(self) -> int:
+        return len(self._given)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, _Settings):
+            return type(other) is type(self) and self._given == other._given
+        if isinstance(other, Mapping):
+            return self._given == dict(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, _hashable(self._given)))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._given!r})"
+
+
+@dataclass(frozen=True, init=False, eq=False, repr=False)
+class FitSpec(_Settings):
+    """The `fit` section: how `model.fit` runs, besides the data it gets."""
+
+    epochs: int = 10
+    batch_size: int = 32
+    steps_per_epoch: int | None = None  # None: the whole training data each epoch
+    shuffle: bool = True
+    seed: int | None = 0  # for weights, shuffling and dropout; None for random
+    #: None, "balanced", or class numbers (as text) to weights: {"0": 1.0, "1": 4.0}.
+    class_weight: str | Mapping[str, float] | None = None
+    #: None, or {"stop_point": passes over the data, "checkpoints": how many epochs}.
+    virtual_epochs: Mapping[str, Any] | None = None
+    #: Keras callbacks, each as `ObjectSpec.to_json` writes it.
+    callbacks: list[Any] = field(default_factory=list)
+
+
+@dataclass(frozen=True, init=False, eq=False, repr=False)
+class DataSpec(_Settings):
+    """The `data` section: where the samples come from and how they are split."""
+
+    source: str = "circle"
+    path: str | None = None  # the CSV or NPZ file, for those sources
+    features: list[str] | None = None  # CSV columns; None for all but the target
+    target: str | None = None  # CSV column; None for the last
+    samples: int = 500
+    noise: float = 0.1
+    classes: int = 2
+    seed: int = 0
+    validation_split: float = 0.2
+    test_split: float = 0.0
+    standardize: bool = False
+    labels: str = "integer"  # or "one_hot"
+
+
 @dataclass(frozen=True)
 class DataInfo:
     """What the checks need to know about the data, without holding the arrays.
@@ -191,15 +322,18 @@ class Project:
     name: str = "Untitled"
     model: ModelSpec = ModelSpec((2,))
     compile: CompileSpec = CompileSpec()
-    data: Mapping[str, Any] = field(default_factory=dict)
-    fit: Mapping[str, Any] = field(default_factory=dict)
+    #: A plain mapping given here (the window passes dicts) becomes a DataSpec / FitSpec.
+    data: DataSpec = field(default_factory=DataSpec)
+    fit: FitSpec = field(default_factory=FitSpec)
     description: str = ""  # a lesson's few sentences of explanation, shown in the window
     #: Paths outside the project's folder that its owner confirmed it may write (core.paths).
     allow_outside: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "data", _freeze(dict(self.data)))
-        object.__setattr__(self, "fit", _freeze(dict(self.fit)))
+        if not isinstance(self.data, DataSpec):
+            object.__setattr__(self, "data", DataSpec(self.data))
+        if not isinstance(self.fit, FitSpec):
+            object.__setattr__(self, "fit", FitSpec(self.fit))
         object.__setattr__(self, "allow_outside", tuple(self.allow_outside))
 
     def replace(self, **changes: Any) -> Project:

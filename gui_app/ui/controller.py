@@ -336,7 +336,7 @@ class ProjectController(QObject):
             self.data_loading = False
             self.datasetChanged.emit()
             return
-        if data.get("source", "circle") in QUICK_SOURCES:
+        if data.source in QUICK_SOURCES:
             self.data_loading = False
             try:
                 self.dataset = load_dataset(data, self._base_dir())

@@ -173,7 +173,7 @@ class FitPanel(PanelScroll):
             self._updating = False
 
     def _callback_specs(self) -> list[ObjectSpec]:
-        return [ObjectSpec.from_json(c) for c in self.controller.project.fit.get("callbacks", [])]
+        return [ObjectSpec.from_json(c) for c in self.controller.project.fit.callbacks]
 
     def _form_for(self, type_name: str) -> ParamForm:
         form = self._forms.get(type_name)
@@ -219,7 +219,7 @@ class FitPanel(PanelScroll):
 
     @Slot(str, object)
     def _on_virtual_edited(self, name: str, value: Any) -> None:
-        current = dict(self.controller.project.fit.get("virtual_epochs") or
+        current = dict(self.controller.project.fit.virtual_epochs or
                        {"stop_point": 1.0, "checkpoints": 10})
         current[name] = value
         self.controller.set_fit({"virtual_epochs": current}, f"Set virtual epochs {name}",
@@ -243,14 +243,14 @@ class FitPanel(PanelScroll):
 
     def add_callback(self, type_name: str) -> None:
         spec = ObjectSpec(type_name, CALLBACK_SUGGESTED.get(type_name, {}))
-        callbacks = list(self.controller.project.fit.get("callbacks", [])) + [spec.to_json()]
+        callbacks = list(self.controller.project.fit.callbacks) + [spec.to_json()]
         self.controller.set_fit({"callbacks": callbacks}, f"Add callback {type_name}")
         self.callbacks.setCurrentRow(len(callbacks) - 1)
 
     @Slot()
     def _on_remove(self) -> None:
         row = self.callbacks.currentRow()
-        callbacks = list(self.controller.project.fit.get("callbacks", []))
+        callbacks = list(self.controller.project.fit.callbacks)
         if 0 <= row < len(callbacks):
             removed = ObjectSpec.from_json(callbacks.pop(row)).type
             self.controller.set_fit({"callbacks": callbacks}, f"Remove callback {removed}")
@@ -258,7 +258,7 @@ class FitPanel(PanelScroll):
     @Slot(str, object)
     def _on_callback_edited(self, name: str, value: Any) -> None:
         row = self.callbacks.currentRow()
-        callbacks = list(self.controller.project.fit.get("callbacks", []))
+        callbacks = list(self.controller.project.fit.callbacks)
         if not 0 <= row < len(callbacks):
             return
         spec = ObjectSpec.from_json(callbacks[row])

@@ -10,7 +10,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from ..spec import ObjectSpec
+from ..spec import FitSpec, ObjectSpec
 
 
 class SessionError(RuntimeError):
@@ -106,8 +106,8 @@ def explain_error(exc: BaseException, context: Mapping[str, Any] | None = None) 
     return f"training failed: {type(exc).__name__}: {_first_line(exc)}"
 
 
-def _early_stop_detail(fit: Mapping[str, Any]) -> str:
-    for item in fit.get("callbacks") or []:
+def _early_stop_detail(fit: FitSpec) -> str:
+    for item in fit.callbacks or []:
         spec = ObjectSpec.from_json(item)
         if spec.type == "EarlyStopping":
             monitor = spec.args.get("monitor", "val_loss")

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..boundary import BoundaryProbe
 from ..devices import _check_device
-from ..spec import CompileSpec, Project
+from ..spec import CompileSpec, FitSpec, Project
 from .events import Event
 from .messages import SessionError
 from .monitor import _floats, _Monitor
@@ -348,7 +348,7 @@ class TrainingSession(_Worker):
                 f"split: expected data with a {split} part, got none; set {setting} above 0 "
                 "to hold some samples out"
             )
-        batch = int(self._project.fit.get("batch_size") or 32)
+        batch = int(self._project.fit.batch_size or FitSpec.batch_size)
 
         def evaluate() -> dict[str, float]:
             model = self._live_model()

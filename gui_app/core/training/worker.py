@@ -13,7 +13,7 @@ import contextlib
 import logging
 import threading
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
@@ -22,7 +22,7 @@ import numpy as np
 from ..boundary import BoundaryProbe, make_probe
 from ..devices import resolve_device
 from ..paths import WRITE_ARGS, PathError, resolve_write
-from ..spec import CompileSpec, ObjectSpec
+from ..spec import CompileSpec, FitSpec, ObjectSpec
 from .events import Event, Failed, Finished, Started
 from .hygiene import (
     PIN_MAX_PARAMS,
@@ -230,16 +230,16 @@ class _Worker:
         if self._model is not None:
             return self._model
         from ..build import build_model, compile_model
-        from ..project import resolve_fit
+        from ..project import checked_fit
 
         if self._startup_error is not None:
             raise SessionError(f"Keras could not start: {_first_line(self._startup_error)}")
-        fit = resolve_fit(self._project.fit)
+        fit = checked_fit(self._project.fit)
         if self._had_model:
             self._keras.backend.clear_session()
         self._gradient_keys = _gradient_keys(self._keras)
-        if fit["seed"] is not None:
-            self._keras.utils.set_random_seed(int(fit["seed"]))
+        if fit.seed is not None:
+            self._keras.utils.set_random_seed(int(fit.seed))
         with self._strategy_scope():
             model = build_model(self._project.model)
             compile_model(model, self._project.compile)
@@ -311,7 +311,7 @@ class _Worker:
 
     def _context(self) -> dict[str, Any]:
         ctx: dict[str, Any] = {"device": self._device_label,
-                               "batch_size": self._project.fit.get("batch_size", 32)}
+                               "batch_size": self._project.fit.batch_size}
         ds = self._dataset
         if ds is not None:
             ctx["input_shape"] = ds.x_train.shape[1:]
@@ -319,14 +319,14 @@ class _Worker:
             ctx["num_classes"] = ds.num_classes
         return ctx
 
-    def _plan(self, fit: Mapping[str, Any], epochs: int | None) -> _FitPlan:
+    def _plan(self, fit: FitSpec, epochs: int | None) -> _FitPlan:
         from ..data import compute_class_weight
 
         ds = self.dataset
         n = len(ds.x_train)
-        batch = int(fit["batch_size"])
-        shuffle = bool(fit["shuffle"])
-        class_weight = fit["class_weight"]
+        batch = int(fit.batch_size)
+        shuffle = bool(fit.shuffle)
+        class_weight = fit.class_weight
         weights: dict[int, float] | None = None
         if class_weight is not None:
             if ds.num_classes is None:
@@ -346,13 +346,13 @@ class _Worker:
                     )
                 weights = {k: weights.get(k, 1.0) for k in range(ds.num_classes)}
         validation = (ds.x_val, ds.y_val) if ds.x_val is not None else None
-        virtual = fit.get("virtual_epochs")
+        virtual = fit.virtual_epochs
         if virtual:
             vp = virtual_epoch_plan(float(virtual["stop_point"]), int(virtual["checkpoints"]),
                                     n, batch)
             run_epochs = int(epochs) if epochs is not None else vp.epochs
             count = vp.steps_per_epoch * batch * run_epochs
-            seed = fit["seed"]
+            seed = fit.seed
             rng = np.random.default_rng([int(seed), self._epoch]) if seed is not None \
                 else np.random.default_rng()
             order = virtual_order(n, count, rng, shuffle)
@@ -364,16 +364,16 @@ class _Worker:
                 weights = None  # carried as sample weights inside the batches
             return _FitPlan(x, y, batch, vp.steps_per_epoch, vp.steps_per_epoch, run_epochs,
                             self._epoch, False, weights, validation, n)
-        run_epochs = int(epochs) if epochs is not None else int(fit["epochs"])
-        steps = fit["steps_per_epoch"]
+        run_epochs = int(epochs) if epochs is not None else int(fit.epochs)
+        steps = fit.steps_per_epoch
         per_epoch = int(steps) if steps else -(-n // batch)
         return _FitPlan(ds.x_train, ds.y_train, batch, per_epoch, int(steps) if steps else None,
                         run_epochs, self._epoch, shuffle, weights, validation, n)
 
-    def _user_callbacks(self, fit: Mapping[str, Any], continuing: bool) -> list[Any]:
+    def _user_callbacks(self, fit: FitSpec, continuing: bool) -> list[Any]:
         keras = self._keras
         made = []
-        for item in fit.get("callbacks") or []:
+        for item in fit.callbacks or []:
             spec = ObjectSpec.from_json(item)
             args = dict(spec.args)
             key = WRITE_ARGS.get(spec.type)
@@ -412,14 +412,14 @@ class _Worker:
                 self._cv.notify_all()
 
     def _fit(self, run: int, epochs: int | None) -> None:
-        from ..project import resolve_fit
+        from ..project import checked_fit
 
         if self._stop.is_set():
             self._finish(Finished(run, self.history, "stopped",
                                   "stopped before training began", 0))
             return
         try:
-            fit = resolve_fit(self._project.fit)
+            fit = checked_fit(self._project.fit)
             model = self._ensure_model()
             plan = self._plan(fit, epochs)
             callbacks = self._user_callbacks(fit, continuing=self._epoch > 0)
@@ -465,7 +465,7 @@ class _Worker:
                 allow_cores(held[1])
         self._finish(self._finished(run, monitor, fit, plan))
 
-    def _finished(self, run: int, monitor: _Monitor, fit: Mapping[str, Any],
+    def _finished(self, run: int, monitor: _Monitor, fit: FitSpec,
                   plan: _FitPlan) -> Finished:
         done = monitor.epochs_done
         history = self.history
