@@ -136,8 +136,14 @@ class Engine:
         env = {"TF_CPP_MIN_LOG_LEVEL": "2", **os.environ, **self.extra_env,
                "LAYERLAB_ENGINE_ADDRESS": f"{host}:{port}", "LAYERLAB_ENGINE_KEY": key.hex()}
         self.started_at = time.monotonic()
-        self.process = subprocess.Popen(self.command, env=env, stdin=subprocess.DEVNULL,
-                                        start_new_session=False)
+        try:
+            self.process = subprocess.Popen(self.command, env=env, stdin=subprocess.DEVNULL,
+                                            start_new_session=False)
+        except OSError as exc:  # a broken install: no interpreter, no permission
+            self.death = f"the training process could not start ({exc.strerror or exc})"
+            self._ended.set()
+            self._listener.close()
+            return self
         threading.Thread(target=self._accept, name="layerlab-engine-reader",
                          daemon=True).start()
         threading.Thread(target=self._watch, name="layerlab-engine-watch", daemon=True).start()
@@ -358,6 +364,9 @@ class RemoteSession:
         threading.Thread(target=self._dispatch, name=f"layerlab-session-{self.id}",
                          daemon=True).start()
         engine._sessions[self.id] = self
+        if engine.death is not None:  # every later call says why, as a SessionError
+            self._died = engine.death
+            return
         engine.send("open_session", {
             "session": self.id, "project": _project_json(project),
             "allow_outside": list(getattr(project, "allow_outside", ())),

@@ -11,7 +11,6 @@ slots on the GUI thread.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
@@ -23,6 +22,8 @@ from ..engine.client import Engine
 
 #: Seconds without a heartbeat, while a run is going, before the engine counts as hung.
 HUNG_AFTER_S = 10.0
+#: Engines in a row that may end before saying hello before the link stops restarting.
+MAX_EARLY_DEATHS = 2
 
 
 def start_engine() -> Engine:
@@ -42,10 +43,13 @@ class EngineLink(QObject):
         died(str): the engine ended unexpectedly; the text says how.
         hung(float): no heartbeat for that many seconds while a run is going.
         restarted(): a fresh engine was started after a death or a restart.
+        cannotStart(str): the engine ended before saying hello, twice in a row; no more
+            restarts are tried (a broken install would otherwise restart forever).
     """
 
     ready = Signal(dict)
     died = Signal(str)
+    cannotStart = Signal(str)
     hung = Signal(float)
     restarted = Signal()
     _readyFromThread = Signal(dict)
@@ -59,6 +63,7 @@ class EngineLink(QObject):
         self.hello: dict[str, Any] | None = None
         self._closed = False
         self._hung_reported = False
+        self._early_deaths = 0  # engines in a row that ended before saying hello
         self._busy: Callable[[], bool] = lambda: False
         self._readyFromThread.connect(self._on_ready)
         self._diedFromThread.connect(self._on_died)
@@ -73,6 +78,10 @@ class EngineLink(QObject):
             return self.engine
         factory = self._factory or ENGINE_FACTORY
         engine = factory()
+        if engine.death is not None and engine.process is None:  # it could not even start
+            self.engine = engine
+            self.cannotStart.emit(engine.death)
+            return engine
         engine.on_ready.append(self._readyFromThread.emit)
         engine.on_death.append(self._diedFromThread.emit)
         self.engine = engine
@@ -139,6 +148,7 @@ class EngineLink(QObject):
     def _on_ready(self, hello: dict[str, Any]) -> None:
         assert QThread.currentThread() is self.thread(), "engine news is handled on the GUI thread"
         self.hello = hello
+        self._early_deaths = 0
         self._hung_reported = False
         self.ready.emit(hello)
 
@@ -147,8 +157,14 @@ class EngineLink(QObject):
         assert QThread.currentThread() is self.thread(), "engine news is handled on the GUI thread"
         if self._closed:
             return
-        self.engine = None
+        dead, self.engine = self.engine, None
+        self._early_deaths = self._early_deaths + 1 if dead is not None and dead.hello is None \
+            else 0
         self.died.emit(reason)
+        if self._early_deaths >= MAX_EARLY_DEATHS:
+            self.cannotStart.emit(f"{reason} before Keras had loaded, {self._early_deaths} "
+                                  "times in a row")
+            return
         self.start()
         self.restarted.emit()
 
@@ -163,12 +179,3 @@ class EngineLink(QObject):
             self._hung_reported = True
             self.hung.emit(silent)
 
-
-def wait_until(predicate: Callable[[], bool], seconds: float) -> bool:
-    """Polls `predicate` (for code that must wait for the engine off the GUI thread)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()

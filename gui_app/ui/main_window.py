@@ -122,6 +122,7 @@ class MainWindow(QMainWindow):
         self.engine_link.ready.connect(self._on_engine_ready)
         self.engine_link.died.connect(self._on_engine_died)
         self.engine_link.hung.connect(self._on_engine_hung)
+        self.engine_link.cannotStart.connect(self._on_keras_failed)
         self.last_dialog: QMessageBox | None = None
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
                             | QMainWindow.DockOption.AllowTabbedDocks

@@ -266,3 +266,45 @@ def test_a_silent_engine_is_reported_as_hung(qtbot, monkeypatch):
             os.kill(first, 0)
     finally:
         link.close()
+
+
+def test_an_engine_that_cannot_start_is_not_restarted_forever(qtbot):
+    """A broken install: the engine ends before saying hello. Two tries, then the window
+    says training cannot start, instead of restarting in a loop."""
+    from gui_app.engine.client import Engine
+    from gui_app.ui.engine_link import MAX_EARLY_DEATHS, EngineLink
+
+    starts = []
+
+    def broken() -> Engine:
+        starts.append(1)
+        return Engine(command=[sys.executable, "-c", "raise SystemExit(3)"]).start()
+
+    link = EngineLink(factory=broken)
+    try:
+        with qtbot.waitSignal(link.cannotStart, timeout=30_000) as failed:
+            link.start()
+        assert "exited with code 3" in failed.args[0]
+        assert len(starts) == MAX_EARLY_DEATHS
+        qtbot.wait(500)
+        assert len(starts) == MAX_EARLY_DEATHS  # no further restarts
+    finally:
+        link.close()
+
+
+def test_an_engine_that_cannot_even_be_spawned_says_why(qtbot):
+    from gui_app.engine.client import Engine
+    from gui_app.ui.engine_link import EngineLink
+
+    link = EngineLink(factory=lambda: Engine(command=["/nonexistent/python"]).start())
+    try:
+        with qtbot.waitSignal(link.cannotStart, timeout=5_000) as failed:
+            link.start()
+        assert "could not start" in failed.args[0]
+        session = link.session(long_project())
+        from gui_app.core.training import SessionError
+
+        with pytest.raises(SessionError, match="could not start"):
+            session.start()
+    finally:
+        link.close()
