@@ -1,33 +1,49 @@
-"""Training through the window: its cost against plain `model.fit`, GUI stalls, refresh rate.
+"""Training through the window: its cost against plain `model.fit`, GUI stalls, refresh rate,
+with and without the live view's workarounds (arms), side by side.
 
-Three figures, measured in one run with the real main window open (Qt offscreen), the
-live plots and the decision-boundary view on:
+The window trains in its engine process (`window.engine_link`, started by the window), so
+the GIL is not shared with training any more. The live view's old workarounds for the
+shared GIL sit behind the switches of `gui_app/ui/qt_painting.py`; each arm of this
+benchmark is one setting of them, with a window of its own (and so an engine of its own):
+
+- qt: both on (Qt-only painting, core pinning), what the window does by default;
+- stock: both off (stock pyqtgraph items updated with setData / setImage, no pinning);
+- nopaint, nopin: one of the two off.
+
+Measured on the 2-core development machine (shared, noisy; December 2026, circle, 3-5
+interleaved repeats per run): the window's time over the qt arm's, per repeat, was for
+stock 1.10-1.20 (median 1.18), for nopaint 0.91-1.06 (1.02) with the GUI thread busy
+12-14 % of a core against 4-5 % and GUI gaps of 40-48 ms while training against 17-25 ms
+(p99 30 ms against 14 ms), and for nopin 0.99-1.14 (1.08; 1.03 in an earlier run). The
+GIL is not shared any more, but the two cores are: the window's CPU time is taken from
+TensorFlow's threads. Both are kept. The rate feedback loop that used to retune the
+redraw rate to keep the GUI thread under 5 % of a core never acted (the Qt painting stays
+under it) and was removed: without it, 0.90-1.12 (median 0.96).
+
+Figures, in one run with the real main windows open (Qt offscreen), the live plots and the
+decision-boundary view on:
 
 1. Overhead. The circle network (2-8-8-1, 400 samples, validation every epoch, boundary
    100 x 100) and the 784-300-100-10 MLP (batch 32, random fixed data, boundary on the
-   plane of the first two principal components) are trained three ways on the same data
-   with the same seed, interleaved and repeated: plain `model.fit(verbose=0)`, the engine
-   alone (`TrainingSession`, a listener that drops the events) and the window (its Train
-   button's path: session, bridge, plots, boundary, progress). Every side includes
-   `keras.backend.clear_session()` (the window's Train from fresh weights does it, about
-   0.3 s here) and building and compiling the model, as the engine's own benchmark
-   includes building. Reported: the
-   median of the per-repeat ratios window / plain (goal <= 1.05) and window / engine.
+   plane of the first two principal components) are trained on the same data with the
+   same seed, interleaved (the order rotates each repeat, reversed every other) and
+   repeated: plain `model.fit(verbose=0)` in a child process of its own (clear_session,
+   build, compile, fit), the engine alone (a session of the first arm's engine whose events nobody draws)
+   and each arm's window (its Train button's path: engine session, bridge, plots,
+   boundary, progress). Reported per arm: the median and range of the per-repeat ratios
+   window / plain (goal <= 1.05) and window / engine.
 2. GUI stall: the longest gap between ticks of a 10 ms QTimer on the GUI thread, during
-   extra window runs of their own (goal < 50 ms); the timer is off during the timed runs
-   of figure 1, because its wake-ups cost the training thread GIL time as well. Measured
-   cold too: while the window imports Keras in the background and trains for the first
-   time (tracing), which holds the GIL in bursts.
+   extra window runs of their own per arm (goal < 30 ms). Optionally (not --no-cold) cold
+   too: while the window's engine imports Keras and trains for the first time.
 3. Refresh rate: plot redraws and boundary pictures per second during the window's runs
-   (goal >= 10): over the whole run from the press of Train, and for the pictures also
-   while training, from the second picture to the last (the first shows the fresh model
-   before Keras builds and traces its first batch, which is not training); and the cost
-   of one redraw with a million batch points.
+   (goal >= 15 redraws/s): over the whole run from the press of Train, and for the
+   pictures also while training, from the second picture to the last; and the cost of one
+   redraw with a million batch points, per painting (Qt-only and stock).
 
 Run (from the repository root):
 
     QT_QPA_PLATFORM=offscreen TF_CPP_MIN_LOG_LEVEL=3 .venv/bin/python \\
-        benchmarks/gui_training_overhead.py [--repeats 3]
+        benchmarks/gui_training_overhead.py [--repeats 3] [--arms qt,stock] [--only circle]
 """
 
 from __future__ import annotations
@@ -59,6 +75,9 @@ from gui_app.core.spec import (  # noqa: E402
     ObjectSpec,
     Project,
 )
+
+#: Seconds after the press of Train from which "while running" gaps are counted.
+START_S = 0.5
 
 
 class GapMeter:
@@ -135,6 +154,23 @@ def mlp_project(samples: int, epochs: int, folder: Path) -> Project:
     )
 
 
+ARMS = {
+    # name: (QT_PAINTING, PIN_CORES)
+    "qt": (True, True),
+    "stock": (False, False),
+    "nopaint": (False, True),
+    "nopin": (True, False),
+}
+
+
+def set_arm(arm: str) -> None:
+    """Sets the switches of `gui_app.ui.qt_painting` for `arm` (painting is read when the
+    views are built, pinning at each run)."""
+    from gui_app.ui import qt_painting
+
+    qt_painting.QT_PAINTING, qt_painting.PIN_CORES = ARMS[arm]
+
+
 def pump(app: QApplication, seconds: float) -> None:
     end = time.perf_counter() + seconds
     while time.perf_counter() < end:
@@ -176,8 +212,6 @@ def window_fit(app: QApplication, window, meter: GapMeter | None = None) -> dict
         return original_show(grid, picture)
 
     panel.boundary.show_grid = show_grid
-    source = panel.plane_source
-    plane0 = (source.total_cost, source.count) if source is not None else (0.0, 0)
     if meter is not None:
         meter.start()
     start = time.perf_counter()
@@ -191,15 +225,15 @@ def window_fit(app: QApplication, window, meter: GapMeter | None = None) -> dict
     del panel.boundary.show_grid  # the method again
     gaps = meter.stop() if meter is not None else []
     worst_at = meter.longest()[1] if meter is not None else float("nan")
+    # the press of Train itself (the editor locks, the views clear) is one long event
+    running = [g for g, t in zip(gaps, meter.ends) if t > START_S] if meter is not None else []
     panel.runEnded.disconnect(ended.append)
     panel.runEnded.disconnect(loop.quit)
     event = ended[-1]
     if type(event).__name__ == "Failed":
         raise RuntimeError(event.message + "\n" + event.detail)
-    plane_s = source.total_cost - plane0[0] if source is not None else 0.0
-    plane_n = source.count - plane0[1] if source is not None else 0
     return {"seconds": seconds, "loss": float(event.history["loss"][-1]),
-            "plane_s": plane_s, "plane_n": plane_n, "gui_cpu": gui_cpu / seconds,
+            "gui_cpu": gui_cpu / seconds,
             "redraws": panel.plots.redraws - redraws0,
             "images": panel.boundary.images_shown - images0,
             # pictures per second while training: from the second picture to the last. The
@@ -208,127 +242,174 @@ def window_fit(app: QApplication, window, meter: GapMeter | None = None) -> dict
             "images_training": (len(shown) - 2) / (shown[-1] - shown[1])
             if len(shown) > 3 else float("nan"),
             "max_gap_ms": max(gaps) if gaps else float("nan"), "max_gap_at": worst_at,
+            "max_gap_running_ms": max(running) if running else float("nan"),
             "p99_gap_ms": float(np.percentile(gaps, 99)) if gaps else float("nan")}
 
 
-def plain_fit(project: Project, dataset) -> dict:
-    import keras
-
-    from gui_app.core.build import build_model, compile_model
-
+PLAIN_SCRIPT = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+import keras
+from gui_app.core.build import build_model, compile_model
+from gui_app.core.data import load_dataset
+from gui_app.core.project import project_from_json
+from gui_app.core.devices import resolve_device
+resolve_device("auto", keras.backend.backend())  # as an engine session has done
+data = {}
+for line in sys.stdin:
+    project = project_from_json(json.loads(line))
+    key = json.dumps(project.data.to_json(), sort_keys=True)
+    if key not in data:
+        data[key] = load_dataset(project.data)
+    ds = data[key]
     start = time.perf_counter()
-    keras.backend.clear_session()  # as the window's Train does (the engine's reset)
-    keras.utils.set_random_seed(project.fit["seed"])
+    keras.backend.clear_session()  # as the window's Train from fresh weights does
+    keras.utils.set_random_seed(int(project.fit["seed"]))
     model = build_model(project.model)
     compile_model(model, project.compile)
     kwargs = {}
-    if dataset.x_val is not None:
-        kwargs["validation_data"] = (dataset.x_val, dataset.y_val)
-    history = model.fit(dataset.x_train, dataset.y_train, epochs=project.fit["epochs"],
-                        batch_size=project.fit["batch_size"], verbose=0, **kwargs)
-    return {"seconds": time.perf_counter() - start,
-            "loss": float(history.history["loss"][-1])}
+    if ds.x_val is not None:
+        kwargs["validation_data"] = (ds.x_val, ds.y_val)
+    history = model.fit(ds.x_train, ds.y_train, epochs=int(project.fit["epochs"]),
+                        batch_size=int(project.fit["batch_size"]), verbose=0, **kwargs)
+    print("PLAIN " + json.dumps({"seconds": time.perf_counter() - start,
+                                 "loss": float(history.history["loss"][-1])}), flush=True)
+"""
 
 
-def engine_fit(project: Project, dataset) -> dict:
-    import keras
+class PlainFitter:
+    """Plain Keras in a child process of its own (the window's process never imports
+    Keras); one `model.fit` per call, timed there."""
 
-    from gui_app.core.training import TrainingSession
+    def __init__(self) -> None:
+        import subprocess
 
-    session = TrainingSession(project, dataset=dataset)
-    _ = session.device
+        self.child = subprocess.Popen([sys.executable, "-c", PLAIN_SCRIPT, str(ROOT)],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      text=True, bufsize=1)
+
+    def fit(self, project: Project) -> dict:
+        from gui_app.core.project import project_to_json
+
+        assert self.child.stdin is not None and self.child.stdout is not None
+        self.child.stdin.write(json.dumps(project_to_json(project)) + "\n")
+        self.child.stdin.flush()
+        for line in self.child.stdout:
+            if line.startswith("PLAIN "):
+                return json.loads(line[6:])
+        raise RuntimeError("the plain-fit process ended")
+
+    def close(self) -> None:
+        if self.child.stdin is not None:
+            self.child.stdin.close()
+        self.child.wait(30)
+
+
+def engine_fit(window, project: Project, dataset) -> dict:
+    """The same project trained by a session of `window`'s engine whose events are
+    dropped: from `start()` until Finished arrives."""
+    from gui_app.ui.training_panel import PROGRESS_INTERVAL
+
+    session = window.engine_link.session(project, dataset=dataset,
+                                         progress_interval=PROGRESS_INTERVAL)
+    _ = session.device  # the session is open in the engine
     ended: list = []
     session.subscribe(lambda e: ended.append(e) if type(e).__name__ in ("Finished", "Failed")
                       else None)
     try:
         start = time.perf_counter()
-        keras.backend.clear_session()  # as the window's Train does (the engine's reset)
         session.start()
         session.wait()
         seconds = time.perf_counter() - start
     finally:
         session.close()
+    if not ended or type(ended[-1]).__name__ == "Failed":
+        raise RuntimeError(f"the engine-alone run failed: {ended[-1:]}")
     return {"seconds": seconds, "loss": float(ended[-1].history["loss"][-1])}
 
 
-def measure(app: QApplication, name: str, project: Project, repeats: int,
-            meter: GapMeter, stall_runs: int = 2, no_views: bool = False) -> dict:
-    window = open_window(app, project, load_keras=False)
-    dataset = window.controller.dataset
-    panel = window.training_panel
-    if no_views:  # diagnosis: the whole window path except drawing
-        panel.render = lambda: None
-    window_fit(app, window)  # warm-up: imports, kernels, the session's worker
-    plain_fit(project, dataset)
-    sides = {
-        "plain": lambda: plain_fit(project, dataset),
-        "engine": lambda: engine_fit(project, dataset),
-        # no 10 ms timer here: its hundred wake-ups a second take the GIL from the
-        # training thread too, and the other two sides cannot run one (they block)
-        "window": lambda: window_fit(app, window),
-    }
+def measure(app: QApplication, name: str, project: Project, repeats: int, meter: GapMeter,
+            arms: list[str], plain: PlainFitter, stall_runs: int = 2) -> dict:
+    windows = {}
+    for arm in arms:
+        set_arm(arm)
+        windows[arm] = open_window(app, project, load_keras=False)
+        window_fit(app, windows[arm])  # warm-up: the engine starts, Keras traces
+    first = windows[arms[0]]
+    dataset = first.controller.dataset
+    plain.fit(project)  # warm-up
+    engine_fit(first, project, dataset)
+
+    def run_arm(arm: str, stall: GapMeter | None = None) -> dict:
+        set_arm(arm)
+        return window_fit(app, windows[arm], stall)
+
+    sides = {"plain": lambda: plain.fit(project),
+             "engine": lambda: engine_fit(first, project, dataset)}
+    # no 10 ms timer in the timed runs: its wake-ups would cost the GUI thread too
+    sides.update({arm: (lambda a=arm: run_arm(a)) for arm in arms})
     results: dict[str, list[dict]] = {k: [] for k in sides}
-    ratios, ratios_engine = [], []
     names = list(sides)
     for i in range(repeats):
-        for key in names[i % 3:] + names[: i % 3]:  # rotate: machine drift hits all alike
+        k = i % len(names)
+        order = names[k:] + names[:k]  # rotate, and reverse every other repeat: machine
+        for key in (order if i % 2 == 0 else order[::-1]):  # drift hits all sides alike
             results[key].append(sides[key]())
-        w, p, e = (results[k][-1]["seconds"] for k in ("window", "plain", "engine"))
-        ratios.append(w / p)
-        ratios_engine.append(w / e)
-        last = results["window"][-1]
-        print(f"  {name} repeat {i + 1}: plain {p:.2f} s, engine {e:.2f} s, window {w:.2f} s, "
-              f"window/plain {w / p:.3f}, window/engine {w / e:.3f}; "
-              f"{last['redraws'] / w:.1f} redraws/s, "
-              f"{last['images'] / w:.1f} boundary pictures/s "
-              f"({last['images_training']:.1f} while training); GUI thread busy "
-              f"{100 * last['gui_cpu']:.1f} % of the run"
-              + (f"; plane snapshots {last['plane_n']} taking {last['plane_s']:.2f} s"
-                 if last["plane_n"] else ""), flush=True)
-    import gc
-
-    started = time.perf_counter()
-    gc.collect()  # what Keras's clear_session() costs at each fresh Train, now
-    print(f"  {name}: a full garbage collection takes {1000 * (time.perf_counter() - started):.0f}"
-          f" ms ({len(gc.get_objects())} tracked objects, {gc.get_freeze_count()} frozen)",
-          flush=True)
-    stalls = []
+        p, e = results["plain"][-1]["seconds"], results["engine"][-1]["seconds"]
+        line = [f"  {name} repeat {i + 1}: plain {p:.2f} s, engine {e:.2f} s"]
+        for arm in arms:
+            r = results[arm][-1]
+            w = r["seconds"]
+            line.append(f"    {arm}: window {w:.2f} s, window/plain {w / p:.3f}, "
+                        f"window/engine {w / e:.3f}, {r['redraws'] / w:.1f} redraws/s, "
+                        f"{r['images'] / w:.1f} pictures/s ({r['images_training']:.1f} while "
+                        f"training), GUI thread busy {100 * r['gui_cpu']:.1f} %")
+        print("\n".join(line), flush=True)
+    stalls: dict[str, list[dict]] = {arm: [] for arm in arms}
     for i in range(stall_runs):  # the GUI stall, in runs of their own with the 10 ms timer
-        stalls.append(window_fit(app, window, meter))
-        print(f"  {name} stall run {i + 1}: longest GUI gap {stalls[-1]['max_gap_ms']:.1f} ms "
-              f"(ending {stalls[-1]['max_gap_at']:.2f} s into the run of "
-              f"{stalls[-1]['seconds']:.1f} s), 99th percentile {stalls[-1]['p99_gap_ms']:.1f} ms",
-              flush=True)
-    plane = panel.plane_source.last_cost if panel.plane_source is not None else 0.0
-    window.controller.undo_stack.setClean()
-    window.close()
-    pump(app, 0.2)
-    runs = results["window"]
-    return {
-        "case": name,
-        "plain_s": statistics.median(r["seconds"] for r in results["plain"]),
-        "engine_s": statistics.median(r["seconds"] for r in results["engine"]),
-        "window_s": statistics.median(r["seconds"] for r in runs),
-        "ratio": statistics.median(ratios),
-        "ratio_range": (min(ratios), max(ratios)),
-        "ratio_engine": statistics.median(ratios_engine),
-        "max_gap_ms": max(r["max_gap_ms"] for r in stalls) if stalls else float("nan"),
-        "p99_gap_ms": statistics.median(r["p99_gap_ms"] for r in stalls) if stalls
-        else float("nan"),
-        "redraws_per_s": statistics.median(r["redraws"] / r["seconds"] for r in runs),
-        "images_per_s": statistics.median(r["images"] / r["seconds"] for r in runs),
-        "images_training": statistics.median(r["images_training"] for r in runs),
-        "gui_cpu": statistics.median(r["gui_cpu"] for r in runs),
-        "gui_budget": float(os.environ.get("LAYERLAB_GUI_BUDGET", "0.05")),
-        "plane_snapshot_ms": plane * 1000,
-        "same_loss": all(abs(a["loss"] - b["loss"]) <= 1e-4 * max(1.0, abs(a["loss"]))
-                         for a, b in zip(results["plain"], runs)),
-    }
+        for arm in (arms if i % 2 == 0 else arms[::-1]):
+            stalls[arm].append(run_arm(arm, meter))
+            r = stalls[arm][-1]
+            print(f"  {name} stall run {i + 1}, {arm}: longest GUI gap {r['max_gap_ms']:.1f} ms "
+                  f"(ending {r['max_gap_at']:.2f} s into the run of {r['seconds']:.1f} s), "
+                  f"{r['max_gap_running_ms']:.1f} ms after the first {START_S:g} s, "
+                  f"99th percentile {r['p99_gap_ms']:.1f} ms", flush=True)
+    for window in windows.values():
+        window.controller.undo_stack.setClean()
+        window.close()
+    pump(app, 0.5)
+    plain_runs, engine_runs = results["plain"], results["engine"]
+    out = {"case": name, "plain_s": statistics.median(r["seconds"] for r in plain_runs),
+           "engine_s": statistics.median(r["seconds"] for r in engine_runs), "arms": {}}
+    for arm in arms:
+        runs = results[arm]
+        ratios = [w["seconds"] / p["seconds"] for w, p in zip(runs, plain_runs)]
+        ratios_engine = [w["seconds"] / e["seconds"] for w, e in zip(runs, engine_runs)]
+        out["arms"][arm] = {
+            "window_s": statistics.median(r["seconds"] for r in runs),
+            "ratio": statistics.median(ratios), "ratio_range": (min(ratios), max(ratios)),
+            "ratios": ratios,
+            "ratio_engine": statistics.median(ratios_engine),
+            "ratio_engine_range": (min(ratios_engine), max(ratios_engine)),
+            "max_gap_ms": max(r["max_gap_ms"] for r in stalls[arm]) if stalls[arm]
+            else float("nan"),
+            "max_gap_running_ms": max(r["max_gap_running_ms"] for r in stalls[arm])
+            if stalls[arm] else float("nan"),
+            "p99_gap_ms": statistics.median(r["p99_gap_ms"] for r in stalls[arm])
+            if stalls[arm] else float("nan"),
+            "redraws_per_s": statistics.median(r["redraws"] / r["seconds"] for r in runs),
+            "images_per_s": statistics.median(r["images"] / r["seconds"] for r in runs),
+            "images_training": statistics.median(r["images_training"] for r in runs),
+            "gui_cpu": statistics.median(r["gui_cpu"] for r in runs),
+            "same_loss": all(abs(a["loss"] - b["loss"]) <= 1e-4 * max(1.0, abs(a["loss"]))
+                             for a, b in zip(plain_runs, runs)),
+        }
+    return out
 
 
 def cold_start(app: QApplication, epochs: int) -> dict:
-    """Stalls while the window imports Keras in the background and then trains for the
-    first time in this process (Keras tracing its functions)."""
+    """Stalls while the window's engine imports Keras and then trains for the first time
+    (Keras tracing its functions), with the switches as the environment sets them."""
     meter = GapMeter()
     meter.start()
     window = open_window(app, circle_project(epochs), load_keras=True)
@@ -337,7 +418,7 @@ def cold_start(app: QApplication, epochs: int) -> dict:
     if not window.keras_ready:
         loop.exec()
     import_gaps = meter.stop()
-    pump(app, 0.5)  # the session's worker starts (warm_up)
+    pump(app, 0.5)  # the session opens in the engine (warm_up)
     run = window_fit(app, window, meter)
     window.controller.undo_stack.setClean()
     window.close()
@@ -346,11 +427,12 @@ def cold_start(app: QApplication, epochs: int) -> dict:
             "first_run_s": run["seconds"]}
 
 
-def million_points(app: QApplication) -> dict:
+def million_points(app: QApplication, arm: str) -> dict:
     """Milliseconds for one redraw of the loss plot holding a million batch points."""
     from gui_app.core.history_views import RunRecord, Series
     from gui_app.ui.plots import MetricPlots
 
+    set_arm(arm)
     plots = MetricPlots()
     plots.resize(700, 400)
     plots.show()
@@ -385,21 +467,21 @@ def million_points(app: QApplication) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--arms", default="qt,stock",
+                        help=f"comma-separated, of {', '.join(ARMS)} (default qt,stock)")
     parser.add_argument("--circle-epochs", type=int, default=100)
     parser.add_argument("--mlp-samples", type=int, default=20_000)
     parser.add_argument("--mlp-epochs", type=int, default=3)
     parser.add_argument("--stall-runs", type=int, default=2,
-                        help="window runs with the 10 ms timer, per model")
-    parser.add_argument("--no-views", action="store_true",
-                        help="diagnosis: events handled, nothing drawn")
+                        help="window runs with the 10 ms timer, per model and arm")
     parser.add_argument("--only", choices=("mlp", "circle"))
     parser.add_argument("--no-cold", action="store_true", help="skip the cold-start stall")
-    parser.add_argument("--gui-budget", type=float,
-                        help="the window's GUI budget (LAYERLAB_GUI_BUDGET; default 0.05)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
-    if args.gui_budget is not None:
-        os.environ["LAYERLAB_GUI_BUDGET"] = str(args.gui_budget)
+    arms = [a.strip() for a in args.arms.split(",") if a.strip()]
+    unknown = [a for a in arms if a not in ARMS]
+    if unknown or not arms:
+        parser.error(f"unknown arms {unknown}; choose from {', '.join(ARMS)}")
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     from gui_app.ui.app import readable_font
@@ -407,54 +489,72 @@ def main() -> int:
     readable_font(app)
     cold = None if args.no_cold else cold_start(app, 20)
     if cold:
-        print(f"cold: max GUI gap {cold['import_max_gap_ms']:.0f} ms while Keras imports, "
+        print(f"cold: max GUI gap {cold['import_max_gap_ms']:.0f} ms while Keras loads, "
               f"{cold['first_run_max_gap_ms']:.0f} ms during the first run "
               f"({cold['first_run_s']:.1f} s)", flush=True)
-    import keras
-
     meter = GapMeter()
     folder = Path(tempfile.mkdtemp(prefix="layerlab-bench-data-"))
+    plain = PlainFitter()
     results = []
-    if args.only in (None, "circle"):
-        results.append(measure(app, f"Circle 2-8-8-1, 400 samples, {args.circle_epochs} "
-                                    "epochs, boundary 100x100", circle_project(args.circle_epochs),
-                               args.repeats, meter, args.stall_runs, args.no_views))
-    if args.only in (None, "mlp"):
-        results.append(measure(app, f"MLP 784-300-100-10, {args.mlp_samples} samples, "
-                                    f"{args.mlp_epochs} epochs, PCA-plane boundary",
-                               mlp_project(args.mlp_samples, args.mlp_epochs, folder),
-                               args.repeats, meter, args.stall_runs, args.no_views))
-    big = million_points(app)
+    try:
+        if args.only in (None, "circle"):
+            results.append(measure(app, f"Circle 2-8-8-1, 400 samples, {args.circle_epochs} "
+                                        "epochs, boundary 100x100",
+                                   circle_project(args.circle_epochs), args.repeats, meter,
+                                   arms, plain, args.stall_runs))
+        if args.only in (None, "mlp"):
+            results.append(measure(app, f"MLP 784-300-100-10, {args.mlp_samples} samples, "
+                                        f"{args.mlp_epochs} epochs, PCA-plane boundary",
+                                   mlp_project(args.mlp_samples, args.mlp_epochs, folder),
+                                   args.repeats, meter, arms, plain, args.stall_runs))
+    finally:
+        plain.close()
+    painted = {"qt": million_points(app, "qt"), "stock": million_points(app, "stock")}
     print()
-    from gui_app.ui.training_panel import GUI_BUDGET
-
-    print(f"Keras {keras.__version__} ({keras.backend.backend()}), {os.cpu_count()} CPU cores, "
-          f"Python {platform.python_version()}, Qt offscreen; GUI budget {GUI_BUDGET:g}; "
-          f"median of {args.repeats}")
+    print(f"{os.cpu_count()} CPU cores, Python {platform.python_version()}, Qt offscreen; "
+          f"median (min-max) of {args.repeats} interleaved repeats; arms: "
+          + "; ".join(f"{a} = painting {'Qt' if ARMS[a][0] else 'stock'}, pinning "
+                      f"{'on' if ARMS[a][1] else 'off'}" for a in arms))
     print()
-    print("| model | plain fit (s) | engine alone (s) | window (s) | window / plain | "
-          "window / engine | GUI thread busy | max GUI gap (ms) | redraws/s | "
+    print("| model | arm | plain fit (s) | engine alone (s) | window (s) | window / plain | "
+          f"window / engine | GUI thread busy | max GUI gap (ms; after {START_S:g} s; p99) | "
+          "redraws/s | "
           "boundary pictures/s (while training) |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in results:
-        print(f"| {r['case']} | {r['plain_s']:.2f} | {r['engine_s']:.2f} | {r['window_s']:.2f} "
-              f"| {r['ratio']:.3f} ({r['ratio_range'][0]:.2f}-{r['ratio_range'][1]:.2f}) "
-              f"| {r['ratio_engine']:.3f} | {100 * r['gui_cpu']:.1f} % | "
-              f"{r['max_gap_ms']:.0f} (p99 {r['p99_gap_ms']:.0f}) | {r['redraws_per_s']:.1f} | "
-              f"{r['images_per_s']:.1f} ({r['images_training']:.1f}) |")
+        for arm, a in r["arms"].items():
+            print(f"| {r['case']} | {arm} | {r['plain_s']:.2f} | {r['engine_s']:.2f} | "
+                  f"{a['window_s']:.2f} | {a['ratio']:.3f} ({a['ratio_range'][0]:.3f}-"
+                  f"{a['ratio_range'][1]:.3f}) | {a['ratio_engine']:.3f} "
+                  f"({a['ratio_engine_range'][0]:.3f}-{a['ratio_engine_range'][1]:.3f}) | "
+                  f"{100 * a['gui_cpu']:.1f} % | {a['max_gap_ms']:.0f}; "
+                  f"{a['max_gap_running_ms']:.0f}; {a['p99_gap_ms']:.0f} | "
+                  f"{a['redraws_per_s']:.1f} | "
+                  f"{a['images_per_s']:.1f} ({a['images_training']:.1f}) |")
     print()
-    if cold:
-        print(f"Cold start: longest GUI gap {cold['import_max_gap_ms']:.0f} ms while the window "
-              f"imports Keras in the background, {cold['first_run_max_gap_ms']:.0f} ms during "
-              "the first run (Keras tracing).")
-    print(f"A redraw of the loss and accuracy plots holding {big['points']:,} batch points "
-          f"each: {big['redraw_ms']:.1f} ms (median of 30).")
+    base = arms[0]
     for r in results:
-        if not r["same_loss"]:
-            print(f"note: {r['case']}: plain fit and the window ended with different losses")
+        for arm in arms[1:]:
+            a, b = r["arms"][arm], r["arms"][base]
+            paired = [x / y for x, y in zip(a["ratios"], b["ratios"])]
+            print(f"{r['case']}: {arm} / {base} window time, per repeat: "
+                  + ", ".join(f"{v:.3f}" for v in paired)
+                  + f" (median {statistics.median(paired):.3f})")
+    if cold:
+        print(f"Cold start: longest GUI gap {cold['import_max_gap_ms']:.0f} ms while the "
+              f"engine loads Keras, {cold['first_run_max_gap_ms']:.0f} ms during the first "
+              "run (Keras tracing).")
+    for arm, big in painted.items():
+        print(f"A redraw of the loss and accuracy plots holding {big['points']:,} batch points "
+              f"each, {arm} painting: {big['redraw_ms']:.1f} ms (median of 30).")
+    for r in results:
+        for arm, a in r["arms"].items():
+            if not a["same_loss"]:
+                print(f"note: {r['case']}, {arm}: plain fit and the window ended with "
+                      "different losses")
     if args.json:
-        args.json.write_text(json.dumps({"cold": cold, "results": results, "million": big},
-                                        indent=2))
+        args.json.write_text(json.dumps({"cold": cold, "results": results,
+                                         "million": painted}, indent=2))
     return 0
 
 

@@ -98,6 +98,10 @@ CHILD = textwrap.dedent('''
         "gap_to_ready": longest(marks.get("shown", 0), marks.get("ready", 0)),
         "gap_in_run": longest(marks.get("train", 0), marks.get("ended", 0)),
         "ended": "ended" in marks,
+        "worst_in_run": sorted(((round(g * 1000), round(t - marks.get("train", 0), 2))
+                                for t, g in gaps
+                                if marks.get("train", 0) <= t <= marks.get("ended", 0)),
+                               reverse=True)[:4],
     }))
 ''')
 
@@ -149,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
         median = statistics.median(values) * scale if values else float("nan")
         text = f"{median:.0f} ms" if unit == "ms" else f"{median:.2f} s"
         print(f"| {key.replace('_', ' ')} | {shown} | {text} | {goal} |")
+    for i, r in enumerate(runs):
+        print(f"run {i + 1}: longest gaps in the run (ms, seconds after Train): "
+              f"{r.get('worst_in_run')}")
     return 0
 
 

@@ -18,20 +18,15 @@ axis titles say so).
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QPixmap, QTransform
+from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import (
     QComboBox,
-    QGraphicsItem,
-    QGraphicsPathItem,
-    QGraphicsPixmapItem,
-    QGraphicsRectItem,
     QHBoxLayout,
     QLabel,
     QSlider,
@@ -42,9 +37,9 @@ from PySide6.QtWidgets import (
 from ..core.boundary import BoundaryGrid, Plane, contour_segments, region_index, region_lut
 from ..core.data import Dataset
 from ..core.history_views import labels_of
+from . import qt_painting
 from .data_panel import CLASS_COLORS
 from .fields import SteadyLabel
-from .plots import QtPaintedPlot
 
 #: Seconds the live slider's range may lag behind the snapshots (see set_snapshot_count).
 RANGE_EVERY = 1.0
@@ -73,81 +68,46 @@ class Picture:
     iso: tuple[np.ndarray, np.ndarray]
 
 
-class RgbImage(QGraphicsPixmapItem):
-    """An RGB picture on a rectangle of the plot; Qt draws it, with no Python in its paint.
-
-    pyqtgraph's ImageItem paints in Python, so the scaling of the picture to the view, the
-    costliest part of a redraw, would run with the GIL held (taken from the training
-    thread). `image` is the array shown (rows along y, from the bottom), None when empty.
-    """
+class Image(pg.ImageItem):
+    """The picture with QT_PAINTING off (else `qt_painting.RgbImage`): a stock pyqtgraph
+    ImageItem (rows along y, from the bottom) stretched over a rectangle of the plot.
+    `image` is the array shown, None when empty."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self.image: np.ndarray | None = None
-        self.setShapeMode(QGraphicsPixmapItem.ShapeMode.BoundingRectShape)
+        super().__init__(axisOrder="row-major")
 
     def set_image(self, rgb: np.ndarray) -> None:
         """Shows `rgb` (height x width x 3, uint8)."""
-        rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
-        h, w = rgb.shape[:2]
-        self.image = rgb
-        self.setPixmap(QPixmap.fromImage(QImage(rgb.data, w, h, 3 * w,
-                                                QImage.Format.Format_RGB888)))
+        self.setImage(np.ascontiguousarray(rgb, dtype=np.uint8), autoLevels=False)
 
     def set_rect(self, rect: QRectF) -> None:
         """Stretches the picture over `rect` (plot coordinates)."""
-        if self.image is None:
-            return
-        h, w = self.image.shape[:2]
-        self.setTransform(QTransform(rect.width() / w, 0, 0, rect.height() / h,
-                                     rect.x(), rect.y()))
+        if self.image is not None:
+            self.setRect(rect)
 
     def set_smooth(self, on: bool) -> None:
-        mode = Qt.TransformationMode.SmoothTransformation if on else \
-            Qt.TransformationMode.FastTransformation
-        if self.transformationMode() != mode:
-            self.setTransformationMode(mode)
-
-    def clear(self) -> None:
-        self.image = None
-        self.setPixmap(QPixmap())
+        """pyqtgraph draws the pixels as they are (no smoothing)."""
 
 
-class PointsLayer:
-    """Data points drawn into a pixmap the size of the view, which Qt shows as it is.
-
-    The points stay put while the picture under them changes ten times a second. A
-    pyqtgraph scatter, even one kept as a pixmap, answers Qt's questions in Python on
-    every repaint of the picture (its bounds); this layer is a Qt pixmap item that ignores
-    the view's scaling, placed at the view's corner, so a repaint is a blit. The points are
-    drawn again (in Python, a few milliseconds) only when the view moves or is resized.
-    An invisible rectangle over the points' extent gives the view its auto-range.
-
-    `set_points` takes the coordinates, one colour per point and whether they are hollow
-    (validation: rings) or filled (training: discs with a thin white edge).
-    """
+class Points:
+    """Data points with QT_PAINTING off (else `qt_painting.PointsLayer`): stock pyqtgraph
+    scatters, training filled (a thin white edge), validation hollow. The scatters give
+    the view its auto-range."""
 
     FILLED = 6.0  # disc diameter, pixels
     HOLLOW = 7.0  # ring diameter, pixels
 
     def __init__(self, plot: pg.PlotItem, z: float) -> None:
-        self.vb = plot.getViewBox()
-        self.item = QGraphicsPixmapItem()
-        self.item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
-        self.item.setZValue(z)
-        plot.addItem(self.item, ignoreBounds=True)
-        self.extent = QGraphicsRectItem()  # what auto-range fits (draws nothing)
-        self.extent.setPen(QPen(Qt.PenStyle.NoPen))
-        self.extent.setVisible(False)
-        plot.addItem(self.extent)
-        self.sets: list[tuple[np.ndarray, list[QColor], bool]] = []
-        # a new range or size changes the view box's transform (pyqtgraph's updateMatrix)
-        self.vb.sigTransformChanged.connect(self.redraw)
+        self.plot = plot
+        self.z = z
+        self.items: list[pg.ScatterPlotItem] = []
+        self._count = 0
 
     def clear(self) -> None:
-        self.sets = []
-        self.extent.setVisible(False)
-        self.item.setPixmap(QPixmap())
+        for item in self.items:
+            self.plot.removeItem(item)
+        self.items = []
+        self._count = 0
 
     def set_points(self, coords: np.ndarray, colors: list[QColor], hollow: bool) -> None:
         coords = np.asarray(coords, dtype=np.float64).reshape(-1, 2)
@@ -156,61 +116,36 @@ class PointsLayer:
         colors = [c for c, keep in zip(colors, finite) if keep]
         if not len(coords):
             return
-        self.sets.append((coords, colors, hollow))
-        every = np.concatenate([c for c, _, _ in self.sets])
-        low, high = every.min(axis=0), every.max(axis=0)
-        self.extent.setRect(QRectF(float(low[0]), float(low[1]),
-                                   float(high[0] - low[0]), float(high[1] - low[1])))
-        self.extent.setVisible(True)
-        self.redraw()
+        if hollow:
+            item = pg.ScatterPlotItem(coords[:, 0], coords[:, 1], size=self.HOLLOW,
+                                      pen=[pg.mkPen(c, width=1.6) for c in colors],
+                                      brush=None)
+        else:
+            item = pg.ScatterPlotItem(coords[:, 0], coords[:, 1], size=self.FILLED + 1.6,
+                                      pen=pg.mkPen(255, 255, 255, 230, width=0.8),
+                                      brush=[pg.mkBrush(c) for c in colors])
+        item.setZValue(self.z)
+        self.plot.addItem(item)
+        self.items.append(item)
+        self._count += len(coords)
 
     @property
     def count(self) -> int:
-        return sum(len(c) for c, _, _ in self.sets)
+        return self._count
 
-    def redraw(self, *_args: object) -> None:
-        rect = self.vb.rect()
-        if not self.sets or rect.width() < 1 or rect.height() < 1:
-            self.item.setPixmap(QPixmap())
-            return
-        views = self.vb.scene().views() if self.vb.scene() is not None else []
-        ratio = views[0].devicePixelRatioF() if views else 1.0
-        pixmap = QPixmap(int(math.ceil(rect.width() * ratio)),
-                         int(math.ceil(rect.height() * ratio)))
-        pixmap.setDevicePixelRatio(ratio)
-        pixmap.fill(Qt.GlobalColor.transparent)
-        # data -> view-box pixels: the view box's own child transform (scale and shift)
-        t = self.vb.childTransform()
-        painter = QPainter(pixmap)
-        try:
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            for coords, colors, hollow in self.sets:
-                px = coords[:, 0] * t.m11() + t.dx()
-                py = coords[:, 1] * t.m22() + t.dy()
-                groups: dict[int, list[int]] = {}
-                for i, color in enumerate(colors):
-                    groups.setdefault(color.rgba(), []).append(i)
-                for rgba, rows in groups.items():
-                    points = [QPointF(px[i], py[i]) for i in rows]
-                    color = QColor.fromRgba(rgba)
-                    if hollow:
-                        painter.setPen(QPen(color, 1.6))
-                        painter.setBrush(Qt.BrushStyle.NoBrush)
-                        r = self.HOLLOW / 2
-                        for p in points:
-                            painter.drawEllipse(p, r, r)
-                    else:  # a white disc under a smaller coloured one: a thin white edge
-                        for width, ink in ((self.FILLED + 1.6, QColor(255, 255, 255, 230)),
-                                           (self.FILLED, color)):
-                            pen = QPen(ink, width)
-                            pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-                            painter.setPen(pen)
-                            painter.drawPoints(points)
-        finally:
-            painter.end()
-        self.item.setPixmap(pixmap)
-        # the pixmap's corner at the view box's corner (the item ignores the view's scale)
-        self.item.setPos(self.vb.mapToView(rect.topLeft()))
+
+class IsoLine:
+    """The P = 0.5 line as segments (pairs of points), with QT_PAINTING off: a stock
+    pyqtgraph curve."""
+
+    def __init__(self, plot: pg.PlotItem, pen: QPen, z: float) -> None:
+        self.item = pg.PlotDataItem(pen=pen, connect="pairs")
+        self.item.setZValue(z)
+        plot.addItem(self.item, ignoreBounds=True)
+
+    def set_segments(self, x: np.ndarray, y: np.ndarray) -> None:
+        self.item.setData(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64),
+                          connect="pairs")
 
 
 class Pictures:
@@ -319,7 +254,7 @@ class BoundaryView(QWidget):
         self.plane_row.setVisible(False)
         layout.addWidget(self.plane_row)
 
-        self.plot = QtPaintedPlot()
+        self.plot = qt_painting.plot_widget()
         self.plot.setObjectName("boundaryPlot")
         self.plot.setBackground("w")
         self.plot.setMenuEnabled(False)
@@ -327,23 +262,23 @@ class BoundaryView(QWidget):
         self.plot.setMinimumSize(200, 170)
         item = self.plot.getPlotItem()
         item.getAxis("bottom").setHeight(36)  # tick labels and the axis title, uncut
-        # The axes touch the picture, which changes ten times a second: blitted, not
-        # drawn again (in Python) each time.
+        # The axes touch the picture, which changes ten times a second: with Qt painting
+        # they are blitted, not drawn again (in Python) each time.
         for side in ("left", "bottom"):
-            item.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.image = RgbImage()
+            qt_painting.cache(item.getAxis(side))
+        self.image = qt_painting.RgbImage() if qt_painting.QT_PAINTING else Image()
         self.image.setZValue(-10)
         self.plot.addItem(self.image)
         # The P = 0.5 line, as segments from views.contour_segments (pyqtgraph's
         # IsocurveItem traces it in Python, ten times slower, ten times a second).
-        # Drawn by Qt alone (no Python in its paint): it changes with every picture.
-        self.iso = QGraphicsPathItem()
+        # With Qt painting, drawn by Qt alone (no Python in its paint): it changes with
+        # every picture.
         pen = pg.mkPen("#333333", width=1.5)
         pen.setCosmetic(True)
-        self.iso.setPen(pen)
-        self.iso.setZValue(-5)
-        self.plot.addItem(self.iso, ignoreBounds=True)
-        self.points = PointsLayer(self.plot.getPlotItem(), z=0)
+        iso = qt_painting.IsoLine if qt_painting.QT_PAINTING else IsoLine
+        self.iso = iso(self.plot.getPlotItem(), pen, -5)
+        points = qt_painting.PointsLayer if qt_painting.QT_PAINTING else Points
+        self.points = points(self.plot.getPlotItem(), z=0)
         self.click_marker = pg.ScatterPlotItem(size=14, symbol="star",
                                                brush=pg.mkBrush("#ffd700"),
                                                pen=pg.mkPen("#000000", width=1.2))
@@ -590,11 +525,9 @@ class BoundaryView(QWidget):
     def _set_iso(self, segments: tuple[np.ndarray, np.ndarray] | None) -> None:
         """The P = 0.5 line: pairs of points, each pair one segment (None: no line)."""
         if segments is None or not len(segments[0]):
-            self.iso.setPath(QPainterPath())
+            self.iso.set_segments(np.empty(0), np.empty(0))
             return
-        x, y = segments
-        self.iso.setPath(pg.arrayToQPath(np.asarray(x, dtype=np.float64),
-                                         np.asarray(y, dtype=np.float64), connect="pairs"))
+        self.iso.set_segments(*segments)
 
     def _clear_curves(self) -> None:
         for curve in self._curves:

@@ -8,12 +8,15 @@ from the growing arrays of a `views.RunRecord`:
 - training per epoch (thick, with points up to MAX_SYMBOLS epochs),
 - validation per epoch (thick, other colour, with points).
 
-The live curves are `LineCurve`s: Qt path items with no Python in their paint, fed by
-`views.PeakDecimator` (batch curves keep at most about 2 x BATCH_POINTS points, minimum
-and maximum per bucket, so a million points draw as fast as a thousand). A curve is only
-handed new data when its series grew, so a redraw with nothing new costs next to nothing.
-Axes and the overlays of earlier runs are cached as pixmaps: during training the GUI
-thread's every millisecond is taken from the training thread (the GIL).
+With `qt_painting.QT_PAINTING` on (the default) the curves are `qt_painting.LineCurve`s,
+Qt path items with no Python in their paint, fed by `views.PeakDecimator` (batch curves
+keep at most about 2 x BATCH_POINTS points, minimum and maximum per bucket), and axes and
+epoch curves are cached as pixmaps; off, they are stock pyqtgraph `Curve`s (`setData`,
+pyqtgraph's own clipping and peak downsampling). Training runs in the engine process, but
+on a small machine the window's CPU time is taken from it all the same: the Qt painting
+costs the GUI thread less than half of the stock one (benchmarks/gui_training_overhead.py).
+A curve is only handed new data when its series grew, so a redraw with nothing new costs
+next to nothing.
 
 Earlier runs since the project was opened stay as faint overlays (one colour per run,
 training solid, validation dashed) that can be switched on and off, so Adam and SGD, or
@@ -27,18 +30,15 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QColor, QPainterPath, QPen
+from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import (
-    QGraphicsItem,
-    QGraphicsPathItem,
-    QGraphicsView,
-    QGraphicsWidget,
     QLabel,
     QVBoxLayout,
     QWidget,
 )
 
 from ..core.history_views import PeakDecimator, RunRecord, Series, split_key
+from . import qt_painting
 
 TRAIN_COLOR = "#1f77b4"
 VAL_COLOR = "#ff7f0e"
@@ -53,77 +53,6 @@ BATCH_POINTS = 512
 MAX_SYMBOLS = 40
 #: The diameter of those points, in pixels.
 SYMBOL_PIXELS = 5.0
-#: Each point is a stroke this long (relative to its x) with round caps.
-DOT_LENGTH = 1e-6
-
-
-def paint_in_qt(view: pg.GraphicsView) -> None:
-    """Lets Qt paint `view` without calling into Python for the view itself.
-
-    pyqtgraph's `GraphicsView.paintEvent` is a Python method that asks the scene to get
-    ready (ViewBoxes update their transforms) and then calls Qt's own paint. Because it
-    is Python, the whole scene is painted with the GIL held: ten times a second while
-    training, the training thread waits for every pixel. The view's class here uses Qt's
-    `paintEvent` itself (PySide then paints without the GIL, entering Python only for
-    items that paint in Python), and the scene gets ready whenever it changes instead,
-    which is before the repaint that change asks for.
-    """
-    scene = view.scene()
-    scene.changed.connect(scene.prepareForPaint)
-
-
-def bounds_in_qt(*items: QGraphicsWidget) -> None:
-    """Gives pyqtgraph widgets (plot items, view boxes, axes, titles) Qt's own bounds.
-
-    Qt asks every item under a repainted area for its bounding rectangle (and a clipping
-    view box for its shape) on every paint, and pyqtgraph answers these in Python: some
-    seventy calls into Python per redraw of the plots and the boundary, each one taking the
-    GIL from the training thread. For these widgets pyqtgraph's answer is their rectangle,
-    which is what Qt's QGraphicsWidget answers without Python. (A builtin method set on the
-    instance is not an override to PySide, so Qt calls its C++ code directly.) A view box
-    also gets Qt's empty paint: pyqtgraph's draws an optional border, never set here.
-    """
-    for item in items:
-        if isinstance(item, pg.AxisItem):
-            # pyqtgraph's bounds of an axis reach past its rectangle (tick marks into the
-            # view, end labels past its ends): Qt's bounds of a widget include its
-            # window-frame margins, so the same reach is kept as margins
-            wide, rect = pg.AxisItem.boundingRect(item), item.rect()
-            item.setWindowFrameMargins(rect.left() - wide.left(), rect.top() - wide.top(),
-                                       wide.right() - rect.right(),
-                                       wide.bottom() - rect.bottom())
-        item.boundingRect = QGraphicsWidget.boundingRect.__get__(item)
-        item.shape = QGraphicsWidget.shape.__get__(item)
-        if isinstance(item, pg.ViewBox):
-            item.paint = QGraphicsWidget.paint.__get__(item)
-
-
-def plot_bounds_in_qt(plot: pg.PlotItem) -> None:
-    """`bounds_in_qt` for a plot item, its view box, its axes and its title."""
-    bounds_in_qt(plot, plot.getViewBox(), plot.titleLabel,
-                 *(plot.getAxis(side) for side in ("left", "bottom", "right", "top")))
-
-
-class QtPaintedLayout(pg.GraphicsLayoutWidget):
-    """A GraphicsLayoutWidget that Qt paints without Python (see `paint_in_qt`)."""
-
-    paintEvent = QGraphicsView.paintEvent
-
-    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
-        super().__init__(*args, **kwargs)
-        paint_in_qt(self)
-        bounds_in_qt(self.ci)
-
-
-class QtPaintedPlot(pg.PlotWidget):
-    """A PlotWidget that Qt paints without Python (see `paint_in_qt`, `bounds_in_qt`)."""
-
-    paintEvent = QGraphicsView.paintEvent
-
-    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
-        super().__init__(*args, **kwargs)
-        paint_in_qt(self)
-        plot_bounds_in_qt(self.getPlotItem())
 
 
 def run_color(number: int) -> str:
@@ -140,66 +69,36 @@ def _pen(color: str, width: float = 1.0, alpha: int = 255,
     return pen
 
 
-class LineCurve:
-    """A curve drawn by Qt alone: a QGraphicsPathItem (no Python in its paint or bounds),
-    with optional points on it.
+class Curve:
+    """A stock pyqtgraph curve (`PlotDataItem`, QT_PAINTING off), updated with `setData`,
+    with optional points on it. Long batch series are clipped to the view and peak-downsampled by
+    pyqtgraph itself; on a log axis pyqtgraph takes the log10 of the values."""
 
-    pyqtgraph's PlotDataItem spends about a millisecond of Python per update and per
-    repaint on bounds, finiteness, clipping and downsampling; during training every such
-    millisecond is taken from the training thread (the GIL), ten times a second. The live
-    run's curves change on every redraw (batch curves always, epoch curves too when epochs
-    are short), so they use this; batch series arrive already decimated
-    (views.PeakDecimator). For a log axis the values are turned into log10 here, as
-    pyqtgraph does for its own items.
-    """
+    decimated = False  # batch series are handed over whole
 
     def __init__(self, plot: pg.PlotItem, pen: QPen, z: float,
                  symbol_color: str | None = None) -> None:
-        self.item = QGraphicsPathItem()
-        self.item.setPen(pen)
+        self.item = pg.PlotDataItem(pen=pen)
         self.item.setZValue(z)
-        plot.addItem(self.item, ignoreBounds=True)
+        plot.addItem(self.item, ignoreBounds=True)  # takes the plot's clipping, downsampling
+        self.symbol_color = symbol_color
         self.count = 0
-        #: The points on the curve: dots drawn by Qt as a path of tiny strokes with round
-        #: caps (a pen of SYMBOL_PIXELS), not a pyqtgraph scatter (Python in every update).
-        self.points: QGraphicsPathItem | None = None
-        if symbol_color is not None:
-            self.points = QGraphicsPathItem()
-            dot = QPen(QColor(symbol_color))
-            dot.setWidthF(SYMBOL_PIXELS)
-            dot.setCosmetic(True)
-            dot.setCapStyle(Qt.PenCapStyle.RoundCap)
-            self.points.setPen(dot)
-            self.points.setZValue(z + 0.5)
-            plot.addItem(self.points, ignoreBounds=True)
 
     def set_data(self, x: np.ndarray, y: np.ndarray, log: bool = False,
                  symbols: bool = False) -> None:
+        del log  # pyqtgraph follows the plot's log mode
         self.count = len(x)
-        if not len(x):
-            self.item.setPath(QPainterPath())
-            self._set_points(None)
-            return
-        x = np.asarray(x, dtype=np.float64)
-        y = np.asarray(y, dtype=np.float64)
-        if log:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                y = np.where(y > 0, np.log10(np.where(y > 0, y, 1.0)), np.nan)
-        finite = np.isfinite(y)
-        connect = "all" if finite.all() else "finite"
-        self.item.setPath(pg.arrayToQPath(x, y, connect=connect))
-        self._set_points((x[finite], y[finite]) if symbols else None)
+        if symbols and self.symbol_color is not None:
+            self.item.setData(x, y, symbol="o", symbolSize=SYMBOL_PIXELS,
+                              symbolBrush=self.symbol_color, symbolPen=None)
+        else:
+            self.item.setData(x, y, symbol=None)
 
-    def _set_points(self, xy: tuple[np.ndarray, np.ndarray] | None) -> None:
-        if self.points is None:
-            return
-        if xy is None or not len(xy[0]):
-            self.points.setPath(QPainterPath())
-            return
-        # Qt draws no cap on a stroke of length zero: each dot is a stroke a hair long
-        x = np.repeat(xy[0], 2)
-        x[1::2] += DOT_LENGTH * np.maximum(1.0, np.abs(x[1::2]))
-        self.points.setPath(pg.arrayToQPath(x, np.repeat(xy[1], 2), connect="pairs"))
+
+def make_curve(plot: pg.PlotItem, pen: QPen, z: float,
+               symbol_color: str | None = None) -> Curve | qt_painting.LineCurve:
+    cls = qt_painting.LineCurve if qt_painting.QT_PAINTING else Curve
+    return cls(plot, pen, z, symbol_color)
 
 
 def _bounds(series: list[Series | None], log: bool) -> tuple[float, float] | None:
@@ -218,45 +117,6 @@ def _bounds(series: list[Series | None], log: bool) -> tuple[float, float] | Non
     return lo, hi
 
 
-class TickGrid:
-    """Faint lines across the view at the axes' major ticks: one Qt path item, cached as
-    a pixmap, made again only when the view moves or is resized.
-
-    A grid inside the view, not the axes' own: an axis that draws the grid spans the whole
-    plot, so every curve update would repaint it, tick labels included. pyqtgraph's
-    GridItem answers Qt's per-paint questions in Python (see `bounds_in_qt`).
-    """
-
-    def __init__(self, plot: pg.PlotItem) -> None:
-        self.plot = plot
-        self.item = QGraphicsPathItem()
-        self.item.setPen(_pen("#000000", 1.0, 30))
-        self.item.setZValue(-20)
-        self.item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        vb = plot.getViewBox()
-        vb.addItem(self.item, ignoreBounds=True)
-        vb.sigRangeChanged.connect(self.update)
-        vb.sigResized.connect(self.update)
-
-    def update(self, *_args: object) -> None:
-        vb = self.plot.getViewBox()
-        (x0, x1), (y0, y1) = vb.viewRange()
-        path = QPainterPath()
-        for side, low, high, pixels in (("bottom", x0, x1, vb.width()),
-                                        ("left", y0, y1, vb.height())):
-            if pixels <= 0 or not high > low:
-                continue
-            levels = self.plot.getAxis(side).tickValues(low, high, pixels)
-            for value in (levels[0][1] if levels else ()):
-                if side == "bottom":
-                    path.moveTo(value, y0)
-                    path.lineTo(value, y1)
-                else:
-                    path.moveTo(x0, value)
-                    path.lineTo(x1, value)
-        self.item.setPath(path)
-
-
 class QuantityPlot:
     """One plot (loss or a metric) and its curves."""
 
@@ -264,7 +124,13 @@ class QuantityPlot:
         self.name = name
         self.plot = plot
         plot.setTitle(name, size="9pt")
-        self.grid = TickGrid(plot)
+        if qt_painting.QT_PAINTING:
+            self.grid = qt_painting.TickGrid(plot)
+        else:
+            plot.showGrid(x=True, y=True, alpha=0.12)
+            # long curves: only what is in view, at most a few points per pixel column
+            plot.setClipToView(True)
+            plot.setDownsampling(auto=True, mode="peak")
         plot.setLabel("bottom", "epoch")
         plot.getAxis("bottom").setHeight(28)
         plot.setMenuEnabled(False)
@@ -279,24 +145,20 @@ class QuantityPlot:
         self.follow = True
         self.log = False
         self._x_end = -1.0
-        self.batch_raw = LineCurve(plot, _pen(TRAIN_COLOR, 1.0, 70), 1)
-        self.batch_smooth = LineCurve(plot, _pen(TRAIN_COLOR, 1.0, 220), 2)
+        self.batch_raw = make_curve(plot, _pen(TRAIN_COLOR, 1.0, 70), 1)
+        self.batch_smooth = make_curve(plot, _pen(TRAIN_COLOR, 1.0, 220), 2)
         # One point per epoch (points drawn up to MAX_SYMBOLS epochs).
-        self.train = LineCurve(plot, _pen(TRAIN_COLOR, 2.0), 3, TRAIN_COLOR)
-        self.val = LineCurve(plot, _pen(VAL_COLOR, 2.0), 4, VAL_COLOR)
-        # a 2-pixel line costs Qt about 2 ms per thousand points: kept as a pixmap, it is
-        # drawn again only when a new epoch arrives, not with every batch update
+        self.train = make_curve(plot, _pen(TRAIN_COLOR, 2.0), 3, TRAIN_COLOR)
+        self.val = make_curve(plot, _pen(VAL_COLOR, 2.0), 4, VAL_COLOR)
         for curve in (self.train, self.val):
-            curve.item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        # The axes change only when the view moves, but are repainted with every curve
-        # update that reaches them; their pixmaps are blitted instead.
+            qt_painting.cache(curve.item)
         for side in ("left", "bottom"):
-            plot.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            qt_painting.cache(plot.getAxis(side))
         self._lengths: dict[int, int] = {}
         self._decimators: dict[int, PeakDecimator] = {}
-        #: Earlier runs by number: their curves' Qt items (LineCurves, cached as pixmaps).
-        self.overlays: dict[int, list[QGraphicsPathItem]] = {}
-        self._overlay_curves: list[tuple[LineCurve, Series]] = []
+        #: Earlier runs by number: their curves' items.
+        self.overlays: dict[int, list] = {}
+        self._overlay_curves: list[tuple[Curve, Series]] = []
         self.markers: list[pg.InfiniteLine] = []
         self.cursor = pg.InfiniteLine(angle=90, movable=False,
                                       pen=_pen("#444444", 1.0, 160, Qt.PenStyle.DashLine))
@@ -340,7 +202,7 @@ class QuantityPlot:
         self.follow = True
         self._x_end = -1.0
 
-    def _set(self, curve: LineCurve, series: Series | None, batches: bool) -> None:
+    def _set(self, curve: Curve, series: Series | None, batches: bool) -> None:
         """Hands a curve its series when the series grew (batch series decimated)."""
         n = len(series) if series is not None else 0
         key = id(curve)
@@ -349,6 +211,8 @@ class QuantityPlot:
         self._lengths[key] = n
         if series is None or not n:
             curve.set_data(np.empty(0), np.empty(0))
+        elif batches and not curve.decimated:
+            curve.set_data(series.x, series.y, log=self.log)
         elif batches:
             decimator = self._decimators.get(key)
             if decimator is None or decimator.series is not series:
@@ -393,8 +257,8 @@ class QuantityPlot:
             series = record.epochs.get(key)
             if series is None or not len(series):
                 continue
-            curve = LineCurve(self.plot, _pen(color, 1.0, 160, style), -5)
-            curve.item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            curve = make_curve(self.plot, _pen(color, 1.0, 160, style), -5)
+            qt_painting.cache(curve.item)
             curve.set_data(series.x, series.y, log=self.log)
             curve.item.setVisible(visible)
             self._overlay_curves.append((curve, series))
@@ -440,7 +304,7 @@ class MetricPlots(QWidget):
                                "values are the mean loss of the batches since the previous "
                                "report, drawn faint, with a smoothed line over them.")
         layout.addWidget(self.legend)
-        self.view = QtPaintedLayout()
+        self.view = qt_painting.layout_widget()
         self.view.setObjectName("metricPlotsView")
         self.view.setBackground("w")
         self.view.ci.setContentsMargins(2, 2, 2, 2)
@@ -504,8 +368,7 @@ class MetricPlots(QWidget):
         for name in names:
             if name in self.plots:
                 continue
-            item = pg.PlotItem()
-            plot_bounds_in_qt(item)
+            item = qt_painting.plot_item()
             plot = QuantityPlot(name, item)
             for record in self.earlier:
                 plot.add_overlay(record, record.number not in self.hidden_runs)

@@ -23,7 +23,6 @@ Closing the window stops a run and ends the worker within about a second (`shutd
 from __future__ import annotations
 
 import gc
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -80,25 +79,15 @@ if TYPE_CHECKING:
     from .plots import MetricPlots
     from .predict_panel import PredictPanel
 
-#: Redraws per second while training, at most (the bridge's rate) and at least: 10 a
-#: second looks live, and the pictures, which wait for batch boundaries, come a little
-#: slower than asked. Each redraw costs the training thread GIL time.
+#: Redraws per second while training, at most (the bridge's rate): 10 a second looks
+#: live, and the pictures, which wait for batch boundaries, come a little slower than
+#: asked.
 MAX_RATE = 12.0
-MIN_RATE = 11.0
 #: Seconds between progress events and boundary pictures while training: one picture per
 #: redraw (the bridge delivers each picture as it comes, with the curves of that moment).
-#: It follows the redraw rate when the budget below changes that.
 PROGRESS_INTERVAL = 1.0 / MAX_RATE
 #: Progress bar and speed updates per second at most.
 PROGRESS_RATE = 4.0
-#: The share of one core the GUI thread may use for the live views while training. Every
-#: redraw holds the GIL that the training thread needs between batches (and, on a small
-#: machine, a core TensorFlow would use), so when the views cost more than this the
-#: redraw rate is lowered until they fit, between MIN_RATE and MAX_RATE.
-#: On the 2-core development machine a redraw of plots and boundary costs the GUI thread
-#: about 4 ms, so the rate stays at MAX_RATE there; LAYERLAB_GUI_BUDGET overrides it
-#: (benchmarks/gui_training_overhead.py --gui-budget).
-GUI_BUDGET = float(os.environ.get("LAYERLAB_GUI_BUDGET", "0.05"))
 #: The share of training time the pictures on a plane through wide inputs may take.
 PLANE_BUDGET = 0.04
 #: Milliseconds between pressing Train (the editor is locked and repainted at once) and
@@ -154,7 +143,7 @@ def run_label(project: Project) -> str:
     if lr is None and definition is not None:
         param = definition.param("learning_rate")
         lr = None if param is None or param.required else param.default
-    batch = project.fit.get("batch_size", 32)
+    batch = project.fit.batch_size
     rate = f" lr {lr:g}" if isinstance(lr, (int, float)) else ""
     return f"{name}{rate}, batch {batch}"
 
@@ -228,10 +217,8 @@ class TrainingPanel(QWidget):
         self._reset_pending = False  # Reset was pressed; the worker has not done it yet
         self._cancel_start = False
         self._progress_shown = 0.0
-        self._budget_mark: tuple[float, float] | None = None
         self._probe_key: tuple | None = None
         self._picture: Any = None  # the newest snapshot, made ready to draw (or None)
-        self.gui_busy = 0.0  # the GUI thread's share of a core in the last second
         #: the cores the GUI thread had before it kept off the training core (a run)
         self._gui_cores: set[int] | None = None
         self._build_actions()
@@ -568,7 +555,9 @@ class TrainingPanel(QWidget):
             session = self.window.engine_link.session(c.project, base_dir=base_dir,
                                                       dataset=c.dataset,
                                                       progress_interval=PROGRESS_INTERVAL)
-        session.pin_core = True  # the GUI thread keeps off its core during a run
+        from . import qt_painting  # imports pyqtgraph: not before the window is up
+
+        session.pin_core = qt_painting.PIN_CORES  # the GUI thread keeps off its core
         return session
 
     def ensure_session(self) -> TrainingSession:
@@ -862,14 +851,16 @@ class TrainingPanel(QWidget):
             if isinstance(event, Started):
                 freeze_heap()  # Keras is imported by now (the session's worker did it)
                 self.run_state = _RunState(event)
-                self._budget_mark = None
                 if self.plots is not None:
                     self.plots.set_run_end(event.epochs)
                 if self.state == "stopping" and self.session is not None:
                     self.session.stop()  # Stop was pressed while the start was queued
                 self.device = event.device
                 self.device_label.setText(f"Device: {event.device}")
-                if event.core is not None and self._gui_cores is None:
+                from . import qt_painting
+
+                if (qt_painting.PIN_CORES and event.core is not None
+                        and self._gui_cores is None):
                     # off the training thread's core: drawing no longer displaces it
                     self._gui_cores = keep_off_core(event.core)
                 if self.state == "starting":
@@ -900,32 +891,10 @@ class TrainingPanel(QWidget):
                 ended = event
         self._dirty = True
         self.render()
-        self._keep_budget(bridge)
         if ended is not None:
             if self.boundary is not None:
                 self.boundary.set_snapshot_count(len(self.store), force=True)
             self._on_run_ended(ended)
-
-    def _keep_budget(self, bridge: SessionBridge) -> None:
-        """Adjusts the redraw rate, once a second, so the GUI thread's share of a core
-        (its CPU time over wall time, paints included) stays near GUI_BUDGET."""
-        now, cpu = time.perf_counter(), time.thread_time()
-        mark = self._budget_mark
-        if mark is None or not self.running:
-            self._budget_mark = (now, cpu)
-            return
-        if now - mark[0] < 1.0:
-            return
-        busy = (cpu - mark[1]) / (now - mark[0])
-        self._budget_mark = (now, cpu)
-        self.gui_busy = busy
-        rate = min(self.bridge_rate, max(MIN_RATE, bridge.rate * GUI_BUDGET / max(busy, 1e-6)))
-        bridge.set_rate(rate)
-        # pictures at the redraw rate: one taken but never shown costs training for nothing
-        if self.session is not None:
-            self.session.progress_interval = 1.0 / rate
-        if self.plane_source is not None:
-            self.plane_source.interval = 1.0 / rate
 
     def render(self) -> None:
         """Redraws plots, boundary and progress from the arrays (once per event batch)."""
