@@ -110,10 +110,7 @@ class Points:
         self._count = 0
 
     def set_points(self, coords: np.ndarray, colors: list[QColor], hollow: bool) -> None:
-        coords = np.asarray(coords, dtype=np.float64).reshape(-1, 2)
-        finite = np.isfinite(coords).all(axis=1)
-        coords = coords[finite]
-        colors = [c for c, keep in zip(colors, finite) if keep]
+        coords, colors = qt_painting.finite_points(coords, colors)
         if not len(coords):
             return
         if hollow:

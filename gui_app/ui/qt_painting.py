@@ -90,6 +90,13 @@ def plot_bounds_in_qt(plot: pg.PlotItem) -> None:
                  *(plot.getAxis(side) for side in ("left", "bottom", "right", "top")))
 
 
+
+def finite_points(coords: np.ndarray, colors: list[QColor]) -> tuple[np.ndarray, list[QColor]]:
+    """The (x, y) points with finite coordinates, and their colours (both point layers)."""
+    coords = np.asarray(coords, dtype=np.float64).reshape(-1, 2)
+    finite = np.isfinite(coords).all(axis=1)
+    return coords[finite], [c for c, keep in zip(colors, finite) if keep]
+
 class QtPaintedLayout(pg.GraphicsLayoutWidget):
     """A GraphicsLayoutWidget that Qt paints without Python (see `paint_in_qt`)."""
 
@@ -284,10 +291,7 @@ class PointsLayer:
         self.item.setPixmap(QPixmap())
 
     def set_points(self, coords: np.ndarray, colors: list[QColor], hollow: bool) -> None:
-        coords = np.asarray(coords, dtype=np.float64).reshape(-1, 2)
-        finite = np.isfinite(coords).all(axis=1)
-        coords = coords[finite]
-        colors = [c for c, keep in zip(colors, finite) if keep]
+        coords, colors = finite_points(coords, colors)
         if not len(coords):
             return
         self.sets.append((coords, colors, hollow))

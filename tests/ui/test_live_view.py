@@ -282,15 +282,17 @@ def test_the_picture_is_drawn_the_right_way_up(qtbot) -> None:
     assert image.image is None
 
 
-def test_points_are_drawn_where_their_data_is_and_follow_the_view(qtbot) -> None:
-    view = pg.PlotWidget()
+@pytest.mark.parametrize("painting", ["stock", "qt"])
+def test_points_are_drawn_where_their_data_is_and_follow_the_view(qtbot, painting) -> None:
+    """Both point layers: stock pyqtgraph scatter items, and Qt's pixmap of points."""
+    view = pg.PlotWidget() if painting == "stock" else QtPaintedPlot()
     qtbot.addWidget(view)
     view.setBackground("w")
     view.resize(300, 300)
     view.show()
     view.hideAxis("left")
     view.hideAxis("bottom")
-    layer = Points(view.getPlotItem(), z=0)
+    layer = (Points if painting == "stock" else PointsLayer)(view.getPlotItem(), z=0)
     layer.set_points(np.array([[1.0, 1.0]]), [QColor(255, 0, 0)], hollow=False)
     layer.set_points(np.array([[3.0, 3.0]]), [QColor(0, 0, 255)], hollow=True)
     view.setRange(xRange=(0, 4), yRange=(0, 4), padding=0)
@@ -305,8 +307,12 @@ def test_points_are_drawn_where_their_data_is_and_follow_the_view(qtbot) -> None
     view.getViewBox().autoRange(padding=0.1)
     (x0, x1), (y0, y1) = view.getViewBox().viewRange()
     assert x0 < 1 and x1 > 3 and y0 < 1 and y1 > 3
+    if painting == "qt":
+        entries = python_entries(view.viewport().repaint)
+        assert "paint" not in entries and "boundingRect" not in entries
     layer.clear()
-    assert layer.count == 0 and not layer.items
+    assert layer.count == 0
+    assert not layer.items if painting == "stock" else layer.item.pixmap().isNull()
 
 
 def test_qt_epoch_points_are_dots_on_the_line(qtbot) -> None:
@@ -354,35 +360,6 @@ def test_the_qt_picture_is_drawn_the_right_way_up(qtbot) -> None:
     assert "paint" not in entries and "boundingRect" not in entries
     image.clear()
     assert image.image is None and image.pixmap().isNull()
-
-
-def test_the_qt_points_are_drawn_where_their_data_is(qtbot) -> None:
-    view = QtPaintedPlot()
-    qtbot.addWidget(view)
-    view.setBackground("w")
-    view.resize(300, 300)
-    view.show()
-    view.hideAxis("left")
-    view.hideAxis("bottom")
-    layer = PointsLayer(view.getPlotItem(), z=0)
-    layer.set_points(np.array([[1.0, 1.0]]), [QColor(255, 0, 0)], hollow=False)
-    layer.set_points(np.array([[3.0, 3.0]]), [QColor(0, 0, 255)], hollow=True)
-    view.setRange(xRange=(0, 4), yRange=(0, 4), padding=0)
-    settle(qtbot)
-    assert layer.count == 2
-    assert close(color_at(view, 0.25, 0.75), QColor(255, 0, 0))
-    assert close(color_at(view, 0.25, 0.25), QColor(255, 255, 255))  # no point there
-    view.setRange(xRange=(0, 2), yRange=(0, 2), padding=0)
-    settle(qtbot)
-    assert close(color_at(view, 0.5, 0.5), QColor(255, 0, 0))  # (1, 1) is now the centre
-    # the extent gives the view its auto-range: both points in view
-    view.getViewBox().autoRange(padding=0.1)
-    (x0, x1), (y0, y1) = view.getViewBox().viewRange()
-    assert x0 < 1 and x1 > 3 and y0 < 1 and y1 > 3
-    entries = python_entries(view.viewport().repaint)
-    assert "paint" not in entries and "boundingRect" not in entries
-    layer.clear()
-    assert layer.count == 0 and layer.item.pixmap().isNull()
 
 
 @pytest.fixture
