@@ -238,13 +238,15 @@ def test_a_million_batch_points_redraw_downsampled(qtbot, monkeypatch, qt) -> No
     assert 0 < shown < 20_000
 
 
-def test_epoch_points_are_dots_on_the_line(qtbot) -> None:
-    view = pg.PlotWidget()
+@pytest.mark.parametrize("painting", ["stock", "qt"])
+def test_epoch_points_are_dots_on_the_line(qtbot, painting) -> None:
+    view = pg.PlotWidget() if painting == "stock" else QtPaintedPlot()
     qtbot.addWidget(view)
     view.setBackground("w")
     view.resize(300, 200)
     view.show()
-    curve = Curve(view.getPlotItem(), _pen("#1f77b4", 1.0), 1, symbol_color="#ff0000")
+    kind = Curve if painting == "stock" else LineCurve
+    curve = kind(view.getPlotItem(), _pen("#1f77b4", 1.0), 1, symbol_color="#ff0000")
     curve.set_data(np.array([0.0, 5.0, 10.0]), np.array([1.0, 1.0, 1.0]), symbols=True)
     view.setXRange(0, 10, padding=0)
     view.setYRange(0, 2, padding=0)
@@ -259,13 +261,15 @@ def test_epoch_points_are_dots_on_the_line(qtbot) -> None:
     assert not close(image.pixelColor(middle.x(), middle.y() - 2), QColor("#ff0000"))
 
 
-def test_the_picture_is_drawn_the_right_way_up(qtbot) -> None:
-    """Row 0 of a picture is the lowest y, column 0 the lowest x."""
-    view = pg.PlotWidget()
+@pytest.mark.parametrize("painting", ["stock", "qt"])
+def test_the_picture_is_drawn_the_right_way_up(qtbot, painting) -> None:
+    """Row 0 of a picture is the lowest y, column 0 the lowest x (as pyqtgraph's
+    row-major ImageItem drew it), with either painting."""
+    view = pg.PlotWidget() if painting == "stock" else QtPaintedPlot()
     qtbot.addWidget(view)
     view.resize(300, 300)
     view.show()
-    image = Image()
+    image = Image() if painting == "stock" else RgbImage()
     view.addItem(image)
     rgb = np.array([[[255, 0, 0], [0, 255, 0]],
                     [[0, 0, 255], [255, 255, 255]]], dtype=np.uint8)
@@ -278,8 +282,13 @@ def test_the_picture_is_drawn_the_right_way_up(qtbot) -> None:
     assert close(color_at(view, 0.25, 0.75), QColor(255, 0, 0))  # bottom left
     assert close(color_at(view, 0.75, 0.75), QColor(0, 255, 0))  # bottom right
     assert close(color_at(view, 0.25, 0.25), QColor(0, 0, 255))  # top left
+    if painting == "qt":
+        entries = python_entries(view.viewport().repaint)
+        assert "paint" not in entries and "boundingRect" not in entries
     image.clear()
     assert image.image is None
+    if painting == "qt":
+        assert image.pixmap().isNull()
 
 
 @pytest.mark.parametrize("painting", ["stock", "qt"])
@@ -313,53 +322,6 @@ def test_points_are_drawn_where_their_data_is_and_follow_the_view(qtbot, paintin
     layer.clear()
     assert layer.count == 0
     assert not layer.items if painting == "stock" else layer.item.pixmap().isNull()
-
-
-def test_qt_epoch_points_are_dots_on_the_line(qtbot) -> None:
-    view = QtPaintedPlot()
-    qtbot.addWidget(view)
-    view.setBackground("w")
-    view.resize(300, 200)
-    view.show()
-    curve = LineCurve(view.getPlotItem(), _pen("#1f77b4", 1.0), 1, symbol_color="#ff0000")
-    curve.set_data(np.array([0.0, 5.0, 10.0]), np.array([1.0, 1.0, 1.0]), symbols=True)
-    view.setXRange(0, 10, padding=0)
-    view.setYRange(0, 2, padding=0)
-    settle(qtbot)
-    vb = view.getViewBox()
-    middle = view.mapFromScene(vb.mapViewToScene(QPointF(5.0, 1.0)))
-    image = view.grab().toImage()
-    assert close(image.pixelColor(middle.x(), middle.y() - 2), QColor("#ff0000"))
-    curve.set_data(np.array([0.0, 5.0, 10.0]), np.array([1.0, 1.0, 1.0]), symbols=False)
-    settle(qtbot)
-    image = view.grab().toImage()
-    assert not close(image.pixelColor(middle.x(), middle.y() - 2), QColor("#ff0000"))
-
-
-def test_the_qt_picture_is_drawn_the_right_way_up(qtbot) -> None:
-    """Row 0 of a picture is the lowest y, column 0 the lowest x (as pyqtgraph's
-    row-major ImageItem drew it)."""
-    view = QtPaintedPlot()
-    qtbot.addWidget(view)
-    view.resize(300, 300)
-    view.show()
-    image = RgbImage()
-    view.addItem(image)
-    rgb = np.array([[[255, 0, 0], [0, 255, 0]],
-                    [[0, 0, 255], [255, 255, 255]]], dtype=np.uint8)
-    image.set_image(rgb)
-    image.set_rect(QRectF(0, 0, 2, 2))
-    view.setRange(xRange=(0, 2), yRange=(0, 2), padding=0)
-    view.hideAxis("left")
-    view.hideAxis("bottom")
-    settle(qtbot)
-    assert close(color_at(view, 0.25, 0.75), QColor(255, 0, 0))  # bottom left
-    assert close(color_at(view, 0.75, 0.75), QColor(0, 255, 0))  # bottom right
-    assert close(color_at(view, 0.25, 0.25), QColor(0, 0, 255))  # top left
-    entries = python_entries(view.viewport().repaint)
-    assert "paint" not in entries and "boundingRect" not in entries
-    image.clear()
-    assert image.image is None and image.pixmap().isNull()
 
 
 @pytest.fixture
