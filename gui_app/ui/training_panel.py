@@ -660,6 +660,8 @@ class TrainingPanel(QWidget):
             return
         freeze_heap()
         self.ensure_views()
+        if self.plots is not None:  # loss and each metric: made now, not at the first picture
+            self.plots.prepare(1 + len(self.controller.project.compile.metrics))
         if self.session is None and not self.blocked_reason():
             self.ensure_session()
             self._update_actions()
