@@ -1,10 +1,10 @@
-"""Loading Keras off the GUI thread, so the window is usable while TensorFlow imports.
+"""Imports that must not hold up the window, run on a worker thread after it is shown.
 
-Importing TensorFlow takes about three seconds on a small machine; the window must be on
-screen in under one. The worker only imports (the slow part) and reports by signal. The
-catalog is synced with Keras afterwards on the GUI thread, in the slot, because
-`sync_with_keras()` rewrites catalog lists that the GUI thread reads all the time; it takes
-a few milliseconds once Keras is imported.
+Keras itself loads in the engine process, never here (`engine_link.py`); this worker
+imports pyqtgraph (about 0.4 s) and then runs the `importer` it is given: a stand-in for
+the engine's Keras import in tests, or nothing. Results arrive by signal, and the catalog
+takes Keras's defaults on the GUI thread, in the slot, because that rewrites catalog lists
+the GUI thread reads all the time.
 """
 
 from __future__ import annotations
@@ -13,13 +13,6 @@ import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal, Slot
-
-
-def import_keras() -> str:
-    """Imports Keras (and its backend) and returns its version."""
-    import keras
-
-    return str(keras.__version__)
 
 
 def import_plotting() -> None:
@@ -41,7 +34,7 @@ class KerasLoader(QObject):
     loaded = Signal(str, float)
     failed = Signal(str)
 
-    def __init__(self, importer: Callable[[], str] = import_keras,
+    def __init__(self, importer: Callable[[], str],
                  plotting: Callable[[], None] = import_plotting) -> None:
         super().__init__()
         self.importer = importer

@@ -116,7 +116,8 @@ class MainWindow(QMainWindow):
         self._shown_once = False
         self._keras_thread: QThread | None = None
         self._keras_worker: KerasLoader | None = None
-        self._keras_sync: Callable[[], list[str]] = catalog.sync_with_keras
+        # Set from the engine's hello (`_on_engine_ready`): this process never reads Keras.
+        self._keras_sync: Callable[[], list[str]] = list
         # The engine process: Keras loads and trains there, never in this process.
         self.engine_link = EngineLink(self)
         self.engine_link.ready.connect(self._on_engine_ready)
