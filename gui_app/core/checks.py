@@ -27,6 +27,28 @@ SOFT_LAYERS = {"Dropout", "GaussianNoise", "SpatialDropout1D", "SpatialDropout2D
                "Reshape", "BatchNormalization", "LayerNormalization", "Rescaling"}
 IMBALANCE_RATIO = 3.0
 
+#: Every code `run_checks` gives, with the severity it has when the project does not mark
+#: it intended. A project's `intended` list may only name these (`project.py` checks), so
+#: a misspelt code is reported instead of silently marking nothing.
+CODES: dict[str, str] = {
+    "input-shape": ERROR, "empty-model": ERROR, "layer": ERROR, "unknown-optimizer": ERROR,
+    "unknown-loss": ERROR, "unknown-metric": ERROR, "invalid-argument": ERROR,
+    "too-big": ERROR, "writes-outside": ERROR, "softmax-one-unit": ERROR,
+    "input-shape-mismatch": ERROR, "classification-loss-on-regression": ERROR,
+    "categorical-with-integer-labels": ERROR, "sparse-with-one-hot-labels": ERROR,
+    "binary-with-many-classes": ERROR, "output-units": ERROR,
+    "dense-on-sequence": WARNING, "logits-without-from-logits": WARNING,
+    "odd-output-activation": WARNING, "accuracy-on-regression": WARNING,
+    "softmax-with-binary-loss": WARNING, "output-not-flat": WARNING,
+    "regression-loss-on-classes": WARNING, "unbalanced-classes": INFO,
+}
+#: The codes a project may mark intended: every warning and note, and the one error that
+#: still trains (softmax on one unit learns nothing, which a lesson may want to show). The
+#: other errors stay errors whatever a file says: Keras would fail on them, or they guard
+#: this computer (`too-big`, `writes-outside`), which a shared file must not switch off.
+INTENDABLE: frozenset[str] = frozenset(
+    {code for code, severity in CODES.items() if severity != ERROR} | {"softmax-one-unit"})
+
 
 @dataclass(frozen=True)
 class Fix:
@@ -50,10 +72,16 @@ class Finding:
     where: str
     layer_index: int | None = None
     fixes: tuple[Fix, ...] = ()
+    #: The project's reason when it marks this finding intended ("" for an ordinary one);
+    #: the finding is then a note and `message` says it is intentional and why.
+    intended: str = ""
 
     def to_json(self) -> dict:
-        return {"severity": self.severity, "code": self.code, "message": self.message,
-                "where": self.where, "fixes": [f.label for f in self.fixes]}
+        out = {"severity": self.severity, "code": self.code, "message": self.message,
+               "where": self.where, "fixes": [f.label for f in self.fixes]}
+        if self.intended:
+            out["intended"] = self.intended
+        return out
 
 
 # -- small helpers that return edited projects -----------------------------------------------
@@ -173,13 +201,45 @@ def run_checks(project: Project, data: DataInfo | None = None,
                summary: Summary | None = None) -> list[Finding]:
     """Every finding for a project, errors first.
 
+    A finding the project marks intended (`Project.intended`, for a code in INTENDABLE)
+    becomes a note that gives the project's reason: it neither warns nor blocks training.
+
     Args:
         project: the project to check.
         data: what is known about the data (shapes, label kind, classes); several checks
             only run when it is given.
         summary: the project's summary when the caller already has it (the window does).
     """
-    summary = summary or summarize(project.model)
+    found = _findings(project, data, summary or summarize(project.model))
+    return _sorted(_mark_intended(found, project))
+
+
+def _mark_intended(found: list[Finding], project: Project) -> list[Finding]:
+    """The findings, those the project makes on purpose turned into notes with its reason.
+
+    The check's own words stay at the end of the message: the person sees both the
+    lesson's reason and what LayerLab would advise in an ordinary project, and the fixes
+    stay too, to try the usual way.
+    """
+    reasons = {mark.code: mark.why for mark in project.intended if mark.code in INTENDABLE}
+    if not reasons:
+        return found
+    marked = []
+    for finding in found:
+        why = reasons.get(finding.code)
+        if why is None:
+            marked.append(finding)
+            continue
+        reason = " ".join(why.split())
+        marked.append(replace(
+            finding, severity=INFO, intended=reason,
+            message=f"Intended in this project: {reason} (Otherwise the check would say: "
+                    f"{finding.message})"))
+    return marked
+
+
+def _findings(project: Project, data: DataInfo | None, summary: Summary) -> list[Finding]:
+    """Every finding as the checks word it, before the project's intended marks."""
     found: list[Finding] = []
     model = project.model
 
@@ -215,7 +275,7 @@ def run_checks(project: Project, data: DataInfo | None = None,
 
     loss = loss_def(project.compile.loss.type)
     if loss is None or not summary.ok or not model.layers:
-        return _sorted(found)
+        return found
     out = _output(project, summary)
     from_logits = bool(project.compile.loss.args.get("from_logits", False))
     act_where = f"model.layers[{out.activation_index}]" if out.activation_index is not None else "model.layers"
@@ -287,7 +347,7 @@ def run_checks(project: Project, data: DataInfo | None = None,
 
     if data is not None:
         found += _data_findings(project, data, loss, out, summary)
-    return _sorted(found)
+    return found
 
 
 def _data_findings(project: Project, data: DataInfo, loss, out: _Output,

@@ -8,7 +8,9 @@ LayerLab runs:
   project file of its own until it is saved somewhere else;
 * a lesson on a Keras dataset (lesson 3: Fashion-MNIST) that is not in Keras's download
   cache opens on the bundled 8x8 digits set instead, with the input shape set to match,
-  because classroom machines often have no network. The returned note says so.
+  because classroom machines often have no network. The returned note says so, and gives
+  the parameter counts of the smaller model, since the lesson's text counts them for the
+  original images.
 
 No Qt here: the window, the CLI and the tests share these functions.
 """
@@ -22,6 +24,7 @@ from typing import Any
 
 from .project import SUFFIX, ProjectError, load_project
 from .spec import Project
+from .summary import LayerRow, Summary, summarize
 
 #: Keras datasets that fall back to the bundled digits when they are not cached.
 FALLBACK_SOURCES: dict[str, str] = {
@@ -140,11 +143,44 @@ def prepare_lesson(project: Project, base_dir: str | os.PathLike | None = None,
 
     cache = keras_datasets_dir() / ("fashion-mnist" if source == "keras:fashion_mnist" else "")
     note = (f"{title} is not in Keras's cache here, so this lesson uses the bundled digits: "
-            "1,797 images of 8x8 pixels in 10 classes. Each is 64 numbers (input shape (64,)), "
-            "so the first Dense layer has 64 x 300 + 300 = 19,500 parameters. "
-            f"For {title}, choose it as the data source while online (Keras downloads it "
-            f"once), or copy its files into {cache}.")
+            "1,797 images of 8x8 pixels in 10 classes, each 64 numbers (input shape (64,))."
+            f"{_parameter_change(project, prepared)} For {title}, choose it as the data "
+            f"source while online (Keras downloads it once), or copy its files into {cache}.")
     return prepared, note
+
+
+def _first_weights(summary: Summary) -> tuple[int, LayerRow] | None:
+    """The first layer that has parameters, with the number of inputs it gets per sample."""
+    shape = summary.input_shape
+    for row in summary.rows:
+        if row.params:
+            last = shape[-1] if shape else None
+            return (last if isinstance(last, int) else 0), row
+        shape = row.output_shape or ()
+    return None
+
+
+def _parameter_change(original: Project, fallback: Project) -> str:
+    """How the smaller input changes the parameter counts, worked out from both models.
+
+    The lesson's text gives the counts for its own dataset (lesson 3: 266,610, of which the
+    first Dense layer holds 784 x 300 + 300); on the digits every image is 64 numbers, so
+    the note gives the counts the summary will really show. They come from
+    `summarize` (no Keras), so they stay right if the lesson's layers are edited. Returns
+    "" when either model has no valid summary (there is then nothing true to say).
+    """
+    before, after = summarize(original.model), summarize(fallback.model)
+    first_before, first_after = _first_weights(before), _first_weights(after)
+    if not (before.ok and after.ok) or first_before is None or first_after is None:
+        return ""
+    inputs, row = first_after
+    units = row.output_shape[-1] if row.output_shape else None
+    worked = (f"{inputs} x {units} + {units} = "
+              if row.type == "Dense" and isinstance(units, int) and inputs
+              and inputs * units + units == row.params else "")
+    return (f" The first {row.type} layer then has {worked}{row.params:,} parameters (not "
+            f"{first_before[1].params:,}) and the model {after.total_params:,} (not "
+            f"{before.total_params:,}).")
 
 
 def load_example(path: str | os.PathLike) -> tuple[Project, str]:

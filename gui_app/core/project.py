@@ -28,13 +28,24 @@ from .limits import (
 )
 from .paths import WritePath, describe, sign_approval, unapproved, verify_approval
 from .safeio import FileReadError, parse_json, read_regular, text_problems
-from .spec import CompileSpec, DataSpec, FitSpec, LayerSpec, ModelSpec, ObjectSpec, Project
+from .spec import (
+    CompileSpec,
+    DataSpec,
+    FitSpec,
+    Intended,
+    LayerSpec,
+    ModelSpec,
+    ObjectSpec,
+    Project,
+)
 
 FORMAT = "layerlab-project"
 VERSION = 1
 SUFFIX = ".layerlab.json"
 TOP_KEYS = ("format", "version", "name", "description", "model", "compile", "data", "fit",
-            "allow_outside")
+            "allow_outside", "intended")
+#: The longest reason an `intended` entry may give: a sentence or two, shown in a note.
+MAX_WHY_CHARS = 600
 
 #: Every fit setting's default; they are defined once, as `FitSpec`'s field defaults.
 FIT_DEFAULTS: dict[str, Any] = FitSpec.defaults()
@@ -339,10 +350,11 @@ def project_from_json(doc: Any, path: str | os.PathLike | None = None) -> Projec
     fit = doc.get("fit") or {}
     problems += fit_problems(fit)
     allowed = _allow_outside(doc.get("allow_outside"), problems)
+    intended = _intended(doc.get("intended"), problems)
     if problems or model is None or compile_spec is None:
         raise ProjectError(problems or ["the project could not be read"], path)
     project = Project(name, model, compile_spec, DataSpec.from_json(data),
-                      FitSpec.from_json(fit), description, allowed)
+                      FitSpec.from_json(fit), description, allowed, intended)
     outside = unapproved(fit, allowed) if isinstance(fit, Mapping) else []
     if outside:
         raise OutsidePathsError(describe(outside), project, outside, path)
@@ -366,6 +378,68 @@ def _allow_outside(value: Any, problems: list[str]) -> tuple[str, ...]:
     return tuple(paths) if verify_approval(paths, value.get("approval")) else ()
 
 
+def _intended(value: Any, problems: list[str]) -> tuple[Intended, ...]:
+    """The findings the project makes on purpose, each checked against the checks' codes.
+
+    An unknown code is a problem, not ignored: a misspelt mark would otherwise leave the
+    warning it was meant to explain in place, and nobody would see why. A code that
+    `checks.INTENDABLE` leaves out (an error Keras fails on, or a guard of this computer)
+    is refused, so a shared file cannot switch a guard off.
+    """
+    if value is None:
+        return ()
+    from .checks import CODES, INTENDABLE
+
+    example = '[{"code": "regression-loss-on-classes", "why": "..."}]'
+    if not isinstance(value, list):
+        problems.append(f"intended: expected a list like {example}, got {_type_name(value)}")
+        return ()
+    if len(value) > len(INTENDABLE):
+        problems.append(f"intended: expected at most {len(INTENDABLE)} entries (one per check), "
+                        f"got {len(value):,}")
+        return ()
+    marks: list[Intended] = []
+    first: dict[str, int] = {}
+    for i, item in enumerate(value):
+        where = f"intended[{i}]"
+        if not isinstance(item, Mapping):
+            problems.append(f"{where}: expected an object like {example[1:-1]}, "
+                            f"got {_type_name(item)}")
+            continue
+        before = len(problems)
+        for key in item:
+            if key not in ("code", "why"):
+                problems.append(f"{where}.{key}: unknown key (expected code and why)")
+        code, why = item.get("code"), item.get("why")
+        if not isinstance(code, str):
+            problems.append(f"{where}.code: expected a check's code as text, such as "
+                            f"'regression-loss-on-classes', got {_show(code)}")
+        elif code not in CODES:
+            import difflib
+
+            close = difflib.get_close_matches(code, list(CODES), n=1, cutoff=0.6)
+            hint = (f"; did you mean {close[0]!r}?" if close else
+                    "; a finding's tooltip and `layerlab check --json` show its code")
+            problems.append(f"{where}.code: LayerLab has no check called {_show(code)}{hint}")
+        elif code not in INTENDABLE:
+            problems.append(f"{where}.code: {code!r} is an error that LayerLab does not train "
+                            "past, so it cannot be marked intended; fix the project instead")
+        elif code in first:
+            problems.append(f"{where}.code: {code!r} is already marked at "
+                            f"intended[{first[code]}]; keep one entry per check")
+        else:
+            first[code] = i
+        if not isinstance(why, str) or not why.strip():
+            problems.append(f"{where}.why: expected a sentence saying why the project does "
+                            f"this on purpose, got {_show(why)}")
+        elif len(why) > MAX_WHY_CHARS:
+            problems.append(f"{where}.why: expected at most {MAX_WHY_CHARS} characters, got "
+                            f"{len(why):,}; shorten the reason")
+        if len(problems) == before:
+            marks.append(Intended(code, why))  # type: ignore[arg-type]
+    return tuple(marks)
+
+
 def project_to_json(project: Project) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "format": FORMAT,
@@ -380,6 +454,8 @@ def project_to_json(project: Project) -> dict[str, Any]:
     if project.allow_outside:
         paths = sorted(set(project.allow_outside))
         doc["allow_outside"] = {"paths": paths, "approval": sign_approval(paths)}
+    if project.intended:  # left out when empty, so older files save as they were
+        doc["intended"] = [mark.to_json() for mark in project.intended]
     return doc
 
 

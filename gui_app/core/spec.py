@@ -316,6 +316,31 @@ class DataInfo:
 
 
 @dataclass(frozen=True)
+class Intended:
+    """A check's finding that the project makes on purpose, with the reason.
+
+    A lesson that demonstrates a mistake (lesson 1 fits a line with mean squared error,
+    as the course does) would otherwise be told off by its own checks. Marked here, the
+    finding is shown as a note that gives `why` instead of as a warning (`checks.run_checks`),
+    so the person reads the lesson's reason rather than a contradiction.
+
+    Attributes:
+        code: the finding's code, as `checks.CODES` lists them ("regression-loss-on-classes").
+        why: one or two sentences for the person: why the project does this on purpose.
+    """
+
+    code: str
+    why: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"code": self.code, "why": self.why}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Intended:
+        return cls(str(data["code"]), str(data["why"]))
+
+
+@dataclass(frozen=True)
 class Project:
     """A whole LayerLab project: what the project file stores."""
 
@@ -328,6 +353,9 @@ class Project:
     description: str = ""  # a lesson's few sentences of explanation, shown in the window
     #: Paths outside the project's folder that its owner confirmed it may write (core.paths).
     allow_outside: tuple[str, ...] = ()
+    #: Findings the project makes on purpose (a lesson's deliberate mistake), with reasons;
+    #: plain {"code", "why"} mappings given here become Intended.
+    intended: tuple[Intended, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.data, DataSpec):
@@ -335,6 +363,9 @@ class Project:
         if not isinstance(self.fit, FitSpec):
             object.__setattr__(self, "fit", FitSpec(self.fit))
         object.__setattr__(self, "allow_outside", tuple(self.allow_outside))
+        object.__setattr__(self, "intended", tuple(
+            item if isinstance(item, Intended) else Intended.from_json(item)
+            for item in self.intended))
 
     def replace(self, **changes: Any) -> Project:
         return replace(self, **changes)

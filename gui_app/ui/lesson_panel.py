@@ -4,13 +4,18 @@ Example lessons carry a few sentences (`Project.description`) that say what to t
 what to look for; the banner keeps them in view while the person edits and trains. A
 note (e.g. "Fashion-MNIST is not cached, so this opens on the digits set") can be added by
 whoever opened the lesson; it is cleared as soon as another project is opened.
+
+The title, the text and the note sit one under the other, each wrapping its words. The
+banner keeps its minimum height at what the three need at its current width: a wrapped
+label's height depends on its width, which Qt's minimum sizes leave out, so a short
+window once squeezed the banner until the note was drawn over the lesson text.
 """
 
 from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import QEvent, Qt, Slot
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -106,6 +111,7 @@ class LessonPanel(QFrame):
         layout.addLayout(head)
         layout.addWidget(self.text)
         layout.addWidget(self.note)
+        layout.addStretch(1)  # extra height goes below the note, never between the parts
 
         controller.projectChanged.connect(self._on_project_changed)  # type: ignore[attr-defined]
         self.show_project(controller.project)  # type: ignore[attr-defined]
@@ -123,6 +129,7 @@ class LessonPanel(QFrame):
         self.text.fit_height()
         self.toggle.setText("Show" if self._collapsed else "Hide")
         self.setVisible(bool(description or self._note))
+        self._keep_room()
 
     def set_note(self, note: str) -> None:
         """A remark on how the lesson was opened (shown under the text until the next open)."""
@@ -139,6 +146,33 @@ class LessonPanel(QFrame):
         return "\n".join(t for t in (self.text.toPlainText(), self._note) if t)
 
     # -- internals ---------------------------------------------------------------------------
+
+    def needed_height(self, width: int | None = None) -> int:
+        """The height at which nothing in the banner overlaps: title, text and note at
+        `width` (the banner's own when None), each wrapped, plus margins and spacing."""
+        frame = self.contentsMargins()  # the frame's border, outside the layout's margins
+        inner = (self.width() if width is None else width) - frame.left() - frame.right()
+        return self.layout().heightForWidth(inner) + frame.top() + frame.bottom()
+
+    def _keep_room(self) -> None:
+        """Makes the banner's minimum height what its wrapped parts need at this width, so
+        the layout above it gives it that much (or scrolls) rather than squeezing it."""
+        needed = self.needed_height()
+        if needed > 0 and needed != self.minimumHeight():
+            self.setMinimumHeight(needed)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._keep_room()
+
+    def event(self, event: QEvent) -> bool:
+        handled = super().event(event)
+        if event.type() == QEvent.Type.LayoutRequest:
+            # The lesson text sets its own height after a resize (fit_height), which asks
+            # for a new layout: the room needed may have changed with it.
+            self._keep_room()
+        return handled
 
     @Slot(object, object)
     def _on_project_changed(self, old: Project, new: Project) -> None:

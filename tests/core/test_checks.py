@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
+from pathlib import Path
 
-from gui_app.core.checks import ERROR, has_errors, run_checks
+from gui_app.core import checks as checks_module
+from gui_app.core.checks import (
+    CODES,
+    ERROR,
+    INFO,
+    INTENDABLE,
+    WARNING,
+    has_errors,
+    run_checks,
+)
 from gui_app.core.spec import (
     CompileSpec,
     DataInfo,
+    Intended,
     LayerSpec,
     ModelSpec,
     ObjectSpec,
@@ -195,3 +207,55 @@ def test_errors_sorted_first():
     p = project([("Dense", {"units": 4, "activation": "relu"}), ("Dense", {"units": 0})], shape=(5, 3))
     severities = [f.severity for f in run_checks(p)]
     assert severities == sorted(severities, key=["error", "warning", "info"].index)
+
+
+# -- findings a project makes on purpose (Project.intended) ----------------------------------
+
+SOFTMAX_ONE = [("Dense", {"units": 4, "activation": "relu"}),
+               ("Dense", {"units": 1, "activation": "softmax"})]
+
+
+def test_an_intended_finding_becomes_a_note_with_the_reason():
+    mse = project([("Dense", {"units": 1})], loss="mean_squared_error", metrics=("accuracy",))
+    usual = {f.code: f for f in run_checks(mse)}
+    assert usual["accuracy-on-regression"].severity == WARNING
+    why = "the labels are 0 and 1, so\n  the accuracy is meaningful."
+    marked = replace(mse, intended=(Intended("accuracy-on-regression", why),))
+    finding = next(f for f in run_checks(marked) if f.code == "accuracy-on-regression")
+    assert finding.severity == INFO
+    assert finding.intended == "the labels are 0 and 1, so the accuracy is meaningful."
+    assert finding.message == ("Intended in this project: the labels are 0 and 1, so the "
+                               "accuracy is meaningful. (Otherwise the check would say: "
+                               f"{usual['accuracy-on-regression'].message})")
+    assert [x.label for x in finding.fixes] == [x.label for x in usual["accuracy-on-regression"].fixes]
+    assert finding.to_json()["intended"] == finding.intended
+    assert "intended" not in usual["accuracy-on-regression"].to_json()
+
+
+def test_an_intended_error_no_longer_blocks_training():
+    p = project(SOFTMAX_ONE)
+    assert has_errors(run_checks(p, BINARY))
+    shown = replace(p, intended=(Intended("softmax-one-unit", "to show that it learns nothing"),))
+    findings = run_checks(shown, BINARY)
+    assert not has_errors(findings)
+    assert [f.severity for f in findings if f.code == "softmax-one-unit"] == [INFO]
+
+
+def test_guards_stay_errors_whatever_a_project_says():
+    """A code outside INTENDABLE is never downgraded, even in a Project made in code (a file
+    naming one is refused when read, see test_project)."""
+    empty = replace(project([]), intended=(Intended("empty-model", "no layers on purpose"),))
+    assert [f.severity for f in run_checks(empty) if f.code == "empty-model"] == [ERROR]
+    assert not INTENDABLE & {"writes-outside", "too-big", "input-shape-mismatch", "layer"}
+
+
+def test_every_code_the_checks_give_is_listed():
+    """CODES is what a file's `intended` may name, so it must hold every code checks.py
+    gives, with the severity it gives it."""
+    source = Path(checks_module.__file__).read_text(encoding="utf-8")
+    pairs = re.findall(r'Finding\(\s*(ERROR|WARNING|INFO[^,]*),\s*"([a-z-]+)"', source)
+    given = {code: ERROR if severity == "ERROR" else WARNING if severity.startswith(
+        ("WARNING", "INFO if")) else INFO for severity, code in pairs}
+    given |= {f"unknown-{what}": ERROR for what in ("optimizer", "loss", "metric")}
+    assert given == CODES
+    assert INTENDABLE == {c for c, s in CODES.items() if s != ERROR} | {"softmax-one-unit"}

@@ -19,7 +19,7 @@ from gui_app.core.project import (
     project_to_json,
     save_project,
 )
-from gui_app.core.spec import default_project
+from gui_app.core.spec import Intended, Project, default_project
 
 
 def doc(**changes):
@@ -213,3 +213,63 @@ def test_loader_only_ever_raises_project_error(args, layer_type):
 
     summarize(project.model)
     run_checks(project)
+
+
+# -- "intended": findings a project makes on purpose ----------------------------------------
+
+MARK = {"code": "regression-loss-on-classes", "why": "this lesson fits a line with MSE."}
+
+
+@pytest.mark.parametrize(("intended", "expected"), [
+    ("yes", "intended: expected a list like"),
+    ([3], "intended[0]: expected an object like"),
+    ([{"code": "regression-loss-on-classes"}], "intended[0].why: expected a sentence"),
+    ([{**MARK, "why": "  "}], "intended[0].why: expected a sentence"),
+    ([{**MARK, "why": "x" * (project_module.MAX_WHY_CHARS + 1)}],
+     f"intended[0].why: expected at most {project_module.MAX_WHY_CHARS} characters"),
+    ([{"why": "because"}], "intended[0].code: expected a check's code as text"),
+    ([{**MARK, "code": "regresion-loss-on-classes"}],
+     "intended[0].code: LayerLab has no check called 'regresion-loss-on-classes'; did you "
+     "mean 'regression-loss-on-classes'?"),
+    ([{**MARK, "code": "writes-outside"}],
+     "intended[0].code: 'writes-outside' is an error that LayerLab does not train past"),
+    ([MARK, {**MARK, "why": "again"}],
+     "intended[1].code: 'regression-loss-on-classes' is already marked at intended[0]"),
+    ([{**MARK, "severity": "info"}], "intended[0].severity: unknown key (expected code and why)"),
+    ([MARK] * 40, "intended: expected at most"),
+])
+def test_intended_problems_name_their_json_path(intended, expected):
+    found = problems_of(doc(intended=intended))
+    assert any(p.startswith(expected) for p in found), found
+
+
+def test_intended_problems_are_all_reported_at_once():
+    found = problems_of(doc(intended=[{"code": 7}, {**MARK, "why": None}]))
+    assert [p.split(":")[0] for p in found] == ["intended[0].code", "intended[0].why",
+                                               "intended[1].why"]
+
+
+def test_intended_round_trips(tmp_path):
+    marks = (Intended("unbalanced-classes", "this project is about the imbalance itself."),
+             Intended(**MARK))
+    original = default_project().replace(intended=marks)
+    again = load_project(save_project(original, tmp_path / "p.layerlab.json"))
+    assert again == original and again.intended == marks
+    assert project_to_json(again)["intended"] == [m.to_json() for m in marks]
+    assert loads(dumps(again)) == again
+
+
+def test_a_file_without_intended_loads_and_saves_as_before():
+    """Version-1 files written before the key existed: no marks, and no key added on save."""
+    plain = doc()
+    assert "intended" not in plain
+    project = project_from_json(plain)
+    assert project.intended == ()
+    assert project_to_json(project) == plain
+    assert project_from_json(doc(intended=[])).intended == ()
+    assert project_from_json(doc(intended=None)).intended == ()
+
+
+def test_intended_given_as_plain_mappings_becomes_intended():
+    made = Project(intended=[{"code": "output-units", "why": "x"}])
+    assert made.intended == (Intended("output-units", "x"),)
