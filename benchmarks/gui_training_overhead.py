@@ -190,7 +190,7 @@ def open_window(app: QApplication, project: Project, load_keras: bool):
     if window.controller.dataset is None:
         raise RuntimeError(f"the data did not load: {window.controller.data_error}")
     window.training_panel.ensure_views()
-    window.training_panel.size_dock()
+    window._make_room_for_training()  # noqa: SLF001
     pump(app, 0.3)
     return window
 

@@ -170,14 +170,13 @@ class SelfTest:
         seconds = wait_until(self.app, lambda: window.keras_ready, TIMEOUTS["keras"], "keras",
                              "Keras and TensorFlow to load in the background", failed)
         self.log(f"Keras {window.keras_version} loaded in {seconds:.1f} s")
-        picker = getattr(window, "device_picker", None)
-        if picker is not None:  # the device list is informative; training does not need it
-            try:
-                wait_until(self.app, lambda: picker.report is not None, 30.0, "devices",
-                           "the device list")
-                self.log(f"devices: {picker.report.headline()}")
-            except SelfTestFailure as exc:
-                self.log(f"devices: not listed ({exc.reason})")
+        picker = window.device_picker  # the device list is informative; training does not
+        try:                           # need it
+            wait_until(self.app, lambda: picker.report is not None, 30.0, "devices",
+                       "the device list")
+            self.log(f"devices: {picker.report.headline()}")
+        except SelfTestFailure as exc:
+            self.log(f"devices: not listed ({exc.reason})")
 
     def check_processes(self) -> None:
         """Keras trained in the engine process; the window's process never imported it."""

@@ -73,7 +73,7 @@ def main(argv: list[str]) -> int:
         window.show()
         pump(0.3)
         window.training_panel.ensure_views()
-        window.training_panel.size_dock()
+        window._make_room_for_training()  # noqa: SLF001
         # the status bar's device list, as the window shows it once Keras has loaded
         window.device_picker.start_listing()
         window.device_picker.wait()

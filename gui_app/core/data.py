@@ -209,6 +209,23 @@ def _suggest(word: str, choices: Sequence[str]) -> str:
     return f" Did you mean {close[0]!r}?" if close else ""
 
 
+#: Data settings that mean the same for every source; the others (file, columns, samples,
+#: noise, classes) belong to the source they were set for.
+SHARED_DATA_KEYS: tuple[str, ...] = ("seed", "validation_split", "test_split", "standardize",
+                                     "labels")
+
+
+def switch_source(data: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The data settings after `changes`; when they name another source, the settings
+    that belonged to the old source go, so that an old CSV's columns or the circle's noise
+    do not ride along into a source they mean nothing for (or something else for)."""
+    new_source = changes.get("source", data.get("source"))
+    if new_source == data.get("source"):
+        return {**data, **changes}
+    kept = {key: data[key] for key in SHARED_DATA_KEYS if key in data}
+    return {**kept, **changes}
+
+
 def resolve_data(data: Mapping[str, Any] | None) -> dict[str, Any]:
     """Overlays the user's data settings on `DATA_DEFAULTS` and checks every one of them.
 
@@ -622,24 +639,54 @@ def _find(relative: str) -> Path | None:
     return None
 
 
-def _download(
-    fname: str, origin: str, subdir: str, file_hash: str | None = None, extract: bool = False
-) -> Path:
-    """Downloads one file into Keras's cache with Keras's own downloader (hash-checked)."""
+#: The largest dataset file a download may write (CIFAR-10's archive is 163 MiB).
+DOWNLOAD_MAX_BYTES = 512 << 20
+#: Seconds a download may wait for the server before it counts as failed.
+DOWNLOAD_TIMEOUT_S = 30.0
+
+
+def _download(fname: str, origin: str, subdir: str, file_hash: str | None = None) -> Path:
+    """Downloads one file into Keras's cache folder, where Keras itself would put it.
+
+    Done here with the standard library rather than `keras.utils.get_file`: the window
+    loads data in its own process, which never imports Keras. The file is written beside
+    its final name and renamed into place only when it is complete and, with `file_hash`
+    (SHA-256), matches: an interrupted or tampered download leaves nothing behind. A file
+    larger than `DOWNLOAD_MAX_BYTES` is refused.
+    """
+    import hashlib
+    import tempfile
+    import urllib.request
+
     target_dir = keras_datasets_dir() / subdir
     target_dir.mkdir(parents=True, exist_ok=True)
-    from keras.utils import get_file  # lazy: importing Keras takes seconds
-
-    return Path(
-        get_file(
-            fname,
-            origin=origin,
-            cache_dir=str(keras_datasets_dir().parent),
-            cache_subdir=str(Path("datasets") / subdir) if subdir else "datasets",
-            file_hash=file_hash,
-            extract=extract,
-        )
-    )
+    target = target_dir / fname
+    digest = hashlib.sha256()
+    size = 0
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{fname}.", suffix=".part", dir=target_dir)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(  # noqa: S310 - fixed origins
+            origin, timeout=DOWNLOAD_TIMEOUT_S
+        ) as response:
+            while chunk := response.read(1 << 20):
+                size += len(chunk)
+                if size > DOWNLOAD_MAX_BYTES:
+                    raise OSError(
+                        f"the file is larger than {DOWNLOAD_MAX_BYTES >> 20} MiB, more than "
+                        "any dataset LayerLab downloads"
+                    )
+                digest.update(chunk)
+                out.write(chunk)
+        if file_hash is not None and digest.hexdigest() != file_hash:
+            raise OSError(
+                f"the downloaded file's SHA-256 is {digest.hexdigest()}, expected {file_hash} "
+                "(a damaged download or a different file)"
+            )
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
 
 
 def _missing_keras_file(source: str, where: Path, url: str, error: BaseException) -> DataError:
@@ -775,10 +822,10 @@ def _load_keras(cfg: Mapping[str, Any]) -> _Raw:
             location = _cifar_location()
             if location is None:
                 try:
-                    extracted = _download(
-                        "cifar-10-batches-py-target", _CIFAR10_URL, "", _CIFAR10_HASH, True
+                    # read straight from the archive, as a copied-in archive is
+                    location = _download(
+                        "cifar-10-python.tar.gz", _CIFAR10_URL, "", _CIFAR10_HASH
                     )
-                    location = extracted / "cifar-10-batches-py"
                 except Exception as err:
                     where = folder / "cifar-10-python.tar.gz"
                     raise _missing_keras_file(source, where, _CIFAR10_URL, err) from err

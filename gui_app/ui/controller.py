@@ -25,7 +25,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from ..core.catalog import LAYERS
 from ..core.checks import Finding, Fix, run_checks
-from ..core.data import GENERATED_SOURCES, DataError, Dataset, load_dataset
+from ..core.data import GENERATED_SOURCES, DataError, Dataset, load_dataset, switch_source
 from ..core.spec import CompileSpec, DataInfo, LayerSpec, ModelSpec, Project
 from ..core.summary import Summary, summarize
 
@@ -103,9 +103,13 @@ class ProjectController(QObject):
             and when the data finished loading).
         datasetChanged(): a dataset finished loading or failed (see `dataset`, `data_error`).
         fileChanged(): the project's path or saved state changed.
+        replaced(): a different project took this one's place (New, Open, a lesson, an
+            import, a recovery): what belonged to the old one (runs, plots, predictions)
+            goes. Emitted after projectChanged.
     """
 
     projectChanged = Signal(object, object)
+    replaced = Signal()
     derivedChanged = Signal()
     datasetChanged = Signal()
     fileChanged = Signal()
@@ -259,7 +263,9 @@ class ProjectController(QObject):
 
     def set_data(self, changes: Mapping[str, Any], text: str = "Change data",
                  merge_key: str | None = None) -> None:
-        self.edit(replace(self._project, data={**self._project.data, **changes}), text, merge_key)
+        """Changes data settings; a change of source drops the old source's settings."""
+        self.edit(replace(self._project, data=switch_source(self._project.data, changes)), text,
+                  merge_key)
 
     def set_fit(self, changes: Mapping[str, Any], text: str = "Change fit settings",
                 merge_key: str | None = None) -> None:
@@ -285,6 +291,7 @@ class ProjectController(QObject):
         self.undo_stack.clear()
         self._set(project, force_data=True)
         self.undo_stack.setClean()
+        self.replaced.emit()
         self.fileChanged.emit()
 
     def mark_saved(self, path: Path) -> None:

@@ -6,8 +6,8 @@ window must not wait for), on a pool thread: with a broken driver, asking CUDA c
 seconds. The choice is remembered in the settings; a remembered GPU that is gone falls
 back to the default (the first GPU, else the CPU).
 
-The choice reaches training through the training panel's session factory: every session
-the panel makes from then on is created with `device=engine_device(choice)`. Changing
+The choice reaches training through `TrainingController.set_device`: every session made
+from then on is created with `device=engine_device(choice)`. Changing
 the device between runs replaces the session, so the next Train builds the model on the
 new device (weights are not carried across devices). The picker is disabled while a run
 is going. "All GPUs" is offered only when the training engine accepts it
@@ -19,15 +19,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QMenu, QWidget
 
-from ..core.devices import ALL_GPUS, DeviceReport, default_choice, engine_device, list_devices
+from ..core.devices import ALL_GPUS, DeviceReport, default_choice, list_devices
+from . import messages as say
 from .session_bridge import Background
 
 if TYPE_CHECKING:
-    from .main_window import MainWindow
+    from .training_controller import TrainingController
 
 SETTINGS_KEY = "training/device"
 
@@ -147,59 +148,51 @@ class DevicePicker(QWidget):
 
 
 class DeviceBinding(QObject):
-    """Connects the picker to the window: settings, the Training menu, the panel."""
+    """Connects the picker to the run's owner (`TrainingController`), the settings and the
+    Training menu. It knows neither the window nor the training panel: the panel hears of
+    a new device through `TrainingController.deviceChanged`."""
 
-    def __init__(self, window: MainWindow, picker: DevicePicker) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, picker: DevicePicker, training: TrainingController, settings: QSettings,
+                 menu: QMenu | None = None) -> None:
+        super().__init__(picker)
         self.picker = picker
+        self.training = training
+        self.settings = settings
+        self.training_menu = menu
         self.menu: QMenu | None = None
         self.group: QActionGroup | None = None
+        training.device_choice = picker.choice
         picker.choiceChanged.connect(self._on_choice)
-        picker.listed.connect(self._fill_menu)
-        panel = getattr(window, "training_panel", None)
-        if panel is not None:
-            panel._session_factory = self.make_session  # noqa: SLF001 - the panel's hook
-            panel.stateChanged.connect(self._on_training_state)
-
-    def make_session(self, project: Any, base_dir: Any = None, dataset: Any = None) -> Any:
-        """A training session on the chosen device (the panel's session factory)."""
-        from .training_panel import PROGRESS_INTERVAL
-
-        choice = self.picker.choice
-        device = engine_device(choice) if choice else "auto"  # "all": only when accepted
-        return self.window.engine_link.session(project, base_dir=base_dir, dataset=dataset,
-                                               device=device,
-                                               progress_interval=PROGRESS_INTERVAL)
+        picker.listed.connect(self._on_listed)
+        training.stateChanged.connect(self._on_training_state)
 
     def list_devices(self) -> DeviceReport:
         """The engine's devices (asked on a pool thread: the engine may still be loading)."""
-        return self.window.engine_link.call("devices", timeout=120)
+        return self.training.call("devices", timeout=120)
 
     @Slot()
     def start_listing(self) -> None:
         self.picker.start_listing(self.list_devices)
 
+    @Slot(object)
+    def _on_listed(self, report: DeviceReport) -> None:
+        # the picker settled on a default when nothing valid was saved: sessions made from
+        # now on name it (it is the device the engine picks by itself)
+        self.training.device_choice = self.picker.choice
+        self._fill_menu(report)
+
     @Slot(str)
     def _on_choice(self, key: str) -> None:
-        settings = self.window.settings
-        settings.setValue(SETTINGS_KEY, key)
-        settings.sync()
+        self.settings.setValue(SETTINGS_KEY, key)
+        self.settings.sync()
         label = self.picker.combo.currentText()
         if self.group is not None:
             for action in self.group.actions():
                 action.setChecked(action.data() == key)
-        panel = getattr(self.window, "training_panel", None)
-        if panel is None or panel.running:
+        if self.training.running:
             return
-        if panel.session is not None:
-            trained = panel.has_weights()
-            panel._close_session()  # noqa: SLF001 - the next Train makes one on the device
-            panel._update_actions()  # noqa: SLF001
-            if trained:
-                panel._say(f"Device: {label}. The next Train builds the model there, from "  # noqa: SLF001
-                           "new weights (trained weights are not moved between devices).")
-        self.window.statusBar().showMessage(f"Training will run on {label}.", 5000)
+        self.training.set_device(key, label)
+        self.training.say(say.device_chosen(label), 5000)
 
     @Slot(str)
     def _on_training_state(self, state: str) -> None:
@@ -218,8 +211,7 @@ class DeviceBinding(QObject):
     @Slot(object)
     def _fill_menu(self, report: DeviceReport) -> None:
         """A Device submenu in the Training menu, mirroring the combo box."""
-        bar = self.window.menuBar()
-        training = bar.findChild(QMenu, "trainingMenu")
+        training = self.training_menu
         if training is None:
             return
         if self.menu is None:
@@ -245,15 +237,3 @@ class DeviceBinding(QObject):
             self.menu.addSeparator()
             why = self.menu.addAction(f"Why CPU only: {report.reason}")
             why.setEnabled(False)
-
-
-def install_device_picker(window: MainWindow) -> DevicePicker:
-    """Puts the picker into the status bar and lists the devices when Keras has loaded."""
-    saved = window.settings.value(SETTINGS_KEY, "")
-    picker = DevicePicker(str(saved or ""))
-    window.statusBar().addPermanentWidget(picker)
-    window.device_binding = DeviceBinding(window, picker)
-    window.kerasReady.connect(window.device_binding.start_listing)
-    if getattr(window, "keras_ready", False):
-        window.device_binding.start_listing()
-    return picker

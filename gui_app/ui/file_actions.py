@@ -282,6 +282,11 @@ class FileActions(QObject):
         return self.pending_weights is not None and self.pending_weights.is_file() \
             and self.pending_model == self.controller.project.model
 
+    def pending_weights_loader(self) -> Callable[[Any], str | None] | None:
+        """`apply_pending_weights` while weights wait to be loaded, else None (the training
+        panel asks this before a new session's first run)."""
+        return self.apply_pending_weights if self.pending_weights is not None else None
+
     def apply_pending_weights(self, session: Any) -> str | None:
         """Loads the project's saved (or imported) trained weights into a new session.
 
@@ -408,8 +413,8 @@ class FileActions(QObject):
     def _make_room_for_lesson(self) -> None:
         """Moves the model/checks divider down by the banner's height, so the banner does
         not squeeze the layer table (the checks below are short for a ready lesson)."""
-        splitter = getattr(self.window, "center_splitter", None)
-        if splitter is None or splitter.count() != 2 or not self.lesson_panel.isVisible():
+        splitter = self.window.center_splitter
+        if splitter.count() != 2 or not self.lesson_panel.isVisible():
             return
         top, bottom = splitter.sizes()
         shift = min(self.lesson_panel.height(), max(0, bottom - 120))
@@ -461,7 +466,7 @@ class FileActions(QObject):
             # The engine reads the file through the safe importer (Keras lives there) and
             # writes the trained weights; this process gets the checked spec as plain data.
             weights = self._private_weights()
-            imported = self.window.engine_link.call(
+            imported = self.window.training.call(
                 "import_model", {"path": str(source), "weights": str(weights)}, timeout=300)
             compile_doc = imported["compile"]
             project = Project(name=self._model_name(imported["name"], source),
@@ -563,7 +568,7 @@ class FileActions(QObject):
     def _save_model_from_weights(self, target: Path) -> None:
         """No live session yet (a reopened project): build one just to write the file."""
         base = self.controller.path.parent if self.controller.path else None
-        session = self.window.engine_link.session(self.controller.project, base_dir=base,
+        session = self.window.training.link.session(self.controller.project, base_dir=base,
                                                   device="cpu")
         try:
             session.load_weights(self.pending_weights)
@@ -622,8 +627,7 @@ class FileActions(QObject):
     def export_script(self, path: str | os.PathLike | None = None) -> bool:
         c = self.controller
         base = c.path.parent if c.path else None
-        picker = getattr(self.window, "device_picker", None)
-        device = picker.choice if picker is not None else "auto"
+        device = self.window.training.device_choice or "auto"
         return self._export("Python script",
                             lambda p: write_script(c.project, p, base, c.dataset, device), path,
                             "Export Python script", ".py", "Python scripts (*.py)")

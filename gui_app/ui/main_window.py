@@ -53,12 +53,13 @@ from ..core import catalog
 from ..core.project import SUFFIX, OutsidePathsError, load_project, save_project
 from ..core.spec import Project, default_project
 from ..core.summary import format_bytes, format_shape
+from . import messages as say
 from .code_pane import CodePane
 from .compile_panel import CompilePanel
 from .controller import ProjectController
 from .data_panel import DataPanel
-from .device_picker import install_device_picker
-from .engine_link import EngineLink
+from .device_picker import SETTINGS_KEY as DEVICE_KEY
+from .device_picker import DeviceBinding, DevicePicker
 from .file_actions import FileActions
 from .findings_view import FindingsView
 from .fit_panel import FitPanel
@@ -68,7 +69,8 @@ from .keras_loader import KerasLoader, import_plotting
 from .palette import Palette
 from .settings import add_recent_file, app_settings, recent_files
 from .stack_model import ERROR_COLOR, LayerStackModel, LayerTable
-from .training_panel import install_training_panel
+from .training_controller import TrainingController
+from .training_panel import TrainingPanel
 
 STATE_VERSION = 1
 DEFAULT_SIZE = QSize(1440, 900)
@@ -114,12 +116,15 @@ class MainWindow(QMainWindow):
         self.keras_ready = False
         self.keras_version: str | None = None
         self._shown_once = False
+        self._training_sized = False
         self._keras_thread: QThread | None = None
         self._keras_worker: KerasLoader | None = None
         # Set from the engine's hello (`_on_engine_ready`): this process never reads Keras.
         self._keras_sync: Callable[[], list[str]] = list
-        # The engine process: Keras loads and trains there, never in this process.
-        self.engine_link = EngineLink(self)
+        # The run's owner: the engine process (Keras loads and trains there, never in this
+        # process), the device, the run state and the editing lock.
+        self.training = TrainingController(self.controller, self)
+        self.engine_link = self.training.link
         self.engine_link.ready.connect(self._on_engine_ready)
         self.engine_link.died.connect(self._on_engine_died)
         self.engine_link.hung.connect(self._on_engine_hung)
@@ -138,9 +143,9 @@ class MainWindow(QMainWindow):
         # Lessons, model import/export, trained weights, exports, drops, autosave, recovery.
         self.files = FileActions(self)
         self._restore_settings()
-        self.training_panel = install_training_panel(self)
+        self.training_panel = self._install_training_panel()
         # CPU / one GPU / all GPUs, in the status bar and the Training menu (device_picker.py).
-        self.device_picker = install_device_picker(self)
+        self.device_picker = self._install_device_picker()
         self._update_title()
         self._update_totals()
         # Start with the first layer selected: the inspector then shows a real form, and a
@@ -258,14 +263,7 @@ class MainWindow(QMainWindow):
         self.training_area = QWidget()
         self.training_area.setObjectName("trainingArea")
         training_layout = QVBoxLayout(self.training_area)
-        self.training_placeholder = QLabel(
-            "Training controls, live loss and metric curves and the decision boundary "
-            "will appear here.")
-        self.training_placeholder.setObjectName("trainingPlaceholder")
-        self.training_placeholder.setWordWrap(True)
-        self.training_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.training_placeholder.setStyleSheet("color: palette(dark);")
-        training_layout.addWidget(self.training_placeholder)
+        training_layout.setContentsMargins(0, 0, 0, 0)  # the panel comes in _install_training
         self.training_dock = self._dock("Training", "trainingDock", self.training_area, bottom,
                                         "Train the model and watch it learn.")
         # Tabbed with the code: both get the full width; training raises its tab when it
@@ -491,11 +489,9 @@ class MainWindow(QMainWindow):
             return
         if sync is not None:
             self._keras_sync = sync
-        self.keras_label.setText("Loading Keras...")
+        self.keras_label.setText(say.ENGINE_LOADING)
         self.keras_busy.setVisible(True)
-        self.keras_label.setToolTip("Keras and TensorFlow load in the training engine, a "
-                                    "process of its own; the editor works meanwhile, "
-                                    "training waits for them.")
+        self.keras_label.setToolTip(say.ENGINE_LOADING_TIP)
         thread = QThread(self)
         thread.setObjectName("kerasLoader")
         worker = KerasLoader(importer or (lambda: ""), plotting)
@@ -506,7 +502,7 @@ class MainWindow(QMainWindow):
             worker.loaded.connect(self._on_keras_loaded)
             worker.failed.connect(self._on_keras_failed)
         else:
-            self.engine_link.start()
+            self.training.start_engine()
         worker.loaded.connect(thread.quit)
         worker.failed.connect(thread.quit)
         self._keras_thread, self._keras_worker = thread, worker
@@ -523,33 +519,26 @@ class MainWindow(QMainWindow):
     def _on_engine_died(self, reason: str) -> None:
         """The engine ended by itself; the link starts a fresh one at once."""
         self.keras_ready = False
-        self.keras_label.setText("Restarting the training engine...")
+        self.keras_label.setText(say.ENGINE_RESTARTING)
         self.keras_busy.setVisible(True)
-        self.keras_label.setToolTip(f"{reason}. A fresh training process is starting; your "
-                                    "project and the curves so far are kept.")
-        self.statusBar().showMessage(f"{reason[:1].upper()}{reason[1:]}. A fresh one is "
-                                     "starting; your project is kept.", 10000)
+        self.keras_label.setToolTip(say.engine_died_tip(reason))
+        self.statusBar().showMessage(say.engine_died_line(reason), 10000)
 
     @Slot(float)
     def _on_engine_hung(self, seconds: float) -> None:
-        self.keras_label.setText("The training engine is not answering")
+        self.keras_label.setText(say.ENGINE_NOT_ANSWERING)
         self.keras_label.setStyleSheet(f"color: {ERROR_COLOR.name()};")
-        self.keras_label.setToolTip(
-            f"No sign of life from the training process for {seconds:.0f} s while it should "
-            "be training. Training > Restart Training Engine ends it and starts a fresh one; "
-            "your project and the curves so far are kept.")
-        self.statusBar().showMessage("The training engine is not answering: Training > "
-                                     "Restart Training Engine starts a fresh one.", 15000)
+        self.keras_label.setToolTip(say.engine_silent_tip(seconds))
+        self.statusBar().showMessage(say.ENGINE_NOT_ANSWERING_LINE, 15000)
 
     @Slot()
     def restart_engine(self) -> None:
         """Training > Restart Training Engine: ends the engine and starts a fresh one."""
-        self.training_panel.engine_restarting()
         self.keras_ready = False
-        self.keras_label.setText("Restarting the training engine...")
+        self.keras_label.setText(say.ENGINE_RESTARTING)
         self.keras_label.setStyleSheet("")
         self.keras_busy.setVisible(True)
-        self.engine_link.restart()
+        self.training.restart_engine()  # the panel drops its session (engineRestarting)
 
     @Slot(str, float)
     def _on_keras_loaded(self, version: str, seconds: float) -> None:
@@ -568,9 +557,7 @@ class MainWindow(QMainWindow):
             self.controller.refresh()
         self.keras_label.setText(f"Keras {version} ready")
         self.keras_label.setStyleSheet("")
-        note = f"Keras {version} loaded in {seconds:.1f} s."
-        if drift:
-            note += " Defaults updated from Keras: " + "; ".join(drift)
+        note = say.keras_loaded(version, seconds, drift)
         self.keras_label.setToolTip(note)
         self.statusBar().showMessage(note, 5000)
         self.kerasReady.emit()
@@ -578,17 +565,88 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_keras_failed(self, message: str) -> None:
         assert QThread.currentThread() is self.thread(), "Keras results are handled on the GUI thread"
-        self.keras_label.setText("Keras could not be loaded")
+        self.keras_label.setText(say.ENGINE_CANNOT_LOAD)
         self.keras_busy.setVisible(False)
         self.keras_label.setStyleSheet(f"color: {ERROR_COLOR.name()};")
-        self.keras_label.setToolTip(
-            f"Expected Keras and TensorFlow to import, got {message}. The editor works; "
-            "training needs them: reinstall LayerLab (or run `pip install keras tensorflow`).")
+        self.keras_label.setToolTip(say.engine_cannot_load_tip(message))
 
     def wait_for_keras(self, msecs: int = 60_000) -> bool:
         if self._keras_thread is None:
             return True
         return self._keras_thread.wait(msecs)
+
+    # -- training -----------------------------------------------------------------------------
+
+    def _install_training_panel(self) -> TrainingPanel:
+        """The Training tab, the lock banner above the model, and the Training menu."""
+        panel = TrainingPanel(self.controller, self.training)
+        self.training_area.layout().addWidget(panel)
+        self.center_splitter.widget(0).layout().insertWidget(0, panel.banner)
+        menu = self.menuBar().addMenu("&Training")
+        menu.setObjectName("trainingMenu")
+        menu.setToolTipsVisible(True)
+        for i, act in enumerate(panel.actions_list):
+            if i in (3, 5):
+                menu.addSeparator()
+            menu.addAction(act)
+            self.addAction(act)  # its shortcut works wherever the focus is in the window
+        menu.addSeparator()
+        restart = QAction("Restart Training &Engine", self)
+        restart.setObjectName("restartEngine")
+        restart.setToolTip(say.RESTART_ACTION_TIP)
+        restart.triggered.connect(self.restart_engine)
+        menu.addAction(restart)
+        self.training_menu = menu
+        panel.wantsRoom.connect(self._make_room_for_training)
+        panel.saved_weights = self.files.pending_weights_loader
+        self.files.pendingWeightsChanged.connect(panel.weights_available)
+        self.kerasReady.connect(panel.warm_up)
+        self.training_dock.visibilityChanged.connect(panel._on_dock_visible)  # noqa: SLF001
+        self.training.lockedChanged.connect(self._on_training_locked)
+        self.training.message.connect(self.statusBar().showMessage)
+        self.files.connect_training(session=lambda: panel.session, plots=panel.plot_items)
+        return panel
+
+    def _install_device_picker(self) -> DevicePicker:
+        """The picker in the status bar and the Training menu; devices are listed once the
+        engine has loaded Keras."""
+        picker = DevicePicker(str(self.settings.value(DEVICE_KEY, "") or ""))
+        self.statusBar().addPermanentWidget(picker)
+        self.device_binding = DeviceBinding(picker, self.training, self.settings,
+                                            self.training_menu)
+        self.kerasReady.connect(self.device_binding.start_listing)
+        if self.keras_ready:
+            self.device_binding.start_listing()
+        return picker
+
+    @Slot()
+    def _make_room_for_training(self) -> None:
+        """Raises the Training tab and gives it about half the window's height, once."""
+        self.training_dock.show()
+        self.training_dock.raise_()
+        if self._training_sized:
+            return
+        self._training_sized = True
+        height = self.height()
+        if self.training_dock.height() < height * 0.45:
+            self.resizeDocks([self.training_dock], [int(height * 0.52)], Qt.Orientation.Vertical)
+
+    @Slot(bool)
+    def _on_training_locked(self, on: bool) -> None:
+        """Locks (or unlocks) every way of editing the project while a run is going."""
+        for widget in (self.table, self.palette, self.inspector, self.setup_tabs,
+                       self.all_findings):
+            widget.setEnabled(not on)
+        for act in (self.act_duplicate, self.act_delete, self.act_up, self.act_down,
+                    self.act_undo, self.act_redo):
+            act.setEnabled(not on)
+        if not on:
+            stack = self.controller.undo_stack
+            self.act_undo.setEnabled(stack.canUndo())
+            self.act_redo.setEnabled(stack.canRedo())
+            self._sync_selection()
+        self.training_dock.setWindowTitle("Training (running: editing locked)" if on
+                                          else "Training")
 
     # -- edits from the window -----------------------------------------------------------------
 
@@ -861,7 +919,7 @@ class MainWindow(QMainWindow):
         """Stops the background threads; an import in progress is waited for (it cannot be
         interrupted, and a QThread destroyed while running would crash)."""
         self.training_panel.shutdown()  # stops a run: the worker ends within about a second
-        self.engine_link.close()  # the engine process ends within 2 s
+        self.training.close()  # the engine process ends within 2 s
         if self._keras_thread is not None:
             self._keras_thread.quit()
             self._keras_thread.wait()

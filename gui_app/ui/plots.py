@@ -30,7 +30,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QPen
+from PySide6.QtGui import QColor, QFont, QPen
 from PySide6.QtWidgets import (
     QLabel,
     QVBoxLayout,
@@ -38,13 +38,15 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.history_views import PeakDecimator, RunRecord, Series, split_key
-from . import qt_painting
+from . import colors, qt_painting
 
-TRAIN_COLOR = "#1f77b4"
-VAL_COLOR = "#ff7f0e"
-#: Colours of earlier runs: none of them is the live run's blue or orange.
-RUN_COLORS = ("#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
-              "#d62728")
+#: The live run: Okabe-Ito blue and vermillion, told apart with any colour vision and on a
+#: washed-out projector (`colors.py`).
+TRAIN_COLOR = colors.BLUE
+VAL_COLOR = colors.VERMILLION
+#: Colours of earlier runs: the rest of the palette, never the live run's two.
+RUN_COLORS = (colors.BLUISH_GREEN, colors.REDDISH_PURPLE, colors.SKY_BLUE, colors.ORANGE,
+              colors.BLACK, "#8C8C8C")
 #: Points a batch curve draws at most (about twice this: a minimum and a maximum per
 #: bucket); a plot is well under a thousand pixels wide.
 BATCH_POINTS = 512
@@ -89,7 +91,7 @@ class Curve:
         del log  # pyqtgraph follows the plot's log mode
         self.count = len(x)
         if symbols and self.symbol_color is not None:
-            self.item.setData(x, y, symbol="o", symbolSize=SYMBOL_PIXELS,
+            self.item.setData(x, y, symbol="o", symbolSize=SYMBOL_PIXELS * _SCALE[0],
                               symbolBrush=self.symbol_color, symbolPen=None)
         else:
             self.item.setData(x, y, symbol=None)
@@ -98,7 +100,27 @@ class Curve:
 def make_curve(plot: pg.PlotItem, pen: QPen, z: float,
                symbol_color: str | None = None) -> Curve | qt_painting.LineCurve:
     cls = qt_painting.LineCurve if qt_painting.QT_PAINTING else Curve
-    return cls(plot, pen, z, symbol_color)
+    curve = cls(plot, pen, z, symbol_color)
+    curve.base_pen = QPen(pen)  # its 1x width: `scale_curve` thickens it with the text
+    if _SCALE[0] != 1.0:
+        scale_curve(curve, _SCALE[0])
+    return curve
+
+
+#: The text scale the plots draw at (View > Larger Text): lines, points and tick labels grow
+#: with it, so a projected plot stays readable from the back of the room.
+_SCALE = [1.0]
+
+
+def scale_curve(curve: Curve | qt_painting.LineCurve, factor: float) -> None:
+    pen = QPen(curve.base_pen)
+    pen.setWidthF(curve.base_pen.widthF() * factor)
+    curve.item.setPen(pen)
+    points = getattr(curve, "points", None)
+    if points is not None:  # the Qt-painted curve's dots are a pen's round caps
+        dot = QPen(points.pen())
+        dot.setWidthF(SYMBOL_PIXELS * factor)
+        points.setPen(dot)
 
 
 def _bounds(series: list[Series | None], log: bool) -> tuple[float, float] | None:
@@ -269,6 +291,22 @@ class QuantityPlot:
         for item in self.overlays.get(number, []):
             item.setVisible(visible)
 
+    def set_scale(self, factor: float) -> None:
+        """Lines, points, title and tick labels at `factor` times their normal size."""
+        curves = [self.batch_raw, self.batch_smooth, self.train, self.val]
+        curves += [curve for curve, _series in self._overlay_curves]
+        for curve in curves:
+            scale_curve(curve, factor)
+        self._lengths.clear()  # points are sized when the data is handed over
+        self.plot.setTitle(self.name, size=f"{9 * factor:.1f}pt")
+        font = QFont()
+        font.setPointSizeF(8.0 * factor)
+        for side in ("left", "bottom"):
+            axis = self.plot.getAxis(side)
+            axis.setStyle(tickFont=font)
+            axis.label.setFont(font)
+        self.plot.getAxis("bottom").setHeight(int(28 * factor))
+
     def set_log(self, on: bool) -> None:
         """Log10 values on the y axis (the loss): curves are handed log10 values."""
         self.log = on
@@ -296,7 +334,7 @@ class MetricPlots(QWidget):
         self.legend = QLabel(
             f"<span style='color:{TRAIN_COLOR}'>&#9644; training</span> &nbsp; "
             f"<span style='color:{VAL_COLOR}'>&#9644; validation</span> &nbsp; "
-            f"<span style='color:#9bbbd6'>&#9644; recent batches</span> &nbsp; "
+            f"<span style='color:#B9D8EA'>&#9644; recent batches</span> &nbsp; "
             "<span style='color:#888'>(earlier runs: faint)</span>")
         self.legend.setObjectName("plotsLegend")
         self.legend.setWordWrap(True)
@@ -343,6 +381,46 @@ class MetricPlots(QWidget):
         self.record = record
         self.refresh()
 
+    def set_scale(self, factor: float) -> None:
+        """Draws every plot, and those made later, at the text scale `factor` (1x-2x)."""
+        _SCALE[0] = float(factor)
+        for plot in self.plots.values():
+            plot.set_scale(factor)
+        self.refresh()
+
+    def clear_all(self) -> None:
+        """Forgets every run and plot (another project was opened): the next run starts
+        on empty plots whose axes know nothing of the runs before (`prepare` makes fresh
+        plot items ahead of the next run)."""
+        self.view.ci.clear()
+        self.plots.clear()
+        self.record = None
+        self.earlier.clear()
+        self.hidden_runs.clear()
+        self.run_end = 1.0
+
+    def forget_earlier(self) -> None:
+        """Removes the overlays of earlier runs (Earlier runs > Clear)."""
+        for plot in self.plots.values():
+            for items in plot.overlays.values():
+                for item in items:
+                    plot.plot.removeItem(item)
+            plot.overlays.clear()
+            plot._overlay_curves.clear()  # noqa: SLF001 - the plot's own bookkeeping
+            plot.reset_view()
+        self.earlier.clear()
+        self.hidden_runs.clear()
+        self.refresh()
+
+    def set_all_runs_visible(self, visible: bool) -> None:
+        """Earlier runs > Show all / Hide all."""
+        self.hidden_runs = set() if visible else {r.number for r in self.earlier}
+        for plot in self.plots.values():
+            for number in plot.overlays:
+                plot.set_overlay_visible(number, visible)
+            plot.reset_view()
+        self.refresh()
+
     def set_run_visible(self, number: int, visible: bool) -> None:
         (self.hidden_runs.discard if visible else self.hidden_runs.add)(number)
         for plot in self.plots.values():
@@ -374,6 +452,8 @@ class MetricPlots(QWidget):
                 continue
             item = self._spare.pop() if self._spare else qt_painting.plot_item()
             plot = QuantityPlot(name, item)
+            if _SCALE[0] != 1.0:
+                plot.set_scale(_SCALE[0])
             for record in self.earlier:
                 plot.add_overlay(record, record.number not in self.hidden_runs)
             if name == "loss" and self.log_loss:

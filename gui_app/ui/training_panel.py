@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, QThread, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QColor, QIcon, QKeySequence, QPixmap
+from PySide6.QtGui import QAction, QColor, QIcon, QKeySequence, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -49,12 +49,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core import catalog
-from ..core.boundary import Plane, SnapshotStore, make_plane, plane_probe, plane_resolution
+from ..core.boundary import (
+    Plane,
+    SnapshotStore,
+    make_plane,
+    make_probe,
+    plane_probe,
+    plane_resolution,
+)
 from ..core.boundary.plane_snapshots import PlaneSnapshots
 from ..core.checks import ERROR
 from ..core.data import Dataset
 from ..core.history_views import RunRecord, describe_prediction, format_duration, time_left
+from ..core.run_labels import RunFacts, run_facts, run_labels
 from ..core.spec import Project
 from ..core.training import (
     BatchProgress,
@@ -69,13 +76,16 @@ from ..core.training import (
     keep_off_core,
 )
 from ..engine.client import ENGINE_DIED
+from . import messages as say
 from .fields import SteadyLabel
 from .session_bridge import Background, PreparedSnapshot, SessionBridge
+from .text_scale import text_scale
+from .training_controller import TrainingController
 
 if TYPE_CHECKING:
     from ..core.training import TrainingSession
     from .boundary_view import BoundaryView
-    from .main_window import MainWindow
+    from .controller import ProjectController
     from .plots import MetricPlots
     from .predict_panel import PredictPanel
 
@@ -135,17 +145,8 @@ def freeze_heap() -> None:
 
 
 def run_label(project: Project) -> str:
-    """What tells runs apart in a lesson: optimizer, learning rate, batch size."""
-    opt = project.compile.optimizer
-    definition = catalog.optimizer_def(opt.type)
-    name = definition.type if definition is not None else opt.type
-    lr = opt.args.get("learning_rate")
-    if lr is None and definition is not None:
-        param = definition.param("learning_rate")
-        lr = None if param is None or param.required else param.default
-    batch = project.fit.batch_size
-    rate = f" lr {lr:g}" if isinstance(lr, (int, float)) else ""
-    return f"{name}{rate}, batch {batch}"
+    """A run's label on its own: model shape and activation, optimizer and rate."""
+    return run_labels([run_facts(project)])[0]
 
 
 def _session_key(project: Project, dataset: Dataset | None) -> tuple:
@@ -168,22 +169,29 @@ class _RunState:
 
 
 class TrainingPanel(QWidget):
-    """The Training tab. Installed into the main window by `install_training_panel`.
+    """The Training tab. It knows the project (`controller`) and the run's owner
+    (`training`), never the window: the window places it, and listens to its signals.
 
     Signals:
         runEnded(object): the Finished or Failed event of a run, after the panel handled it.
         stateChanged(str): "idle", "starting", "running", "paused", "stopping".
+        wantsRoom(): a run is starting; the window shows the Training tab, large enough.
     """
 
     runEnded = Signal(object)
     stateChanged = Signal(str)
+    wantsRoom = Signal()
 
-    def __init__(self, window: MainWindow, session_factory: Callable[..., Any] | None = None,
+    def __init__(self, controller: ProjectController, training: TrainingController | None = None,
+                 session_factory: Callable[..., Any] | None = None,
                  bridge_rate: float = MAX_RATE) -> None:
         super().__init__()
         self.setObjectName("trainingPanel")
-        self.window = window
-        self.controller = window.controller
+        self.controller = controller
+        self.training = training if training is not None else TrainingController(controller, self)
+        #: Loads the weights saved beside the opened project into a session, or None when
+        #: none wait (set by the window's file actions); returns what to tell the person.
+        self.saved_weights: Callable[[], Callable[[Any], str | None] | None] = lambda: None
         self._session_factory = session_factory
         self.bridge_rate = bridge_rate
         self.session: TrainingSession | None = None
@@ -193,10 +201,13 @@ class TrainingPanel(QWidget):
         self.background = Background(self)
         self.records: list[RunRecord] = []
         self.record: RunRecord | None = None
+        #: per run number: what its label may mention, and what Continue added to it
+        self._facts: dict[int, RunFacts] = {}
+        self._label_tail: dict[int, str] = {}
+        self._grid_probe: tuple[tuple, Any] | None = None  # between runs, for 2-D data
+        self._weights_wanted = False  # weights saved with the project wait to be shown
         self.store = SnapshotStore()
         self.run_state: _RunState | None = None
-        self.state = "idle"
-        self.locked = False
         self.closed = False
         self.plane: Plane | None = None
         self._plane_choice: tuple[str, tuple[int, int]] = ("pca", (0, 1))
@@ -211,7 +222,7 @@ class TrainingPanel(QWidget):
         self.predict_panel: PredictPanel | None = None
         self.evaluate_dialog: QWidget | None = None
         self.device = ""
-        self._sized = False
+        self._toolbar_sizes: tuple[str, int] | None = None
         self._loaded_weights = False  # the session holds weights loaded from a file
         self._loading_weights = False
         self._reset_pending = False  # Reset was pressed; the worker has not done it yet
@@ -226,6 +237,10 @@ class TrainingPanel(QWidget):
         self.controller.projectChanged.connect(self._on_project_changed)
         self.controller.datasetChanged.connect(self._on_dataset_changed)
         self.controller.derivedChanged.connect(self._update_actions)
+        self.controller.replaced.connect(self._on_project_replaced)
+        self.training.lockedChanged.connect(self.banner.setVisible)
+        self.training.deviceChanged.connect(self._on_device_chosen)
+        self.training.engineRestarting.connect(self.engine_restarting)
         self._update_actions()
 
     # -- building ---------------------------------------------------------------------------
@@ -366,11 +381,10 @@ class TrainingPanel(QWidget):
         style = self.style()
         icon = style.standardIcon
         sp = QStyle.StandardPixmap
-        w = self.window
 
         def action(text: str, slot: Callable[[], None], shortcut: str | None, tip: str,
                    name: str, pixmap: QStyle.StandardPixmap | None = None) -> QAction:
-            act = QAction(text, w)
+            act = QAction(text, self)
             act.setObjectName(name)
             if pixmap is not None:
                 act.setIcon(icon(pixmap))
@@ -383,7 +397,6 @@ class TrainingPanel(QWidget):
                 act.setToolTip(tip)
             act.setStatusTip(tip)
             act.triggered.connect(slot)
-            w.addAction(act)
             return act
 
         self.act_train = action("Train", self.train, "Ctrl+Return",
@@ -424,6 +437,10 @@ class TrainingPanel(QWidget):
         self.plots_holder.layout().addWidget(self.plots)
         self.plots.hovered.connect(self._on_hover)
         self.plots.set_log_loss(self.log_loss.isChecked())
+        scale = text_scale()  # View > Larger Text: thicker lines, bigger points and ticks
+        if scale.factor != 1.0:
+            self.plots.set_scale(scale.factor)
+        scale.scaleChanged.connect(self.plots.set_scale)
         self.boundary = BoundaryView()
         self.boundary_holder.layout().addWidget(self.boundary)
         self.boundary.scrubbed.connect(self._on_scrub)
@@ -439,29 +456,55 @@ class TrainingPanel(QWidget):
             self.plots.set_record(self.record)
         self._on_dataset_changed()
 
-    def size_dock(self) -> None:
-        """Raises the Training tab and gives it about half the window's height, once."""
-        w = self.window
-        w.training_dock.show()
-        w.training_dock.raise_()
-        if self._sized:
-            return
-        self._sized = True
-        height = w.height()
-        if w.training_dock.height() < height * 0.45:
-            w.resizeDocks([w.training_dock], [int(height * 0.52)], Qt.Orientation.Vertical)
+    # -- fitting the controls ----------------------------------------------------------------
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_toolbar()
+
+    def _toolbar_text_width(self) -> int:
+        """The tool bar's width with words beside the icons (measured once per font)."""
+        key = self.font().key()
+        if self._toolbar_sizes is None or self._toolbar_sizes[0] != key:
+            style = self.toolbar.toolButtonStyle()
+            self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            width = self.toolbar.sizeHint().width()
+            self.toolbar.setToolButtonStyle(style)
+            self._toolbar_sizes = (key, width)
+        return self._toolbar_sizes[1]
+
+    def _fit_toolbar(self) -> None:
+        """Keeps every training control in sight: words beside the icons when they fit,
+        icons alone (each with its tooltip) when not, so that nothing goes into the tool
+        bar's overflow menu, where a class would not find it. Icons alone fit in about
+        330 px. The device label, also in the status bar, goes first."""
+        with_text = self._toolbar_text_width()
+        room = self.width() - 16
+        device = self.device_label.sizeHint().width() + 8
+        self.device_label.setVisible(with_text + device <= room)
+        style = (Qt.ToolButtonStyle.ToolButtonTextBesideIcon if with_text <= room
+                 else Qt.ToolButtonStyle.ToolButtonIconOnly)
+        if self.toolbar.toolButtonStyle() != style:
+            self.toolbar.setToolButtonStyle(style)
 
     # -- state ------------------------------------------------------------------------------
 
     @property
+    def state(self) -> str:
+        return self.training.state
+
+    @property
+    def locked(self) -> bool:
+        return self.training.locked
+
+    @property
     def running(self) -> bool:
-        return self.state in ("starting", "running", "paused", "stopping")
+        return self.training.running
 
     def _set_state(self, state: str) -> None:
         if state == self.state:
             return
-        self.state = state
-        self._set_locked(self.running)
+        self.training.set_state(state)
         self._update_actions()
         self.stateChanged.emit(state)
 
@@ -479,23 +522,20 @@ class TrainingPanel(QWidget):
         """Why training cannot start now, in words with what to do; "" when it can."""
         c = self.controller
         if self.closed:
-            return "The window is closing."
+            return say.CLOSING
         if c.data_loading:
-            return "The data is still loading; train when it is ready (see the Data tab)."
+            return say.DATA_LOADING
         if self._loading_weights:
-            return "Loading the trained weights saved with the project..."
+            return say.WEIGHTS_LOADING
         if c.data_error:
-            return (f"The data cannot be used: {c.data_error[0]} Fix it in the Data tab, "
-                    "then train.")
+            return say.data_unusable(c.data_error[0])
         if c.dataset is None:
-            return "There is no data to train on: choose a data source in the Data tab."
+            return say.NO_DATA
         if not c.project.model.layers:
-            return "The model has no layers: add some from the Layers palette, then train."
+            return say.NO_LAYERS
         errors = [f for f in c.findings if f.severity == ERROR]
         if errors:
-            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-            return (f"Fix the errors under 'Checks before training' first: {errors[0].message}"
-                    f"{more}")
+            return say.fix_errors_first(errors[0].message, len(errors))
         return ""
 
     @Slot()
@@ -518,27 +558,6 @@ class TrainingPanel(QWidget):
             QStyle.StandardPixmap.SP_MediaPlay if paused else QStyle.StandardPixmap.SP_MediaPause))
         self.runs_button.setEnabled(bool(self.plots is not None and self.plots.earlier))
 
-    def _set_locked(self, on: bool) -> None:
-        """Locks (or unlocks) every way of editing the project while a run is going."""
-        if on == self.locked:
-            return
-        self.locked = on
-        w = self.window
-        self.controller.locked = on
-        for widget in (w.table, w.palette, w.inspector, w.setup_tabs, w.all_findings):
-            widget.setEnabled(not on)
-        editing = [w.act_duplicate, w.act_delete, w.act_up, w.act_down, w.act_undo,
-                   w.act_redo]
-        for act in editing:
-            act.setEnabled(not on)
-        if not on:
-            stack = self.controller.undo_stack
-            w.act_undo.setEnabled(stack.canUndo())
-            w.act_redo.setEnabled(stack.canRedo())
-            w._sync_selection()
-        self.banner.setVisible(on)
-        w.training_dock.setWindowTitle("Training (running: editing locked)" if on else "Training")
-
     def _say(self, text: str, error: bool = False) -> None:
         self.message_text = text
         self.message.setText(text)
@@ -551,10 +570,9 @@ class TrainingPanel(QWidget):
         base_dir = c.path.parent if c.path is not None else None
         if self._session_factory is not None:
             session = self._session_factory(c.project, base_dir=base_dir, dataset=c.dataset)
-        else:  # in the engine process: this one never imports Keras
-            session = self.window.engine_link.session(c.project, base_dir=base_dir,
-                                                      dataset=c.dataset,
-                                                      progress_interval=PROGRESS_INTERVAL)
+        else:  # in the engine process, on the chosen device: this one never imports Keras
+            session = self.training.new_session(c.project, base_dir=base_dir, dataset=c.dataset,
+                                                progress_interval=PROGRESS_INTERVAL)
         from . import qt_painting  # imports pyqtgraph: not before the window is up
 
         session.pin_core = qt_painting.PIN_CORES  # the GUI thread keeps off its core
@@ -594,9 +612,8 @@ class TrainingPanel(QWidget):
 
     def _load_saved_weights(self, session: TrainingSession) -> None:
         """Loads the weights saved beside the project (File side), off the GUI thread."""
-        files = getattr(self.window, "files", None)
-        apply = getattr(files, "apply_pending_weights", None)
-        if apply is None or getattr(files, "pending_weights", None) is None:
+        apply = self.saved_weights()
+        if apply is None:
             return
         self._loading_weights = True
         self._update_actions()
@@ -606,12 +623,13 @@ class TrainingPanel(QWidget):
             if session is self.session and note:
                 self._loaded_weights = note.startswith("Loaded")
                 self._say(note)
+                if self._loaded_weights:
+                    self._snapshot_now()  # the saved model's boundary, before any run
             self._update_actions()
 
         def failed(exc: BaseException) -> None:
             self._loading_weights = False
-            self._say(f"Could not load the saved weights: {exc}; training starts from fresh "
-                      "weights.", error=True)
+            self._say(say.saved_weights_failed(exc), error=True)
             self._update_actions()
 
         self.background.call(lambda: apply(session), done, failed)
@@ -641,16 +659,29 @@ class TrainingPanel(QWidget):
             session.stop()
             session.close(timeout)
 
+    @Slot()
     def engine_restarting(self) -> None:
         """The engine is being restarted on request: the session goes with it."""
         self._cancel_start = True
+        was_running = self.running
         self._close_session(timeout=0.1)
-        if self.state != "idle":
+        if was_running:
             self._free_cores()
             self._set_state("idle")
-            self._say("The training engine was restarted; the curves so far and your "
-                      "project are kept. Press Train to start again.", error=True)
+            self._say(say.ENGINE_RESTARTED_BY_REQUEST, error=True)
         self._update_actions()
+
+    @Slot(str, str)
+    def _on_device_chosen(self, _choice: str, label: str) -> None:
+        """Another device: the next Train builds the model there (not during a run: the
+        picker is off then)."""
+        if self.running or self.session is None:
+            return
+        trained = self.has_weights()
+        self._close_session()
+        self._update_actions()
+        if trained:
+            self._say(say.device_next_train(label))
 
     @Slot()
     def warm_up(self) -> None:
@@ -699,14 +730,14 @@ class TrainingPanel(QWidget):
             self._say(reason, error=True)
             return False
         self.ensure_views()
-        self.size_dock()
+        self.wantsRoom.emit()
         project = self.controller.project
         changed_model = self.session is not None and self._session_key != self._key_now() \
             and self.session.epoch > 0
         try:
             session = self.ensure_session()
         except (SessionError, TimeoutError) as exc:
-            self._say(f"Could not start training: {exc}.", error=True)
+            self._say(say.could_not_start(exc), error=True)
             return False
         trained = (session.epoch > 0 or self._loaded_weights) and not self._reset_pending
         reset = fresh and (trained or self._reset_pending)
@@ -716,9 +747,12 @@ class TrainingPanel(QWidget):
                 if changed_model else ""
             self._say(f"Run {self.record.number}: {self.record.label}.{note}")
         elif session.project.compile != project.compile:
-            label = run_label(project)
+            label = run_facts(project).optimizer
             self.record.markers.append((float(session.epoch), label))
-            self.record.label += f" -> {label} from epoch {session.epoch}"
+            number = self.record.number
+            self._label_tail[number] = (self._label_tail.get(number, "")
+                                        + f" -> {label} from epoch {session.epoch}")
+            self._relabel()
             self._say(f"Continuing run {self.record.number} with {label}; the weights are "
                       "kept (the optimizer starts afresh).")
         else:
@@ -733,7 +767,7 @@ class TrainingPanel(QWidget):
         self.run_bar.setFormat("Starting...")
         self._cancel_start = False
         self._set_state("starting")
-        self.window.statusBar().showMessage(self.message_text, 4000)
+        self.training.say(self.message_text, 4000)
 
         def work() -> bool:
             if reset:
@@ -770,9 +804,12 @@ class TrainingPanel(QWidget):
                   error=True)
 
     def _new_record(self, project: Project) -> None:
-        record = RunRecord(len(self.records) + 1, run_label(project))
+        number = len(self.records) + 1
+        record = RunRecord(number, run_label(project))
+        self._facts[number] = run_facts(project)
         self.records.append(record)
         self.record = record
+        self._relabel()
         self.store.clear()
         if self.plots is not None:
             self.plots.set_record(record)
@@ -781,6 +818,68 @@ class TrainingPanel(QWidget):
             self.boundary.show_grid(None)
             self.boundary.set_snapshot_count(0, force=True)
             self.boundary.hide_click()
+
+    def _relabel(self) -> None:
+        """Every run's label says what differs between the runs of this project."""
+        numbers = [r.number for r in self.records if r.number in self._facts]
+        labels = run_labels([self._facts[n] for n in numbers])
+        by_number = dict(zip(numbers, labels, strict=True))
+        for record in self.records:
+            if record.number in by_number:
+                record.label = by_number[record.number] + self._label_tail.get(record.number, "")
+        self._fill_runs_menu()
+
+    @Slot()
+    def _on_project_replaced(self) -> None:
+        """Another project (New, Open, a lesson): its runs start on empty plots, and no
+        text about the old one's runs stays (prediction, time left, slider, axes)."""
+        self.records.clear()
+        self.record = None
+        self.run_state = None
+        self._facts.clear()
+        self._label_tail.clear()
+        self._grid_probe = None
+        self._probe_key = None
+        self.store.clear()
+        self._picture = None
+        self._scrub_index = -1
+        if self.plots is not None:
+            self.plots.clear_all()
+            self.plots.prepare(1 + len(self.controller.project.compile.metrics))
+        if self.boundary is not None:
+            self.boundary.show_grid(None)
+            self.boundary.set_snapshot_count(0, force=True)
+            self.boundary.set_slider_text("")
+            self.boundary.hide_click()
+        if self.predict_panel is not None:
+            self.predict_panel.show_result("", [])
+        self._clear_progress()
+        self.readout.setText("")
+        self._say("Press Train (Ctrl+Return) to train the model on the data.")
+        self._fill_runs_menu()
+        self._update_actions()
+
+    def _clear_progress(self) -> None:
+        self.run_bar.setValue(0)
+        self.run_bar.setFormat("Run: not started")
+        self.epoch_bar.setValue(0)
+        self.epoch_bar.setFormat("Epoch")
+        self.speed_label.setText("")
+
+    @Slot()
+    def weights_available(self) -> None:
+        """Trained weights came with the opened project: they are loaded into a session as
+        soon as the engine and the data are ready, and their boundary is drawn at once."""
+        self._weights_wanted = True
+        self._show_saved_weights()
+
+    def _show_saved_weights(self) -> None:
+        if not self._weights_wanted or self.running or self.closed:
+            return
+        if not self.training.link.is_ready or self.blocked_reason() or self.boundary is None:
+            return  # tried again when the engine says hello, or the data has loaded
+        self._weights_wanted = False
+        self.ensure_session()
 
     @Slot()
     def toggle_pause(self) -> None:
@@ -835,9 +934,8 @@ class TrainingPanel(QWidget):
             self.boundary.set_snapshot_count(0, force=True)
             self.boundary.set_slider_text("")
             self.boundary.hide_click()
-        self.run_bar.setValue(0)
-        self.run_bar.setFormat("Run: not started")
-        self.epoch_bar.setValue(0)
+        self.run_state = None
+        self._clear_progress()
         self._say("The weights were reset: the next Train or Step starts from new weights. "
                   "The curves so far stay as an overlay.")
         self._update_actions()
@@ -959,31 +1057,35 @@ class TrainingPanel(QWidget):
         self._free_cores()
         self._render_progress(force=True)
         self.run_state_done()
+        rs = self.run_state
+        if rs is not None:  # the run is over: no time left to show, only what it took
+            self.speed_label.setText(f"took {format_duration(rs.elapsed)}")
         self._set_state("idle")
         if isinstance(event, Failed) and event.detail == ENGINE_DIED:
             # Not the model's fault: the process under it ended. Nothing to fix, only to
             # train again once the fresh engine is up.
-            self._say(f"Training stopped: {event.message}.", error=True)
-            self._show_message("The training process ended", f"{event.message[:1].upper()}"
-                               f"{event.message[1:]}.")
+            line, title, text = say.engine_ended_run(event.message)
+            self._say(line, error=True)
+            self._show_message(title, text)
         elif isinstance(event, Failed):
-            self._say(f"Training failed: {event.message}. The window is still usable: fix "
-                      "the model, data or settings and train again.", error=True)
-            self._show_message("Training failed", f"Training failed: {event.message}.",
-                               event.detail)
+            line, title, text = say.run_failed(event.message)
+            self._say(line, error=True)
+            self._show_message(title, text, event.detail)
         elif event.reason == "nan":
-            self._say(f"Training stopped: {event.message}.", error=True)
-            self._show_message("The loss is not a number",
-                               f"Training stopped: {event.message}.")
+            line, title, text = say.loss_not_a_number(event.message)
+            self._say(line, error=True)
+            self._show_message(title, text)
         elif event.reason == "stopped":
-            self._say(f"Stopped: {event.message}. Continue trains on from here.")
+            self._say(say.run_stopped(event.message))
         elif event.reason == "early_stopped":
             self._say(f"{event.message}.")
         else:
-            self._say(f"Done: {event.message}. Continue for more epochs, Evaluate on held-out "
-                      "data, or click the boundary to predict a point.")
-        self.window.statusBar().showMessage(self.message_text, 8000)
+            self._say(say.run_done(event.message))
+        self.training.say(self.message_text, 8000)
         self._update_actions()
+        latest = self.store.latest()
+        if self.session is not None and (latest is None or latest[0] < self.session.epoch):
+            self._snapshot_now()  # the pictures fell behind: one of the final weights
         self.runEnded.emit(event)
 
     def run_state_done(self) -> None:
@@ -993,7 +1095,7 @@ class TrainingPanel(QWidget):
 
     def _show_message(self, title: str, text: str, detail: str = "") -> None:
         box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok,
-                          self.window)
+                          self.window())
         box.setObjectName("trainingErrorDialog")
         if detail:
             box.setDetailedText(detail)
@@ -1031,6 +1133,7 @@ class TrainingPanel(QWidget):
             if ds is not None and self._is_wide(ds):
                 self._make_plane(ds)
         self._update_actions()
+        self._show_saved_weights()
 
     @staticmethod
     def _is_wide(ds: Dataset) -> bool:
@@ -1095,17 +1198,37 @@ class TrainingPanel(QWidget):
             self._probe_key = key
         source.failed = False
 
+    def _between_runs_probe(self) -> Any:
+        """The probe for a picture between runs: the plane's, or for inputs of one or two
+        features a grid over the data (the engine's own probe serves only its runs)."""
+        source, ds = self.plane_source, self.controller.dataset
+        if source is not None and source.probe is not None:
+            return source.probe
+        if ds is None or self._is_wide(ds):
+            return None
+        project = self.controller.project
+        from_logits = bool(project.compile.loss.args.get("from_logits", False))
+        key = (id(ds.x_train), self._output_units(), ds.task, from_logits)
+        if self._grid_probe is None or self._grid_probe[0] != key:
+            self._grid_probe = (key, make_probe(ds.x_train, key[1], ds.task,
+                                                from_logits=from_logits))
+        return self._grid_probe[1]
+
     def _snapshot_now(self) -> None:
-        """A picture of the current weights on a newly chosen plane (between runs)."""
-        source, session = self.plane_source, self.session
-        if source is None or session is None or source.probe is None or self.running \
-                or session.epoch == 0:
+        """A picture of the current weights (between runs): on a newly chosen plane, of
+        weights loaded with the project, or of a run's end when its pictures fell behind."""
+        session = self.session
+        if session is None or self.running or (session.epoch == 0 and not self._loaded_weights):
             return
-        probe, epoch = source.probe, session.epoch
+        probe, epoch = self._between_runs_probe(), session.epoch
+        if probe is None:
+            return
+        source = self.plane_source
 
         def done(grid: Any) -> None:
             if self.boundary is not None and self.plane_source is source:
                 self.store.add(float(epoch), grid)
+                self._picture = None  # drawn from this grid, not an earlier event's picture
                 self._dirty = True
                 self.render()
 
@@ -1155,6 +1278,19 @@ class TrainingPanel(QWidget):
         plots = self.plots
         if plots is None:
             return
+        if plots.earlier:
+            for text, name, slot, tip in (
+                    ("Show all", "showAllRuns", lambda: self._set_all_runs(True),
+                     "Show the curves of every earlier run."),
+                    ("Hide all", "hideAllRuns", lambda: self._set_all_runs(False),
+                     "Hide the curves of every earlier run (they stay in this menu)."),
+                    ("Clear", "clearRuns", self._clear_earlier_runs,
+                     "Forget the earlier runs: only the live run stays on the plots.")):
+                act = self.runs_menu.addAction(text)
+                act.setObjectName(name)
+                act.setToolTip(tip)
+                act.triggered.connect(slot)
+            self.runs_menu.addSeparator()
         for record in plots.earlier:
             act = self.runs_menu.addAction(f"Run {record.number}: {record.label} "
                                            f"({record.epochs_done} epochs)")
@@ -1168,6 +1304,21 @@ class TrainingPanel(QWidget):
             act.setData(record.number)
             act.toggled.connect(self._on_run_toggled)
         self._update_actions()
+
+    def _set_all_runs(self, visible: bool) -> None:
+        if self.plots is not None:
+            self.plots.set_all_runs_visible(visible)
+            self._fill_runs_menu()
+
+    def _clear_earlier_runs(self) -> None:
+        if self.plots is None:
+            return
+        gone = {r.number for r in self.plots.earlier}
+        self.plots.forget_earlier()
+        self.records = [r for r in self.records if r.number not in gone]
+        for number in gone:
+            self._facts.pop(number, None)
+        self._relabel()
 
     @Slot(bool)
     def _on_run_toggled(self, on: bool) -> None:
@@ -1239,7 +1390,7 @@ class TrainingPanel(QWidget):
         from .evaluate_dialog import EvaluateDialog
 
         from_logits = bool(self.controller.project.compile.loss.args.get("from_logits", False))
-        dialog = EvaluateDialog(self.window, ds, session.evaluate, session.predict,
+        dialog = EvaluateDialog(self.window(), ds, session.evaluate, session.predict,
                                 self.background.call, from_logits)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
@@ -1255,41 +1406,4 @@ class TrainingPanel(QWidget):
         self._close_session(timeout)
         self._free_cores()
         self.background.wait(int(timeout * 1000))
-        self.state = "idle"
-
-
-def install_training_panel(window: MainWindow) -> TrainingPanel:
-    """Puts the panel into the window's Training tab, the lock banner above the model, a
-    Training menu into the menu bar, and starts the session when Keras has loaded."""
-    panel = TrainingPanel(window)
-    layout = window.training_area.layout()
-    placeholder = getattr(window, "training_placeholder", None)
-    if placeholder is not None:
-        layout.removeWidget(placeholder)
-        placeholder.hide()
-    layout.setContentsMargins(0, 0, 0, 0)
-    layout.addWidget(panel)
-    top = window.center_splitter.widget(0).layout()
-    top.insertWidget(0, panel.banner)
-    menu = window.menuBar().addMenu("&Training")
-    menu.setObjectName("trainingMenu")
-    menu.setToolTipsVisible(True)
-    for i, act in enumerate(panel.actions_list):
-        if i in (3, 5):
-            menu.addSeparator()
-        menu.addAction(act)
-    menu.addSeparator()
-    restart = QAction("Restart Training &Engine", window)
-    restart.setObjectName("restartEngine")
-    restart.setToolTip("End the training process and start a fresh one (when it stopped "
-                       "answering); your project and the curves so far are kept.")
-    restart.triggered.connect(window.restart_engine)
-    menu.addAction(restart)
-    window.engine_link.watch_runs(lambda: panel.running)
-    window.kerasReady.connect(panel.warm_up)
-    window.training_dock.visibilityChanged.connect(panel._on_dock_visible)
-    files = getattr(window, "files", None)
-    if files is not None and hasattr(files, "connect_training"):
-        files.connect_training(session=lambda: panel.session, plots=panel.plot_items)
-    return panel
-
+        self.training.set_state("idle")

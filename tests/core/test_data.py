@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
+import os
 import pickle
 import subprocess
 import sys
@@ -764,3 +766,70 @@ def test_importing_the_module_does_not_import_keras_or_sklearn() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
+
+
+# ------------------------------------------------------------------ the dataset downloader
+
+
+def _served(tmp_path: Path, payload: bytes) -> str:
+    """A `file://` URL: urllib serves it as it would an HTTP download, with no network."""
+    source = tmp_path / "served.bin"
+    source.write_bytes(payload)
+    return source.as_uri()
+
+
+def test_download_lands_in_the_keras_cache_when_the_hash_matches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "home"))
+    payload = b"pretend dataset" * 1000
+    url = _served(tmp_path, payload)
+    got = data_mod._download("mnist.npz", url, "", hashlib.sha256(payload).hexdigest())
+    assert got == tmp_path / "home" / "datasets" / "mnist.npz"
+    assert got.read_bytes() == payload
+    assert [p.name for p in got.parent.iterdir()] == ["mnist.npz"]  # no partial file left
+
+
+def test_download_with_the_wrong_hash_or_too_big_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "home"))
+    url = _served(tmp_path, b"x" * 5000)
+    with pytest.raises(OSError, match="SHA-256 is .*expected 00"):
+        data_mod._download("mnist.npz", url, "", "00" * 32)
+    monkeypatch.setattr(data_mod, "DOWNLOAD_MAX_BYTES", 1000)
+    with pytest.raises(OSError, match="larger than"):
+        data_mod._download("fashion.gz", url, "fashion-mnist")
+    leftovers = [p for p in (tmp_path / "home").rglob("*") if p.is_file()]
+    assert leftovers == []
+
+
+def test_loading_an_uncached_keras_dataset_never_imports_keras(tmp_path: Path) -> None:
+    """The window loads data in its own process: a download there must not import Keras."""
+    code = (
+        "import sys, gui_app.core.data as d\n"
+        "try:\n"
+        "    d.load_dataset({'source': 'keras:mnist'})\n"
+        "except d.DataError as e:\n"
+        "    print('refused:', str(e)[:60])\n"
+        "assert 'keras' not in sys.modules and 'tensorflow' not in sys.modules\n"
+    )
+    env = dict(os.environ, KERAS_HOME=str(tmp_path / "home"), HOME=str(tmp_path),
+               no_proxy="", NO_PROXY="", http_proxy="http://127.0.0.1:9", https_proxy="http://127.0.0.1:9")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "refused:" in done.stdout
+
+
+def test_switching_source_drops_the_old_sources_settings() -> None:
+    from gui_app.core.data import switch_source
+
+    csv_data = {"source": "csv", "path": "a.csv", "features": ["x"], "target": "y",
+                "seed": 3, "validation_split": 0.3, "standardize": True}
+    out = switch_source(csv_data, {"source": "circle"})
+    assert out == {"source": "circle", "seed": 3, "validation_split": 0.3,
+                   "standardize": True}
+    same = switch_source({"source": "circle", "noise": 0.3}, {"samples": 100})
+    assert same == {"source": "circle", "noise": 0.3, "samples": 100}
+    load_dataset(out)  # valid as it stands

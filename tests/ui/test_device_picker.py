@@ -59,13 +59,13 @@ def test_choosing_a_gpu_is_remembered_and_reaches_new_sessions(window, monkeypat
     picker.set_report(TWO_GPUS)
     assert picker.select("gpu:1")
     assert window.settings.value(SETTINGS_KEY) == "gpu:1"
-    window.device_binding.make_session(window.controller.project, base_dir=None, dataset=None)
+    window.training.new_session(window.controller.project, base_dir=None, dataset=None)
     assert made[-1]["device"] == "gpu:1"
     menu = window.menuBar().findChild(QMenu, "deviceMenu")
     checked = [a.text() for a in menu.actions() if a.isChecked()]
     assert checked == ["GPU 1: NVIDIA A100 (80 GB)"]
     assert picker.select("cpu")
-    window.device_binding.make_session(window.controller.project)
+    window.training.new_session(window.controller.project)
     assert made[-1]["device"] == "cpu"
 
 
@@ -97,7 +97,36 @@ def test_all_gpus_is_offered_only_when_the_engine_accepts_it(window, monkeypatch
 def test_picker_is_locked_while_training(window):
     picker = window.device_picker
     picker.set_report(TWO_GPUS)
-    window.device_binding._on_training_state("running")
+    window.training.set_state("running")
     assert not picker.combo.isEnabled()
-    window.device_binding._on_training_state("idle")
+    assert not window.menuBar().findChild(QMenu, "deviceMenu").isEnabled()
+    window.training.set_state("idle")
     assert picker.combo.isEnabled()
+
+
+def test_a_new_device_drops_the_trained_session_and_says_so(window, monkeypatch):
+    """The panel hears of the device through the controller, not through the window."""
+    panel = window.training_panel
+    picker = window.device_picker
+    picker.set_report(TWO_GPUS)
+    closed = []
+
+    class Stub:
+        epoch = 3
+
+        def stop(self) -> None:
+            pass
+
+        def close(self, timeout: float = 0.0) -> None:
+            closed.append(timeout)
+
+    panel.session = Stub()
+    panel._session_key = panel._key_now()
+    assert panel.has_weights()
+    lines = []
+    window.training.message.connect(lambda text, _ms: lines.append(text))
+    assert picker.select("gpu:1")
+    assert panel.session is None and closed
+    assert "GPU 1" in panel.message_text and "new weights" in panel.message_text
+    assert lines == ["Training will run on GPU 1: NVIDIA A100 (80 GB)."]
+    assert window.statusBar().currentMessage() == lines[-1]

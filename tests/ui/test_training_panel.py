@@ -147,7 +147,8 @@ def test_continue_step_change_optimizer_and_reset(qtbot, make_window):
     assert panel.plots.earlier == [first]
     assert len(panel.plots.plots["loss"].overlays[1]) == 2  # training and validation
     assert panel.runs_menu.actions() and panel.runs_button.isEnabled()
-    panel.runs_menu.actions()[0].setChecked(False)
+    run_one = next(a for a in panel.runs_menu.actions() if a.isCheckable() and a.data() == 1)
+    run_one.setChecked(False)
     assert not panel.plots.plots["loss"].overlays[1][0].isVisible()
 
 
