@@ -595,6 +595,25 @@ class RemoteSession:
             "from_logits": bool(probe.from_logits)}
         self._tell("set_probe", probe=doc)
 
+    def unit_pictures(self, extent: Any = None, resolution: int | None = None,
+                      timeout: float = 30) -> Any:
+        """What each hidden neuron sees: a `core.boundary.units.UnitPictures` of the current
+        weights (between batches during a run). Its `note` says why when there are none
+        (inputs other than two features, layers other than Dense, over 64 units).
+
+        Args:
+            extent: ((x0, x1), (y0, y1)) to draw; None: the boundary picture's rectangle.
+            resolution: grid points per axis (32 by default).
+        """
+        rect = None if extent is None else [[float(a), float(b)] for a, b in extent]
+        return self._ask("unit_pictures", timeout + 5, extent=rect, resolution=resolution,
+                         timeout=timeout)
+
+    def watch_units(self, on: bool = True, interval: float | None = None) -> None:
+        """While on, runs send `UnitSnapshot` events to the listeners at most every
+        `interval` seconds (0.5 by default): the neuron strip follows training live."""
+        self._tell("watch_units", on=bool(on), interval=interval)
+
     def plane_source(self) -> RemotePlaneSource:
         """What the window's panel holds instead of a local `PlaneSnapshots`."""
         return RemotePlaneSource(self)

@@ -16,10 +16,18 @@ Messages (every message is a dict with a "kind"):
 | hello | engine -> window | version, pid, keras, backend, catalog, seconds: the first message, once Keras has loaded |
 | call | window -> engine | id, method, args: a command (see `engine.server.Server` for the methods) |
 | reply | engine -> window | id, ok, value or error {type, message} |
-| event | engine -> window | session, event: a training event (`core.training` dataclasses) |
+| event | engine -> window | session, event: a training event (`core.training` dataclasses, and `core.boundary.units.UnitSnapshot` while the window watches the units) |
 | state | engine -> window | session, running, paused, epoch, history, device: sent before each run's last event |
 | beat | engine -> window | t: a heartbeat, once a second |
 | bye | both | the other side is closing |
+
+Commands added within version 1 (an engine without them answers "the engine has no
+command", so an older engine is refused in words, not in a broken frame):
+
+| method | args | value |
+| --- | --- | --- |
+| unit_pictures | session, extent ((x0, x1), (y0, y1)) or None, resolution or None, timeout | `UnitPictures`: every hidden Dense unit's output over the plane, arrays (units, r, r) per layer; `note` says why when there are none |
+| watch_units | session, on, interval (s) or None | None; while on, `UnitSnapshot` events come during runs |
 
 A peer whose hello carries another `VERSION` is refused with a message that says which
 versions met (`VersionError`).
@@ -52,6 +60,7 @@ class VersionError(ProtocolError):
 
 def _dataclasses() -> dict[str, type]:
     from ..core.boundary import BoundaryGrid
+    from ..core.boundary.units import UnitPictures, UnitSnapshot
     from ..core.devices import DeviceReport, GpuInfo
     from ..core.training import (
         BatchProgress,
@@ -64,7 +73,7 @@ def _dataclasses() -> dict[str, type]:
 
     table = {cls.__name__: cls for cls in (Started, BatchProgress, EpochEnd, BoundarySnapshot,
                                            Finished, Failed, BoundaryGrid, DeviceReport,
-                                           GpuInfo)}
+                                           GpuInfo, UnitPictures, UnitSnapshot)}
     return table
 
 

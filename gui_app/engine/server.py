@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 HEARTBEAT_S = 1.0
 #: Commands that return at once on the reader thread (they only set flags or queue work).
 IMMEDIATE = frozenset({"open_session", "start", "step_epoch", "stop", "pause", "resume",
-                       "configure", "set_probe", "ping", "state"})
+                       "configure", "set_probe", "watch_units", "ping", "state"})
 
 
 def project_from_message(doc: dict[str, Any], allow_outside: list[str]) -> Any:
@@ -53,6 +53,7 @@ class Server:
         self._send_lock = threading.Lock()
         self._sessions: dict[int, Any] = {}
         self._planes: dict[int, Any] = {}
+        self._units: dict[int, Any] = {}
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="layerlab-engine")
         self._closing = threading.Event()
 
@@ -152,6 +153,7 @@ class Server:
         """Opens a session numbered by the window (so it can send commands right away)."""
         from ..core.boundary.plane_snapshots import PlaneSnapshots
         from ..core.training import Failed, Finished, TrainingSession
+        from .units import SessionUnits
 
         sid = int(session)
         made = TrainingSession(project_from_message(project, allow_outside),
@@ -170,9 +172,14 @@ class Server:
         # Pictures on a plane through wide inputs are made here too, between two batches on
         # the training thread, and travel ready to draw (see core/boundary/plane_snapshots).
         planes = PlaneSnapshots(made.predict, forward, progress_interval, budget=plane_budget)
+        # The hidden units' pictures, while a view watches them; subscribed first, so that
+        # a run's last ones go out before the Finished that `planes` forwards.
+        units = SessionUnits(made, lambda: planes.probe, forward)
+        made.subscribe(units.listener)
         made.subscribe(planes)
         self._sessions[sid] = made
         self._planes[sid] = planes
+        self._units[sid] = units
         return sid
 
     def do_set_probe(self, session: int, probe: dict[str, Any] | None) -> None:
@@ -186,6 +193,23 @@ class Server:
             probe["xs"], probe["ys"], probe["points"], probe["kind"],
             bool(probe["from_logits"]))
         planes.failed = False
+
+    def do_unit_pictures(self, session: int, extent: Any = None, resolution: int | None = None,
+                         timeout: float = 30) -> Any:
+        """Every hidden Dense unit's output over the plane (`core.boundary.units`), for a
+        model of two inputs: a `UnitPictures`, with a `note` instead when there are none.
+
+        `extent` ((x0, x1), (y0, y1)) is the rectangle to draw; by default the boundary
+        picture's (the probe the window set, else the data's range)."""
+        self._session(session)
+        return self._units[int(session)].pictures(extent, resolution, timeout)
+
+    def do_watch_units(self, session: int, on: bool = True, interval: float | None = None
+                       ) -> None:
+        """Sends `UnitSnapshot` events during runs (a view shows the unit pictures) or
+        stops; off by default, so a window without the pictures pays nothing."""
+        self._session(session)
+        self._units[int(session)].watch(on, interval)
 
     def do_configure(self, session: int, **attributes: Any) -> None:
         s = self._session(session)
@@ -293,6 +317,7 @@ class Server:
     def do_close_session(self, session: int) -> None:
         s = self._sessions.pop(int(session), None)
         self._planes.pop(int(session), None)
+        self._units.pop(int(session), None)
         if s is not None:
             s.close()
 

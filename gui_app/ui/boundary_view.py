@@ -12,6 +12,12 @@ A slider scrubs back through the snapshots of the current run (kept by the panel
 `views.SnapshotStore`); at its right end the view follows training live. Clicking the
 picture asks the panel for the model's prediction at that point.
 
+For a classroom projector: classes are drawn in the Okabe-Ito colours (`colors`), the
+points can be made smaller, larger or hidden (the Points menu) so the picture under them
+shows, a regression surface has a colour scale with its values beside it, and the picture
+fills the visible plane: when the view is zoomed out past the data (or is wider than the
+data), the view asks for a grid over what it shows (`rangeRequested`).
+
 Coordinates are the ones the model sees (standardised when the data is standardised; the
 axis titles say so).
 """
@@ -20,25 +26,29 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QPen
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QActionGroup, QColor, QFont, QPen
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QSlider,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from ..core.boundary import BoundaryGrid, Plane, contour_segments, region_index, region_lut
+from ..core.boundary.grids import Extent, cover_extent, data_extent, extent_covers
 from ..core.data import Dataset
 from ..core.history_views import labels_of
 from . import qt_painting
-from .data_panel import CLASS_COLORS
+from .colors import INK, SERIES, VALUE_COLORMAP, class_color, class_rgb
 from .fields import SteadyLabel
 
 #: Seconds the live slider's range may lag behind the snapshots (see set_snapshot_count).
@@ -46,11 +56,18 @@ RANGE_EVERY = 1.0
 #: Training points drawn at most (a random, fixed subset beyond this): a scatter of 60,000
 #: points costs more to draw than the whole picture is worth.
 MAX_POINTS = 1500
+#: The Points menu: (disc, ring) diameters in pixels for training (filled) and validation
+#: (hollow) points; None hides them. "normal" is what the view drew before there was a
+#: choice; "large" reads from the back of a classroom.
+POINT_STYLES: dict[str, tuple[float, float] | None] = {
+    "hidden": None, "small": (3.5, 4.5), "normal": (6.0, 7.0), "large": (10.0, 11.0)}
+#: Milliseconds the view waits after the last pan, zoom or resize before it asks for a
+#: grid over the new range (one request per gesture, not one per mouse move).
+RANGE_DEBOUNCE_MS = 300
 
 
 def _rgb_table(n: int) -> np.ndarray:
-    colors = [QColor(CLASS_COLORS[i % len(CLASS_COLORS)]) for i in range(max(2, n))]
-    return np.array([[c.red(), c.green(), c.blue()] for c in colors], dtype=np.float32)
+    return class_rgb(n)
 
 
 def _subset(n: int, limit: int, seed: int = 0) -> np.ndarray:
@@ -101,13 +118,22 @@ class Points:
         self.plot = plot
         self.z = z
         self.items: list[pg.ScatterPlotItem] = []
+        self._hollow: list[bool] = []
         self._count = 0
 
     def clear(self) -> None:
         for item in self.items:
             self.plot.removeItem(item)
         self.items = []
+        self._hollow = []
         self._count = 0
+
+    def restyle(self, visible: bool) -> None:
+        """Applies FILLED and HOLLOW (set on this object) to the drawn points, and shows
+        or hides them."""
+        for item, hollow in zip(self.items, self._hollow):
+            item.setSize(self.HOLLOW if hollow else self.FILLED + 1.6)
+            item.setVisible(visible)
 
     def set_points(self, coords: np.ndarray, colors: list[QColor], hollow: bool) -> None:
         coords, colors = qt_painting.finite_points(coords, colors)
@@ -124,6 +150,7 @@ class Points:
         item.setZValue(self.z)
         self.plot.addItem(item)
         self.items.append(item)
+        self._hollow.append(hollow)
         self._count += len(coords)
 
     @property
@@ -193,11 +220,16 @@ class BoundaryView(QWidget):
         scrubbed(int): the slider moved to snapshot index i (-1: follow live).
         clicked(object, object): the model input for a clicked point, shape (1, *shape),
             and the (x, y) view coordinates it was clicked at.
+        rangeRequested(object): the rectangle ((x0, x1), (y0, y1)) in view coordinates the
+            picture should cover so that it fills the view (the view was zoomed out, panned
+            or resized past the grid); also `requested_extent`. The panel makes its probe
+            over it (`make_probe(..., extent=)`, `plane_probe(..., extent=)`).
     """
 
     planeRequested = Signal(str, int, int)
     scrubbed = Signal(int)
     clicked = Signal(object, object)
+    rangeRequested = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -213,9 +245,14 @@ class BoundaryView(QWidget):
         self.pictures = Pictures()
         self.pictures.prepare(2)
         self._regression_levels: tuple[float, float] = (0.0, 1.0)
-        self._cmap = pg.colormap.get("viridis")
+        self._cmap = pg.colormap.get(VALUE_COLORMAP)
         self._regression_lut = self._cmap.getLookupTable(nPts=256, alpha=False).astype(np.uint8)
         self._curves: list[pg.PlotDataItem] = []
+        #: the Points menu's choice (a key of POINT_STYLES); kept across data sets
+        self.point_style = "normal"
+        self.scale = 1.0  # View > Larger Text's factor (set_scale)
+        self._data_extent: Extent | None = None  # what the grid covers by default
+        self._requested: Extent | None = None  # what the view last asked to be covered
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -223,7 +260,7 @@ class BoundaryView(QWidget):
         self.header = QLabel()
         self.header.setObjectName("boundaryHeader")
         self.header.setWordWrap(True)
-        self.header.setStyleSheet("color: palette(dark);")
+        # the text colour, not a dimmed one: grey on white fades away on a projector
         layout.addWidget(self.header)
 
         plane_row = QHBoxLayout()
@@ -270,7 +307,7 @@ class BoundaryView(QWidget):
         # IsocurveItem traces it in Python, ten times slower, ten times a second).
         # With Qt painting, drawn by Qt alone (no Python in its paint): it changes with
         # every picture.
-        pen = pg.mkPen("#333333", width=1.5)
+        pen = pg.mkPen(INK, width=1.5)
         pen.setCosmetic(True)
         iso = qt_painting.IsoLine if qt_painting.QT_PAINTING else IsoLine
         self.iso = iso(self.plot.getPlotItem(), pen, -5)
@@ -287,6 +324,14 @@ class BoundaryView(QWidget):
         self.plot.addItem(self.click_marker)
         self.plot.addItem(self.click_text)
         self.click_text.setVisible(False)
+        # The value scale of a regression surface, at the right of the picture (inside the
+        # plot item, so an exported picture has it too); in the layout only while shown.
+        self.color_bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=self._cmap, width=14,
+                                         label="predicted value", interactive=False,
+                                         pen=INK, colorMapMenu=False)
+        self.color_bar.setObjectName("regressionScale")
+        self.color_bar.setVisible(False)
+        self._bar_shown = False
         layout.addWidget(self.plot, 1)
 
         slider_row = QHBoxLayout()
@@ -305,6 +350,8 @@ class BoundaryView(QWidget):
         self.slider_label.setObjectName("epochSliderLabel")
         slider_row.addWidget(self.slider, 1)
         slider_row.addWidget(self.slider_label)
+        self.points_button = self._points_menu()
+        slider_row.addWidget(self.points_button)
         layout.addLayout(slider_row)
 
         self.slider.valueChanged.connect(self._on_slider)
@@ -312,8 +359,40 @@ class BoundaryView(QWidget):
         self.feature_x.currentIndexChanged.connect(self._on_plane_choice)
         self.feature_y.currentIndexChanged.connect(self._on_plane_choice)
         self.plot.scene().sigMouseClicked.connect(self._on_click)
+        self._range_timer = QTimer(self)
+        self._range_timer.setSingleShot(True)
+        self._range_timer.setInterval(RANGE_DEBOUNCE_MS)
+        self._range_timer.timeout.connect(self.request_range)
+        self.plot.getPlotItem().getViewBox().sigRangeChanged.connect(self._on_range_changed)
         self._updating = False
         self.set_dataset(None)
+
+    def _points_menu(self) -> QToolButton:
+        """The Points button: Hidden / Small / Normal / Large, one checked."""
+        button = QToolButton()
+        button.setObjectName("pointSize")
+        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        button.setToolTip("The size of the data points: smaller or hidden shows the picture "
+                          "under them, larger reads from the back of a room.")
+        menu = QMenu(button)
+        group = QActionGroup(menu)
+        group.setExclusive(True)
+        self.point_actions: dict[str, Any] = {}
+        for name in POINT_STYLES:
+            action = menu.addAction(name.capitalize())
+            action.setCheckable(True)
+            action.setChecked(name == self.point_style)
+            action.setObjectName(f"points_{name}")
+            action.triggered.connect(lambda _checked=False, n=name: self.set_point_style(n))
+            group.addAction(action)
+            self.point_actions[name] = action
+        button.setMenu(menu)
+        # as wide as its widest text, so that a choice does not shift the slider beside it
+        widest = max(button.fontMetrics().horizontalAdvance(f"Points: {n.capitalize()}")
+                     for n in POINT_STYLES)
+        button.setMinimumWidth(widest + 28)
+        button.setText(f"Points: {self.point_style.capitalize()}")
+        return button
 
     # -- the data ---------------------------------------------------------------------------
 
@@ -341,8 +420,11 @@ class BoundaryView(QWidget):
         self.class_names = list(dataset.class_names or []) if dataset is not None else []
         self._colors = _rgb_table(len(self.class_names))
         self.pictures.prepare(len(self.class_names))
+        self._range_timer.stop()
+        self._requested = None
         self._sync_plane_controls()
         self._draw_points()
+        self._update_color_bar()
         self._set_header(message)
 
     def _sync_plane_controls(self) -> None:
@@ -398,8 +480,11 @@ class BoundaryView(QWidget):
         a, b = self._axis_titles()
         item.setLabel("bottom", a)
         item.setLabel("left", b)
+        self._data_extent = None
         if ds is None or self.mode == "none":
             return
+        if ds.task == "regression":
+            self._regression_levels = self._value_range(ds)
         for x, y, hollow in ((ds.x_train, ds.y_train, False), (ds.x_val, ds.y_val, True)):
             if x is None or y is None or not len(x):
                 continue
@@ -417,8 +502,65 @@ class BoundaryView(QWidget):
                         target = target / max(1, (ds.num_classes or 2) - 1)
                 coords = np.column_stack([x.reshape(len(x), -1)[:, 0], target[:, 0]])
             self.points.set_points(coords, self._point_colors(y), hollow)
+            if not hollow and self.mode in ("plane2d", "wide") and len(coords):
+                self._data_extent = self._extent_of(ds, coords)
+        self._apply_point_style()
         self._lock_aspect()
         item.enableAutoRange()
+
+    def _extent_of(self, ds: Dataset, shown: np.ndarray) -> Extent | None:
+        """The rectangle the engine's grid covers by default (the training data's range with
+        a margin, as `grid_points` makes it): all rows for two features, the points shown
+        for a plane (projecting 60,000 wide rows would cost more than the view is worth)."""
+        coords = ds.x_train.reshape(len(ds.x_train), -1)[:, :2] if self.mode == "plane2d" \
+            else shown
+        try:
+            return data_extent(coords)
+        except ValueError:
+            return None
+
+    @staticmethod
+    def _value_range(ds: Dataset) -> tuple[float, float]:
+        """The targets' range, training and validation together: the points and the surface
+        share one colour scale."""
+        parts = [np.asarray(y, dtype=np.float32).reshape(len(y), -1)[:, 0]
+                 for y in (ds.y_train, ds.y_val) if y is not None and len(y)]
+        values = np.concatenate(parts) if parts else np.zeros(1, np.float32)
+        values = values[np.isfinite(values)]
+        if not values.size:
+            return 0.0, 1.0
+        low, high = float(values.min()), float(values.max())
+        return low, high if high > low else low + 1.0
+
+    # -- the points' size -------------------------------------------------------------------
+
+    def set_point_style(self, name: str) -> None:
+        """Hidden, small, normal or large points (a key of POINT_STYLES); the choice stays
+        for the life of the view, whatever data it draws next."""
+        if name not in POINT_STYLES:
+            raise ValueError(f"name: expected one of {', '.join(POINT_STYLES)}, got {name!r}")
+        self.point_style = name
+        self.point_actions[name].setChecked(True)
+        self.points_button.setText(f"Points: {name.capitalize()}")
+        self._apply_point_style()
+
+    @property
+    def points_visible(self) -> bool:
+        return POINT_STYLES[self.point_style] is not None
+
+    def _apply_point_style(self) -> None:
+        sizes = POINT_STYLES[self.point_style]
+        visible = sizes is not None
+        points = self.points
+        if sizes is not None:
+            # on this object only: both point layers read their sizes from the instance
+            points.FILLED, points.HOLLOW = (size * self.scale for size in sizes)
+        if isinstance(points, Points):
+            points.restyle(visible)
+        else:  # qt_painting.PointsLayer: one pixmap of every point
+            points.item.setVisible(visible)
+            if visible:
+                points.redraw()
 
     def _lock_aspect(self) -> None:
         """Equal scales on both axes when the two spans are alike (a circle looks round),
@@ -439,12 +581,29 @@ class BoundaryView(QWidget):
         ds = self.dataset
         if ds is not None and ds.task == "regression":
             values = np.asarray(y, dtype=np.float32).reshape(len(y), -1)[:, 0]
-            low, high = float(np.nanmin(values)), float(np.nanmax(values))
-            self._regression_levels = (low, high if high > low else low + 1.0)
+            low, high = self._regression_levels
             scaled = (values - low) / max(high - low, 1e-12)
-            return list(self._cmap.mapToQColor(np.clip(scaled, 0, 1)))
-        table = [QColor(c) for c in CLASS_COLORS]
-        return [table[int(c) % len(table)] for c in labels_of(y)]
+            return list(self._cmap.mapToQColor(np.clip(np.nan_to_num(scaled), 0, 1)))
+        table: dict[int, QColor] = {}
+        return [table.setdefault(int(c), QColor(class_color(int(c)))) for c in labels_of(y)]
+
+    def _update_color_bar(self) -> None:
+        """The value scale beside a regression surface (on a plane); none otherwise."""
+        ds = self.dataset
+        want = ds is not None and ds.task == "regression" and self.mode in ("plane2d", "wide")
+        layout = self.plot.getPlotItem().layout
+        if want and not self._bar_shown:
+            layout.addItem(self.color_bar, 2, 5)
+            layout.setColumnFixedWidth(4, 5)
+            self.color_bar.setVisible(True)
+            self._bar_shown = True
+        elif not want and self._bar_shown:
+            layout.removeItem(self.color_bar)
+            self.color_bar.setVisible(False)
+            layout.setColumnFixedWidth(4, 0)
+            self._bar_shown = False
+        if want:
+            self.color_bar.setLevels(self._regression_levels)
 
     def _set_header(self, message: str = "") -> None:
         ds = self.dataset
@@ -465,7 +624,7 @@ class BoundaryView(QWidget):
                     "P(class) along the input"
                 text = f"{what.capitalize()}; {legend}"
             elif ds.task == "regression":
-                text = f"The predicted value over the two inputs; {legend}"
+                text = f"The predicted value over the two inputs (scale at the right); {legend}"
             elif (ds.num_classes or 2) > 2:
                 text = f"Class regions (pale where the model is unsure); {legend}"
             else:
@@ -478,8 +637,10 @@ class BoundaryView(QWidget):
     def show_grid(self, grid: BoundaryGrid | None, picture: Picture | None = None) -> None:
         """Draws one snapshot (None: the data alone); `picture`, when given, is the
         snapshot already made ready to draw (on the training thread)."""
+        first = self.grid is None
         self.grid = grid
         if grid is None:
+            self._range_timer.stop()  # no picture to make again over another range
             self.image.clear()
             self._set_iso(None)
             self._clear_curves()
@@ -494,9 +655,87 @@ class BoundaryView(QWidget):
             # and stop there, or pyqtgraph recomputes every item's bounds on each picture.
             vb = self.plot.getPlotItem().getViewBox()
             if any(vb.state["autoRange"]):
-                vb.autoRange()
+                self._fit_view()
                 vb.disableAutoRange()
+            elif first:
+                self._on_range_changed()  # a view zoomed out before this picture came
         self.images_shown += 1
+
+    def _fit_view(self) -> None:
+        """Fits the view to the data's extent, the rectangle a default grid covers (not to
+        the picture, which may be larger after a zoomed-out view asked for more: fitting
+        to it would grow the view, then the next grid, without end)."""
+        vb = self.plot.getPlotItem().getViewBox()
+        if self._data_extent is None:
+            vb.autoRange()
+            return
+        (x0, x1), (y0, y1) = self._data_extent
+        vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.0)
+
+    def set_scale(self, factor: float) -> None:
+        """Points, the P = 0.5 line and the axes' text at `factor` times their normal size
+        (View > Larger Text, `text_scale`: a classroom reads the view from the back), as
+        `plots.MetricPlots.set_scale` does for the curves."""
+        self.scale = max(0.5, float(factor))
+        pen = pg.mkPen(INK, width=1.5 * self.scale)
+        pen.setCosmetic(True)
+        self.iso.item.setPen(pen)
+        font = QFont()
+        font.setPointSizeF(8.0 * self.scale)
+        item = self.plot.getPlotItem()
+        axes = [item.getAxis("left"), item.getAxis("bottom"), self.color_bar.axis,
+                self.color_bar.getAxis("left")]
+        for axis in axes:
+            axis.setStyle(tickFont=font)
+            axis.label.setFont(font)
+        item.getAxis("bottom").setHeight(int(36 * self.scale))
+        self.click_marker.setSize(14 * self.scale)
+        self._apply_point_style()
+
+    # -- the picture's range ----------------------------------------------------------------
+
+    @property
+    def requested_extent(self) -> Extent | None:
+        """The rectangle the view last asked the picture to cover (None: the data's)."""
+        return self._requested
+
+    def visible_extent(self) -> Extent:
+        """The range the view shows, ((x0, x1), (y0, y1)) in view coordinates."""
+        (x0, x1), (y0, y1) = self.plot.getPlotItem().getViewBox().viewRange()
+        return (float(x0), float(x1)), (float(y0), float(y1))
+
+    def _on_range_changed(self, *_args: object) -> None:
+        if self.mode in ("plane2d", "wide") and self._data_extent is not None:
+            self._range_timer.start()  # restarted by each move: one request per gesture
+
+    @Slot()
+    def request_range(self) -> None:
+        """Asks for a grid over the visible range when the current one leaves part of the
+        view empty, or is much larger than the view needs (zoomed back in: a large grid is
+        coarse over the data). Called RANGE_DEBOUNCE_MS after the view last moved, or
+        after a first picture. Only while a picture is shown: a view whose picture was
+        cleared (another project) has nothing to make again, and a request then would
+        bring back a picture of the weights it cleared."""
+        self._range_timer.stop()
+        data = self._data_extent
+        vb = self.plot.getPlotItem().getViewBox()
+        if self.mode not in ("plane2d", "wide") or data is None or self.grid is None \
+                or any(vb.state["autoRange"]):
+            return  # no picture yet, or the view still fits itself to the data
+        visible = self.visible_extent()
+        wanted = cover_extent(data, visible)
+        current = self._requested or data
+        needed = cover_extent(data, visible, margin=0.0)  # what must be covered, at least
+
+        def area(e: Extent) -> float:
+            return (e[0][1] - e[0][0]) * (e[1][1] - e[1][0])
+
+        if extent_covers(current, needed) and area(current) <= 4.0 * area(wanted):
+            return
+        if self._requested is not None and np.allclose(wanted, self._requested):
+            return
+        self._requested = wanted
+        self.rangeRequested.emit(wanted)
 
     def _show_image(self, grid: BoundaryGrid, picture: Picture | None = None) -> None:
         xs, ys = grid.xs, grid.ys
@@ -546,7 +785,7 @@ class BoundaryView(QWidget):
             self.plot.removeItem(self._curves.pop())
         regression = ds is not None and ds.task == "regression"
         for curve, (column, cls) in zip(self._curves, columns):
-            color = "#d62728" if regression else CLASS_COLORS[cls % len(CLASS_COLORS)]
+            color = SERIES if regression else class_color(cls)
             curve.setPen(pg.mkPen(color, width=2.5))
             curve.setData(grid.xs, np.nan_to_num(column))
 

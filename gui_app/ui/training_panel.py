@@ -58,6 +58,7 @@ from ..core.boundary import (
     plane_resolution,
 )
 from ..core.boundary.plane_snapshots import PlaneSnapshots
+from ..core.boundary.units import UnitSnapshot
 from ..core.checks import ERROR
 from ..core.data import Dataset
 from ..core.history_views import RunRecord, describe_prediction, format_duration, time_left
@@ -86,6 +87,7 @@ if TYPE_CHECKING:
     from ..core.training import TrainingSession
     from .boundary_view import BoundaryView
     from .controller import ProjectController
+    from .neuron_strip import NeuronStrip
     from .plots import MetricPlots
     from .predict_panel import PredictPanel
 
@@ -229,6 +231,9 @@ class TrainingPanel(QWidget):
         self._cancel_start = False
         self._progress_shown = 0.0
         self._probe_key: tuple | None = None
+        self.neurons: NeuronStrip | None = None
+        self._units: Any = None  # the newest UnitPictures of the run, not drawn yet
+        self._slate = 0  # counts projects opened: late answers for an earlier one are dropped
         self._picture: Any = None  # the newest snapshot, made ready to draw (or None)
         #: the cores the GUI thread had before it kept off the training core (a run)
         self._gui_cores: set[int] | None = None
@@ -446,6 +451,17 @@ class TrainingPanel(QWidget):
         self.boundary.scrubbed.connect(self._on_scrub)
         self.boundary.clicked.connect(self._on_boundary_click)
         self.boundary.planeRequested.connect(self._on_plane_requested)
+        self.boundary.rangeRequested.connect(self._on_view_range)
+        from .neuron_strip import NeuronStrip
+
+        self.neurons = NeuronStrip()
+        self.side_tabs.addTab(self.neurons, "Neurons")
+        self.side_tabs.setTabToolTip(self.side_tabs.count() - 1,
+                                     "What each hidden neuron sees over the input plane.")
+        for view in (self.boundary, self.neurons):
+            if scale.factor != 1.0:
+                view.set_scale(scale.factor)
+            scale.scaleChanged.connect(view.set_scale)
         if self.bridge is not None:
             self.bridge.prepare = self.boundary.pictures
         self.predict_panel = PredictPanel()
@@ -608,6 +624,9 @@ class TrainingPanel(QWidget):
         self._apply_probe()
         self.background.call(lambda: session.device, self._on_device, lambda _e: None)
         self._load_saved_weights(session)
+        if self.neurons is not None and hasattr(session, "watch_units"):
+            session.watch_units(True)  # UnitSnapshot events during runs, twice a second
+            self._refresh_neurons()
         return session
 
     def _load_saved_weights(self, session: TrainingSession) -> None:
@@ -833,6 +852,7 @@ class TrainingPanel(QWidget):
     def _on_project_replaced(self) -> None:
         """Another project (New, Open, a lesson): its runs start on empty plots, and no
         text about the old one's runs stays (prediction, time left, slider, axes)."""
+        self._slate += 1
         self.records.clear()
         self.record = None
         self.run_state = None
@@ -853,6 +873,9 @@ class TrainingPanel(QWidget):
             self.boundary.hide_click()
         if self.predict_panel is not None:
             self.predict_panel.show_result("", [])
+        self._units = None
+        if self.neurons is not None:
+            self.neurons.clear()  # the next session's pictures come when it opens
         self._clear_progress()
         self.readout.setText("")
         self._say("Press Train (Ctrl+Return) to train the model on the data.")
@@ -918,6 +941,7 @@ class TrainingPanel(QWidget):
         def done(_result: object) -> None:
             if s is self.session:
                 self._reset_pending = False
+                self._refresh_neurons()
                 self._update_actions()
 
         def failed(exc: BaseException) -> None:
@@ -987,6 +1011,10 @@ class TrainingPanel(QWidget):
                 steps = max(1, rs.started.steps_per_epoch)
                 self.store.add(event.epoch + min(event.step, steps) / steps, event.grid)
                 self._picture = picture
+            elif isinstance(event, UnitSnapshot):
+                rs = self.run_state
+                if rs is not None and event.run == rs.started.run:
+                    self._units = event.pictures
             elif isinstance(event, (Finished, Failed)):
                 ended = event
         self._dirty = True
@@ -1013,6 +1041,9 @@ class TrainingPanel(QWidget):
                     self.boundary.show_grid(latest[1], self._picture)
                 if latest is not None:
                     self.boundary.set_slider_text(f"live: epoch {latest[0]:.1f}")
+        if self.neurons is not None and self._units is not None:
+            self.neurons.set_pictures(self._units)
+            self._units = None
         self._render_progress()
 
     def _render_progress(self, force: bool = False) -> None:
@@ -1181,22 +1212,50 @@ class TrainingPanel(QWidget):
         source, ds, plane = self.plane_source, self.controller.dataset, self.plane
         if source is None:
             return
-        if ds is None or plane is None or not self._is_wide(ds):
-            source.probe = None
+        extent = self.boundary.requested_extent if self.boundary is not None else None
+        flat = ds is not None and ds.x_train.ndim == 2 and ds.x_train.shape[1] == 2
+        if ds is None or (flat and extent is None) or \
+                (not flat and (plane is None or not self._is_wide(ds))):
+            source.probe = None  # two features: the engine's own grid over the data
             return
         project = self.controller.project
-        resolution = plane_resolution(self.controller.summary.total_params)
+        resolution = 100 if flat else plane_resolution(self.controller.summary.total_params)
         from_logits = bool(project.compile.loss.args.get("from_logits", False))
         units = self._output_units()
         # the grid's model inputs (10,000 rows as wide as the data) are made once per
-        # plane, not at every Train
-        key = (plane, id(ds.x_train), units, ds.task, resolution, from_logits)
+        # plane and range, not at every Train
+        key = (plane, id(ds.x_train), units, ds.task, resolution, from_logits, extent)
         if self._probe_key is None or self._probe_key[0] is not plane \
                 or self._probe_key[1:] != key[1:] or source.probe is None:
-            source.probe = plane_probe(plane, ds.x_train, units, ds.task, resolution,
-                                       from_logits)
+            source.probe = make_probe(ds.x_train, units, ds.task, resolution, from_logits,
+                                      extent=extent) if flat else \
+                plane_probe(plane, ds.x_train, units, ds.task, resolution, from_logits,
+                            extent=extent)
             self._probe_key = key
         source.failed = False
+
+    @Slot(object)
+    def _on_view_range(self, _extent: object) -> None:
+        """The view was zoomed out past the picture: a grid over what it shows, for the
+        run's next pictures and, between runs, at once."""
+        self._apply_probe()
+        self._snapshot_now()
+
+    def _refresh_neurons(self) -> None:
+        """The units' pictures of the current weights (between runs), off the GUI thread."""
+        session, strip = self.session, self.neurons
+        if strip is None or session is None or self.running \
+                or not hasattr(session, "unit_pictures"):
+            return
+
+        slate = self._slate
+
+        def done(pictures: Any) -> None:
+            if self.session is session and self.neurons is not None and self._slate == slate:
+                self.neurons.set_pictures(pictures)
+
+        self.background.call(session.unit_pictures, done,
+                             lambda exc: strip.clear(f"No neuron pictures: {exc}"))
 
     def _between_runs_probe(self) -> Any:
         """The probe for a picture between runs: the plane's, or for inputs of one or two
@@ -1217,16 +1276,18 @@ class TrainingPanel(QWidget):
     def _snapshot_now(self) -> None:
         """A picture of the current weights (between runs): on a newly chosen plane, of
         weights loaded with the project, or of a run's end when its pictures fell behind."""
+        self._refresh_neurons()
         session = self.session
         if session is None or self.running or (session.epoch == 0 and not self._loaded_weights):
             return
         probe, epoch = self._between_runs_probe(), session.epoch
         if probe is None:
             return
-        source = self.plane_source
+        source, slate = self.plane_source, self._slate
 
         def done(grid: Any) -> None:
-            if self.boundary is not None and self.plane_source is source:
+            if self.boundary is not None and self.plane_source is source \
+                    and self._slate == slate:
                 self.store.add(float(epoch), grid)
                 self._picture = None  # drawn from this grid, not an earlier event's picture
                 self._dirty = True

@@ -21,12 +21,19 @@ import numpy as np
 __all__ = [
     "BoundaryGrid",
     "BoundaryProbe",
+    "Extent",
     "KINDS",
+    "cover_extent",
     "curve_points",
+    "data_extent",
     "dense_predictor",
+    "extent_covers",
     "grid_points",
     "make_probe",
 ]
+
+#: A rectangle of the plane: ((x_low, x_high), (y_low, y_high)).
+Extent = tuple[tuple[float, float], tuple[float, float]]
 
 #: The kinds of grid: class probabilities for a binary (sigmoid, k=1: P(class 1)) or a
 #: multi-class (k = number of classes) model, a regression surface, or a 1-D curve.
@@ -69,11 +76,67 @@ def _span(column: np.ndarray, margin: float) -> tuple[float, float]:
     return low - margin * width, high + margin * width
 
 
+def data_extent(coords: np.ndarray, margin: float = 0.1) -> Extent:
+    """The rectangle a grid covers for these plane coordinates (n, 2) when no view asks for
+    more: the data's range widened by `margin` of its width, as `grid_points` makes it."""
+    c = np.asarray(coords, dtype=np.float64).reshape(len(coords), -1)
+    if c.shape[1] < 2:
+        raise ValueError(f"coords: expected shape (n, 2), got {c.shape}.")
+    return _span(c[:, 0], margin), _span(c[:, 1], margin)
+
+
+def _union(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
+    return min(a[0], b[0]), max(a[1], b[1])
+
+
+def extent_covers(outer: Extent, inner: Extent, slack: float = 1e-6) -> bool:
+    """Whether `outer` contains `inner` (up to `slack` of outer's size, for rounding)."""
+    for (o0, o1), (i0, i1) in zip(outer, inner):
+        pad = slack * max(o1 - o0, 1e-12)
+        if i0 < o0 - pad or i1 > o1 + pad:
+            return False
+    return True
+
+
+def cover_extent(data: Extent, view: Extent, margin: float = 0.05,
+                 limit: float = 25.0) -> Extent:
+    """What a picture should cover so that it fills the visible part of the plane.
+
+    A view zoomed out past the data, or wider than the data (a wide window with equal
+    scales on both axes), showed the picture as a square of colour in white space; the
+    model is defined everywhere, so its picture should fill what is visible.
+
+    Args:
+        data: the data's own extent (`data_extent`); always covered, so a stale view
+            never cuts the data off.
+        view: the visible range.
+        margin: how far past the visible range, as a share of its width: a small pan
+            then needs no new picture.
+        limit: at most this many times the data's width and height around its centre
+            (a view zoomed out a thousand times would get a grid whose cells are wider
+            than the data).
+
+    Returns:
+        The union of `data` and the widened `view`, within the limit, as floats.
+    """
+    out = []
+    for (d0, d1), (v0, v1) in zip(data, view):
+        if not (np.isfinite(v0) and np.isfinite(v1)) or v1 <= v0:
+            out.append((float(d0), float(d1)))
+            continue
+        pad = margin * (v1 - v0)
+        low, high = _union((d0, d1), (v0 - pad, v1 + pad))
+        centre, half = 0.5 * (d0 + d1), 0.5 * limit * max(d1 - d0, 1e-12)
+        out.append((float(max(low, centre - half)), float(min(high, centre + half))))
+    return out[0], out[1]
+
+
 def grid_points(
     x_train: np.ndarray,
     resolution: int = 100,
     margin: float = 0.1,
     features: tuple[int, int] = (0, 1),
+    extent: Extent | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A regular grid covering the data, with a margin, and its points as model input.
 
@@ -82,6 +145,8 @@ def grid_points(
         resolution: points per axis (the grid has resolution**2 points).
         margin: how far the grid reaches past the data, as a fraction of the data's width.
         features: the two input columns on the axes.
+        extent: a rectangle the grid must cover as well (the visible range of a view zoomed
+            out past the data, see `cover_extent`); the grid spans the data and it.
 
     Returns:
         (xs, ys, points): xs and ys of shape (resolution,), and float32 points of shape
@@ -100,8 +165,11 @@ def grid_points(
             f"{x.shape}. A decision boundary needs a plane; use curve_points for 1 feature."
         )
     fx, fy = features
-    xs = np.linspace(*_span(x[:, fx], margin), resolution, dtype=np.float32)
-    ys = np.linspace(*_span(x[:, fy], margin), resolution, dtype=np.float32)
+    span_x, span_y = _span(x[:, fx], margin), _span(x[:, fy], margin)
+    if extent is not None:
+        span_x, span_y = _union(span_x, extent[0]), _union(span_y, extent[1])
+    xs = np.linspace(*span_x, resolution, dtype=np.float32)
+    ys = np.linspace(*span_y, resolution, dtype=np.float32)
     gx, gy = np.meshgrid(xs, ys)  # gx[iy, ix] == xs[ix]
     points = np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float32)
     return xs, ys, points
@@ -189,6 +257,7 @@ def make_probe(
     resolution: int = 100,
     from_logits: bool = False,
     curve_samples: int = 200,
+    extent: Extent | None = None,
 ) -> BoundaryProbe | None:
     """The probe for a model and its data, or None when there is nothing to draw.
 
@@ -203,6 +272,8 @@ def make_probe(
         resolution: grid points per axis.
         from_logits: the loss takes logits, so outputs need a sigmoid or softmax.
         curve_samples: points on a 1-D curve.
+        extent: a rectangle a plane's grid must cover too (a zoomed-out view); the grid
+            spans the data and it. Ignored for a curve.
     """
     x = np.asarray(x_train)
     if output_units is None or x.ndim != 2 or len(x) == 0:
@@ -213,7 +284,7 @@ def make_probe(
                              from_logits and task != "regression")
     if x.shape[1] != 2:
         return None
-    xs, ys, points = grid_points(x, resolution)
+    xs, ys, points = grid_points(x, resolution, extent=extent)
     if task == "regression":
         kind = "regression"
     else:

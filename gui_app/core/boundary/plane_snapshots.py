@@ -5,6 +5,10 @@ inputs the picture is of a plane through the data (`planes.Plane`), chosen in th
 `PlaneSnapshots` sits in the session's event stream, in the engine process, and inserts a
 `BoundarySnapshot` of that plane a few times a second. So every picture, whatever the input
 width, comes from the engine ready to draw, and the window makes none. Qt-free; NumPy only.
+
+The window may also hand it a probe for two-feature inputs: the session's own grid covers
+the data's range only, and a view zoomed out past the data asks for a grid over what it
+shows (`grids.cover_extent`). While it holds a probe, its pictures replace the session's.
 """
 
 from __future__ import annotations
@@ -31,7 +35,10 @@ class PlaneSnapshots:
     It forwards every event to `forward` (the bridge), and after a Started, BatchProgress,
     EpochEnd or Finished event that is due it runs one forward pass on the probe's grid on
     the worker thread (between two batches, as the engine does for 2-D inputs) and
-    forwards a BoundarySnapshot too, so snapshots arrive in order with the rest.
+    forwards a BoundarySnapshot too, so snapshots arrive in order with the rest. While it
+    holds a probe, the session's own snapshots are not forwarded: a view that sets a probe
+    for two-feature inputs (a grid over a zoomed-out view) wants that grid, not two
+    pictures of different extents alternating.
 
     Args:
         predict: the session's `predict` (inline when called on its worker thread).
@@ -58,6 +65,8 @@ class PlaneSnapshots:
         self._epoch = 0
 
     def __call__(self, event: Event) -> None:
+        if isinstance(event, BoundarySnapshot) and self.probe is not None and not self.failed:
+            return  # the session's own picture: this probe's pictures replace it
         if not isinstance(event, Finished):
             self.forward(event)  # a run's last picture goes before its Finished, not after
         try:

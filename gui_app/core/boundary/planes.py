@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .grids import BoundaryProbe, grid_points
+from .grids import BoundaryProbe, Extent, grid_points
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,12 +140,14 @@ def plane_resolution(params: int, low: int = 12, high: int = 80,
 
 
 def plane_probe(plane: Plane, x_train: np.ndarray, output_units: int | None, task: str,
-                resolution: int = 60, from_logits: bool = False) -> BoundaryProbe | None:
-    """A boundary probe on `plane`: its grid covers the projected training data."""
+                resolution: int = 60, from_logits: bool = False,
+                extent: Extent | None = None) -> BoundaryProbe | None:
+    """A boundary probe on `plane`: its grid covers the projected training data, and
+    `extent` (plane coordinates: the visible range of a zoomed-out view) when given."""
     if output_units is None:
         return None
     coords = plane.project(x_train)
-    xs, ys, grid = grid_points(coords, resolution)
+    xs, ys, grid = grid_points(coords, resolution, extent=extent)
     if task == "regression":
         kind = "regression"
     else:
