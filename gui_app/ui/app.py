@@ -177,6 +177,11 @@ def run_app(args: Sequence[str]) -> int:
     app.setOrganizationName("LayerLab")
     set_app_icon(app)
     readable_font(app)
+    from .text_scale import text_scale
+
+    # The normal (1x) text size is this readable font: the window then applies the
+    # remembered View > Larger Text factor on top of it, never on top of a scaled font.
+    text_scale()
     exit_after_shown = os.environ.get(EXIT_AFTER_SHOWN_ENV) == "1"
     start = load_startup(options.project)
     window = make_window(start, load_keras=not exit_after_shown

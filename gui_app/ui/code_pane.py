@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import QEvent, Qt, Slot
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -112,9 +112,7 @@ class CodePane(QWidget):
         self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.editor.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
                                             | Qt.TextInteractionFlag.TextSelectableByKeyboard)
-        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        font.setPointSizeF(max(font.pointSizeF(), QGuiApplication.font().pointSizeF()))
-        self.editor.setFont(font)
+        self._fit_code_font()
         self.editor.setToolTip("Read-only: edit the model in the window and this code follows.")
         self.highlighter = PythonHighlighter(self.editor.document())
         layout.addWidget(self.editor)
@@ -122,6 +120,18 @@ class CodePane(QWidget):
         self.copy_button.clicked.connect(self.copy)
         controller.projectChanged.connect(self._on_project_changed)
         self.update_code(mark=False)
+
+    def _fit_code_font(self) -> None:
+        """The fixed-width font at least as large as the text around it, also after the
+        text was scaled (View > Larger Text): a set font no longer follows the app's."""
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        font.setPointSizeF(max(font.pointSizeF(), QGuiApplication.font().pointSizeF()))
+        self.editor.setFont(font)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange and hasattr(self, "editor"):
+            self._fit_code_font()
 
     @Slot(object, object)
     def _on_project_changed(self, _old: Project, _new: Project) -> None:

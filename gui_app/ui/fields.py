@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import QEvent, QLocale, QObject, QSize, Qt, Signal, Slot
-from PySide6.QtGui import QValidator
+from PySide6.QtGui import QShowEvent, QValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
@@ -85,11 +85,22 @@ def clean_float(value: float) -> float:
 
 
 class PanelScroll(QScrollArea):
-    """A vertically scrolling panel that is never narrower than its content.
+    """A vertically scrolling panel that is never narrower than its forms.
 
     Without this a dock can be made narrower than a form's fields, and the reset buttons
     and the end of the help lines are cut off with no way to scroll to them.
+
+    The width it holds is capped at `MAX_MIN_CHARS` characters, though: a finding that
+    quotes a long file path, or a fix button naming it, cannot wrap, and a panel that took
+    their width would widen the whole window past a 1024-pixel screen (or, scrolling
+    sideways, push every form half out of view). Content wider than the cap is laid out
+    at the panel's width instead; only that long line is cut, and the same finding is
+    listed in full under "Checks before training".
     """
+
+    #: The widest minimum a panel asks for, in average characters (about 290 px at 10 pt,
+    #: more than any form needs; it grows with the text size).
+    MAX_MIN_CHARS = 42
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -100,11 +111,35 @@ class PanelScroll(QScrollArea):
     def setWidget(self, widget: QWidget) -> None:  # noqa: N802
         super().setWidget(widget)
         widget.installEventFilter(self)
+        self._cap_body()
+
+    def _cap(self) -> int:
+        return self.fontMetrics().averageCharWidth() * self.MAX_MIN_CHARS
+
+    def _cap_body(self) -> None:
+        """Holds the content no wider than the cap (an explicit minimum overrides the
+        layout's, and the scroll area then fits the content to its own width)."""
+        body = self.widget()
+        if body is None:
+            return
+        wanted = body.minimumSizeHint().width()
+        cap = self._cap()
+        least = cap if wanted > cap else 0  # 0: no explicit minimum, the layout's counts
+        if body.minimumWidth() != least:
+            body.setMinimumWidth(least)
+            self.setWidgetResizable(True)  # fits the content to the new minimum now
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        # Content that changed while the panel was hidden (another tab) is capped as it
+        # shows, before it can hold the dock wide.
+        self._cap_body()
+        super().showEvent(event)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
-        # A new form inside (another layer type, another optimizer) can need more width:
-        # tell the dock layout to ask again.
+        # A new form inside (another layer type, another optimizer) can need more width,
+        # a new finding can bring a long unbreakable line: tell the dock layout to ask again.
         if obj is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self._cap_body()
             self.updateGeometry()
         return super().eventFilter(obj, event)
 
@@ -113,7 +148,8 @@ class PanelScroll(QScrollArea):
         body = self.widget()
         if body is None:
             return hint
-        width = body.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width() + 4
+        width = min(body.minimumSizeHint().width(), self._cap())
+        width += self.verticalScrollBar().sizeHint().width() + 4
         return QSize(max(hint.width(), width), hint.height())
 
 
@@ -323,7 +359,7 @@ class NumberField(FieldBase):
             CheckedSpinBox(param) if self.integer else CheckedDoubleSpinBox(param))
         self.spin.setToolTip(self.toolTip())
         self.spin.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.spin.setMinimumWidth(70)
+        self._fit_spin()
         guard_wheel(self.spin)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -346,6 +382,16 @@ class NumberField(FieldBase):
         self.spin.valueChanged.connect(self._on_spin)
         self.spin.refused.connect(self._on_refused)
         self.spin.editingFinished.connect(self._on_editing_finished)
+
+    def _fit_spin(self) -> None:
+        """Room for "0.0001" and the arrows (70 px at 10 pt), at any text size: a fixed
+        70 px cut a learning rate to "0.00" once the text was scaled up."""
+        self.spin.setMinimumWidth(max(70, self.spin.fontMetrics().averageCharWidth() * 10))
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit_spin()  # the text was scaled (View > Larger Text)
 
     def _make_slider(self, param: Param) -> QSlider:
         base = param.default if isinstance(param.default, (int, float)) and param.default else 1e-3

@@ -24,6 +24,7 @@ from .controller import ProjectController
 from .fields import ERROR_STYLE, FittedStack, PanelScroll, ParamForm, TextField
 from .findings_view import FindingsView
 from .stack_model import format_input_text, parse_shape
+from .text_scale import relative_font
 
 INPUT_HELP = ("The shape of one sample, without the batch axis: 2 for points in a plane, "
               "28, 28, 1 for a small grey image, None, 8 for sequences of any length with 8 "
@@ -95,10 +96,10 @@ class Inspector(PanelScroll):
         layout.setSpacing(6)
         self.title = QLabel()
         self.title.setObjectName("inspectorTitle")
-        font = self.title.font()
-        font.setBold(True)
-        font.setPointSizeF(font.pointSizeF() * 1.15)
-        self.title.setFont(font)
+        relative_font(self.title, 1.15)  # follows View > Larger Text
+        # "global_average_pooling2d (GlobalAveragePooling2D)" is 400 px on one line: wrap
+        # it rather than hold the dock (and the window) that wide.
+        self.title.setWordWrap(True)
         self.help = QLabel()
         self.help.setWordWrap(True)
         self.help.setObjectName("inspectorHelp")

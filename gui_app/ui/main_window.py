@@ -8,9 +8,21 @@ Layout (docks can be moved, closed and restored from View; the layout persists):
     | (palette)| table with output shapes  +------------------------+
     |          | and params; totals; all   | [Compile | Data | Fit] |
     |          | findings with fixes       |                        |
-    |          +---------------------------+                        |
-    |          | Code | Training (tabs)    |                        |
-    +----------+-------------+-------------+------------------------+
+    +----------+---------------------------+                        |
+    | Code | Training (tabs)              |                        |
+    +--------------------------------------+------------------------+
+
+The Code / Training tabs run under the palette too: the training tool bar and the plots
+need the width more than the palette needs the height (a 1024-pixel screen is the target).
+
+Fitting small screens (1024x768, 1280x720): no widget may hold the window wider or taller
+than that. Long names are elided (palette), long text wraps (totals, titles, findings),
+panels that cannot shrink scroll instead (the setup panels sideways past about 42
+characters, the training view when its dock is smaller than it). The model table always
+keeps room for five rows; the checks below it take only the height their findings need.
+
+View > Present (F5) shows the training view alone, full screen (presenter.py); View >
+Larger Text / Smaller Text / Normal Size scale all text from 1x to 2x (text_scale.py).
 
 Everything edits through one ProjectController; the window itself only wires actions,
 selection and files together.
@@ -22,7 +34,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSize, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSize, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -32,6 +44,8 @@ from PySide6.QtGui import (
     QGuiApplication,
     QKeyEvent,
     QKeySequence,
+    QPaintEvent,
+    QResizeEvent,
     QShowEvent,
 )
 from PySide6.QtWidgets import (
@@ -44,6 +58,9 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSplitter,
     QStatusBar,
+    QStyle,
+    QStyleOptionDockWidget,
+    QStylePainter,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -53,6 +70,7 @@ from ..core import catalog
 from ..core.project import SUFFIX, OutsidePathsError, load_project, save_project
 from ..core.spec import Project, default_project
 from ..core.summary import format_bytes, format_shape
+from ..core.templates import TEMPLATES, template
 from . import messages as say
 from .code_pane import CodePane
 from .compile_panel import CompilePanel
@@ -67,13 +85,27 @@ from .guard import ask_outside, guarded, load_consented
 from .inspector import Inspector
 from .keras_loader import KerasLoader, import_plotting
 from .palette import Palette
-from .settings import add_recent_file, app_settings, recent_files
+from .presenter import Presenter
+from .settings import (
+    add_recent_file,
+    app_settings,
+    recent_files,
+    set_text_scale_setting,
+    text_scale_setting,
+)
 from .stack_model import ERROR_COLOR, LayerStackModel, LayerTable
+from .text_scale import MAX_SCALE, MIN_SCALE, TextScale, relative_font, text_scale
 from .training_controller import TrainingController
 from .training_panel import TrainingPanel
 
-STATE_VERSION = 1
+#: The name of a project that was never saved; saving names it after its file.
+UNTITLED = "Untitled"
+# 2: the bottom docks run under the palette (the corners are part of the saved state), and
+# layouts saved by version 1 could hold docks too wide for a small screen: start afresh.
+STATE_VERSION = 2
 DEFAULT_SIZE = QSize(1440, 900)
+#: Share of the centre the checks may take before they scroll (the table keeps the rest).
+CHECKS_MAX_SHARE = 0.45
 PROJECT_FILTER = f"LayerLab projects (*{SUFFIX});;JSON files (*.json);;All files (*)"
 
 
@@ -98,6 +130,118 @@ class StackTable(LayerTable):
             super().keyPressEvent(event)
 
 
+class _Dock(QDockWidget):
+    """A dock whose title follows View > Larger Text.
+
+    QDockWidget paints its title with the font it read when it was made (Qt 6 keeps it
+    apart and never updates it), so after Ctrl++ the titles stayed small while their bars
+    grew. A docked title is painted here with the dock's current font instead.
+    """
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+        if self.isFloating() or self.titleBarWidget() is not None:
+            super().paintEvent(event)  # a window's frame, or a custom (presenter) title
+            return
+        painter = QStylePainter(self)
+        option = QStyleOptionDockWidget()
+        self.initStyleOption(option)
+        painter.drawControl(QStyle.ControlElement.CE_DockWidgetTitle, option)
+
+
+class _NoHeightForWidthLayout(QVBoxLayout):
+    """A layout that hides its content's height-for-width from a scroll area above it.
+
+    QScrollArea sizes a widget whose layout has height-for-width to the *preferred* height
+    for the width, so the training view (its messages wrap) would scroll whenever its dock
+    is shorter than the comfortable size, not only when shorter than its minimum.
+    """
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt's name
+        return False
+
+
+class _ViewScroll(QScrollArea):
+    """Scrolls the training view only when its dock is smaller than the view's minimum;
+    never smaller itself than a tool bar row and a few lines of plot (40 x 6 characters),
+    so the Training dock cannot be squeezed to nothing."""
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        metrics = self.fontMetrics()
+        return QSize(metrics.averageCharWidth() * 40, metrics.lineSpacing() * 6)
+
+
+class _ModelArea(QWidget):
+    """The centre's top part: banners, the title, the table, the totals.
+
+    Its minimum counts wrapped lines at the current width: the splitter above asks only
+    for a minimum (it knows nothing of height-for-width), and the lock banner wrapped onto
+    two lines at large text would otherwise take its second line from the five table rows.
+    """
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        hint = super().minimumSizeHint()
+        layout = self.layout()
+        if layout is None or self.width() <= 0:
+            return hint
+        margins = layout.contentsMargins()
+        inner = self.width() - margins.left() - margins.right()
+        height, shown = margins.top() + margins.bottom(), 0
+        for i in range(layout.count()):
+            widget = layout.itemAt(i).widget()
+            if widget is None or widget.isHidden():
+                continue
+            shown += 1
+            if widget.hasHeightForWidth():
+                height += max(widget.heightForWidth(inner), widget.minimumSizeHint().height())
+            else:
+                height += max(widget.minimumSizeHint().height(), widget.minimumHeight())
+        height += max(0, shown - 1) * layout.spacing()
+        return QSize(hint.width(), max(hint.height(), height))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self.updateGeometry()  # wrapped lines changed: the minimum did too
+
+
+class ChecksArea(QScrollArea):
+    """"Checks before training": as tall as its findings need, scrolling past a share of
+    the centre, so the model table above keeps the rest (five rows at least)."""
+
+    def __init__(self, body: QWidget, title: QLabel) -> None:
+        super().__init__()
+        self.setObjectName("checksArea")
+        self.title = title
+        self.setWidgetResizable(True)
+        # Sideways only as a last resort: a finding quoting a long path cannot wrap.
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.setWidget(body)
+
+    def wanted_height(self, width: int | None = None) -> int:
+        """The height that shows every finding at `width` (the current width by default)."""
+        body = self.widget()
+        if width is None or width <= 0:
+            width = self.viewport().width() if self.viewport().width() > 0 else body.width()
+        layout = body.layout()
+        height = layout.heightForWidth(width) if layout.hasHeightForWidth() else -1
+        if height < 0:
+            height = body.sizeHint().height()
+        return height + 2 * self.frameWidth()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        return QSize(super().sizeHint().width(), self.wanted_height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """All of a short list ("No problems found"), else the title and two lines."""
+        layout = self.widget().layout()
+        margins = layout.contentsMargins()
+        two_lines = (self.title.sizeHint().height() + 2 * self.fontMetrics().lineSpacing()
+                     + 2 * layout.spacing() + margins.top() + margins.bottom()
+                     + 2 * self.frameWidth())
+        return QSize(super().minimumSizeHint().width(), min(self.wanted_height(), two_lines))
+
+
 class MainWindow(QMainWindow):
     """The editor window. `firstShown` fires once the window is on screen."""
 
@@ -117,6 +261,7 @@ class MainWindow(QMainWindow):
         self.keras_version: str | None = None
         self._shown_once = False
         self._training_sized = False
+        self._training_room_asked = 0  # the height _make_room_for_training last asked for
         self._keras_thread: QThread | None = None
         self._keras_worker: KerasLoader | None = None
         # Set from the engine's hello (`_on_engine_ready`): this process never reads Keras.
@@ -133,6 +278,11 @@ class MainWindow(QMainWindow):
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
                             | QMainWindow.DockOption.AllowTabbedDocks
                             | QMainWindow.DockOption.AllowNestedDocks)
+        # The remembered text size first: the widgets below size themselves from the font.
+        self.text_scale: TextScale = text_scale()
+        self.text_scale.set_factor(text_scale_setting(self.settings))
+        self._checks_manual = False  # the person dragged the model/checks divider
+        self._checks_key: tuple = ()
 
         self._build_center()
         self._build_docks()
@@ -163,6 +313,8 @@ class MainWindow(QMainWindow):
         font = self.totals.font()
         font.setBold(True)
         self.totals.setFont(font)
+        # Wraps on a narrow centre instead of holding the window 450 px wide.
+        self.totals.setWordWrap(True)
         self.totals.setToolTip("Weights size at 4 bytes per parameter (float32).")
         self.row_explain = QLabel()
         self.row_explain.setObjectName("rowExplanation")
@@ -173,48 +325,51 @@ class MainWindow(QMainWindow):
                                                     "train.")
         self.all_findings.setObjectName("allFindings")
 
-        top = QWidget()
+        top = _ModelArea()
+        top.setObjectName("modelArea")
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(6, 6, 6, 0)
         top_layout.setSpacing(4)
         title = QLabel("Model")
         title.setObjectName("modelTitle")
-        title_font = title.font()
-        title_font.setBold(True)
-        title_font.setPointSizeF(title_font.pointSizeF() * 1.15)
-        title.setFont(title_font)
+        relative_font(title, 1.15)  # stays 15 % larger when the text is scaled
+        self.model_title = title
         top_layout.addWidget(title)
+        # The table's minimum is five rows (LayerTable.minimumSizeHint): the splitter and
+        # the docks around shrink the checks and the training view before the model.
         top_layout.addWidget(self.table, 1)
         top_layout.addWidget(self.totals)
         top_layout.addWidget(self.row_explain)
 
-        findings_scroll = QScrollArea()
-        findings_scroll.setWidgetResizable(True)
-        findings_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        findings_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         holder = QWidget()
+        holder.setObjectName("checksHolder")
         holder_layout = QVBoxLayout(holder)
         holder_layout.setContentsMargins(6, 0, 6, 6)
         checks_title = QLabel("Checks before training")
-        checks_title.setFont(title_font)
+        checks_title.setObjectName("checksTitle")
+        relative_font(checks_title, 1.15)
         holder_layout.addWidget(checks_title)
         holder_layout.addWidget(self.all_findings)
         holder_layout.addStretch(1)
-        findings_scroll.setWidget(holder)
+        self.checks_area = ChecksArea(holder, checks_title)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.setObjectName("centerSplitter")
         splitter.addWidget(top)
-        splitter.addWidget(findings_scroll)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.addWidget(self.checks_area)
+        # Growing or shrinking the window changes the table, not the checks: they are
+        # sized to their findings (_fit_checks).
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 0)
         splitter.setChildrenCollapsible(False)
+        splitter.splitterMoved.connect(self._on_checks_dragged)
+        splitter.installEventFilter(self)
         self.center_splitter = splitter
         self.setCentralWidget(splitter)
 
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea,
               tip: str) -> QDockWidget:
-        dock = QDockWidget(title, self)
+        dock = _Dock(title, self)
         dock.setObjectName(name)
         dock.setWidget(widget)
         dock.setToolTip(tip)
@@ -224,11 +379,16 @@ class MainWindow(QMainWindow):
         self.addDockWidget(area, dock)
         return dock
 
-    def _build_docks(self) -> None:
+    def _set_corners(self) -> None:
+        """The palette and the settings run from the top; Code / Training run under the
+        palette, so the training tool bar and plots get all but the settings' width."""
         self.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+
+    def _build_docks(self) -> None:
+        self._set_corners()
         left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
 
@@ -255,41 +415,135 @@ class MainWindow(QMainWindow):
             self.setup_tabs.setTabToolTip(index, tip)
         self.setup_dock = self._dock("Compile, Data, Fit", "setupDock", self.setup_tabs, right,
                                      "How the model is compiled, what it trains on, and how.")
-        self.splitDockWidget(self.inspector_dock, self.setup_dock, Qt.Orientation.Vertical)
 
         self.code_pane = CodePane(self.controller)
         self.code_dock = self._dock("Code", "codeDock", self.code_pane, bottom,
                                     "The Keras code this project means.")
         self.training_area = QWidget()
         self.training_area.setObjectName("trainingArea")
-        training_layout = QVBoxLayout(self.training_area)
+        training_layout = _NoHeightForWidthLayout(self.training_area)
         training_layout.setContentsMargins(0, 0, 0, 0)  # the panel comes in _install_training
-        self.training_dock = self._dock("Training", "trainingDock", self.training_area, bottom,
+        # The training view scrolls when its dock is smaller than the view's own minimum
+        # (a short screen, large text) instead of holding the whole window taller or wider
+        # than the screen; at the sizes the layout gives it, it fills the dock.
+        self.training_scroll = _ViewScroll()
+        self.training_scroll.setObjectName("trainingScroll")
+        self.training_scroll.setWidgetResizable(True)
+        self.training_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.training_scroll.setWidget(self.training_area)
+        self.training_dock = self._dock("Training", "trainingDock", self.training_scroll, bottom,
                                         "Train the model and watch it learn.")
-        # Tabbed with the code: both get the full width; training raises its tab when it
-        # starts, and the person can drag it out beside the code on a wide screen.
-        self.tabifyDockWidget(self.code_dock, self.training_dock)
-        self.code_dock.raise_()
         self.docks = [self.palette_dock, self.inspector_dock, self.setup_dock, self.code_dock,
                       self.training_dock]
+        self._place_docks()
         self.code_pane.setMinimumHeight(120)
         self._sizes_pending = True
         self._center_pending = True
 
+    def _place_docks(self) -> None:
+        """Every dock in its first place: palette left, inspector over the settings on the
+        right, Code and Training tabbed at the bottom (code in front)."""
+        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        for dock, area in ((self.palette_dock, left), (self.inspector_dock, right),
+                           (self.setup_dock, right), (self.code_dock, bottom),
+                           (self.training_dock, bottom)):
+            dock.setFloating(False)
+            self.addDockWidget(area, dock)
+        self.splitDockWidget(self.inspector_dock, self.setup_dock, Qt.Orientation.Vertical)
+        # Tabbed with the code: both get the full width; training raises its tab when it
+        # starts, and the person can drag it out beside the code on a wide screen.
+        self.tabifyDockWidget(self.code_dock, self.training_dock)
+        self.code_dock.raise_()
+
     def _apply_default_sizes(self) -> None:
-        """Gives the docks sensible first sizes; Qt only honours this once laid out."""
-        height = self.height()
-        self.resizeDocks([self.palette_dock, self.inspector_dock],
-                         [self.palette.minimumWidth(), 360], Qt.Orientation.Horizontal)
+        """Gives the docks sizes that suit the window's size (Qt only honours this once the
+        window is laid out): at 1280 wide the training tool bar shows every button."""
+        width, height = self.width(), self.height()
+        palette = max(self.palette.minimumWidth(),
+                      min(self.palette.preferred_width(), int(width * 0.17)))
+        side = max(self.setup_dock.minimumSizeHint().width(), min(380, int(width * 0.27)))
+        self.resizeDocks([self.palette_dock, self.inspector_dock], [palette, side],
+                         Qt.Orientation.Horizontal)
         self.resizeDocks([self.inspector_dock, self.setup_dock],
-                         [int(height * 0.45), int(height * 0.55)], Qt.Orientation.Vertical)
+                         [int(height * 0.42), int(height * 0.58)], Qt.Orientation.Vertical)
         self.resizeDocks([self.code_dock], [int(height * 0.3)], Qt.Orientation.Vertical)
 
     @Slot()
     def _size_center(self) -> None:
-        center = self.center_splitter.height()
-        self.center_splitter.setSizes([int(center * 0.6), int(center * 0.4)])
-        self._default_state = QByteArray()
+        """The model/checks divider where the findings need it (the first show, Reset)."""
+        self._checks_manual = False
+        self._fit_checks()
+
+    @Slot()
+    def _fit_checks(self) -> None:
+        """Gives the checks the height their findings need, up to CHECKS_MAX_SHARE of the
+        centre, and the model table everything else."""
+        splitter = self.center_splitter
+        total = sum(splitter.sizes())
+        area = self.checks_area
+        if splitter.count() != 2 or total <= 0 or area.isHidden():
+            return
+        least = area.minimumSizeHint().height()
+        top_least = splitter.widget(0).minimumSizeHint().height()
+        wanted = area.wanted_height(area.viewport().width() or splitter.width())
+        checks = min(wanted, max(least, int(total * CHECKS_MAX_SHARE)))
+        checks = max(least, min(checks, total - top_least))
+        if splitter.sizes()[1] != checks:
+            splitter.setSizes([total - checks, checks])
+
+    @Slot()
+    def _on_findings_changed(self) -> None:
+        """New findings: the checks area grows or shrinks to them (again, after a drag)."""
+        key = tuple((f.severity, f.message, tuple(x.label for x in f.fixes))
+                    for f in self.controller.findings)
+        if key != self._checks_key:
+            self._checks_key = key
+            self._checks_manual = False
+            if self.training.locked:
+                self._compact_center(True)  # a finding (a data reload) shows during a run
+            QTimer.singleShot(0, self._fit_checks)  # once the cards are laid out
+
+    @Slot(bool)
+    def _compact_center(self, running: bool) -> None:
+        """During a run the lock banner names what is shown and the table cannot be
+        clicked, so the title and the row explanation give their lines to the training
+        view, and so does "No problems found" (a run only starts without errors; any
+        warning stays listed). At 1280x720 the five table rows and the whole training
+        view then fit together."""
+        self.model_title.setVisible(not running)
+        self.row_explain.setVisible(not running)
+        self.checks_area.setVisible(not running or bool(self.controller.findings))
+        if running:
+            QTimer.singleShot(0, self._unscroll_training)  # the lines freed go to the run
+
+    @Slot()
+    def _unscroll_training(self) -> None:
+        """Grows the Training dock, during a run, to where its view needs no scroll bar,
+        when the window has that height (it never shrinks the dock the person sized)."""
+        dock = self.training_dock
+        if (not self.training.running or dock.isFloating() or dock.visibleRegion().isEmpty()
+                or self.presenter.active):
+            return
+        asked, self._training_room_asked = self._training_room_asked, 0
+        short = self.training_area.minimumSizeHint().height() \
+            - self.training_scroll.viewport().height()
+        if short > 0:
+            # Never below what _make_room_for_training just asked: Qt may not have laid
+            # that out yet, and the dock would then be measured at its old height.
+            target = max(asked, self._training_view_height())
+            self.resizeDocks([dock], [target], Qt.Orientation.Vertical)
+
+    @Slot(int, int)
+    def _on_checks_dragged(self, _pos: int, _index: int) -> None:
+        self._checks_manual = True  # the person's choice holds until the findings change
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        # A narrower centre wraps the findings onto more lines: refit (unless dragged).
+        if (obj is self.center_splitter and event.type() == QEvent.Type.Resize
+                and not self._checks_manual):
+            QTimer.singleShot(0, self._fit_checks)
+        return super().eventFilter(obj, event)
 
     def _action(self, text: str, slot: Callable[[], None], shortcut: QKeySequence | str | None = None,
                 tip: str = "", name: str = "") -> QAction:
@@ -336,7 +590,24 @@ class MainWindow(QMainWindow):
         self.act_find = self._action("&Find Layer", self.focus_search, key.Find,
                                      "Search the layer palette", "actFind")
         self.act_reset_layout = self._action("&Reset Layout", self.reset_layout, None,
-                                             "Put every panel back in its first place")
+                                             "Put every panel back in its first place, "
+                                             "sized for this window", "actResetLayout")
+        # View > Present: the training view alone, full screen, for a class (F5).
+        self.presenter = Presenter(self)
+        self.act_larger_text = self._action("&Larger Text", self.larger_text, key.ZoomIn,
+                                            "Make all text larger, up to twice the normal "
+                                            "size", "actLargerText")
+        # Ctrl+= too: on most keyboards "+" needs Shift, and Ctrl+Shift+= is not Ctrl++.
+        self.act_larger_text.setShortcuts([QKeySequence(key.ZoomIn), QKeySequence("Ctrl+=")])
+        self.act_smaller_text = self._action("S&maller Text", self.smaller_text, key.ZoomOut,
+                                             "Make all text smaller, down to the normal size",
+                                             "actSmallerText")
+        self.act_normal_text = self._action("&Normal Text Size", self.normal_text, "Ctrl+0",
+                                            "Text at its normal size", "actNormalText")
+        for action in (self.act_reset_layout, self.act_larger_text, self.act_smaller_text,
+                       self.act_normal_text):
+            self.addAction(action)  # their keys work with the menu bar hidden (presenting)
+        self._sync_text_actions()
         self.act_copy_code = self._action("Copy &Code", self.code_pane.copy, None,
                                           "Copy the Keras code to the clipboard")
         self.panel_actions = []
@@ -350,6 +621,15 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         file_menu.addAction(self.act_new)
+        self.templates_menu = file_menu.addMenu("New from &Template")
+        self.templates_menu.setObjectName("templatesMenu")
+        self.templates_menu.setToolTipsVisible(True)
+        for item in TEMPLATES:
+            act = self.templates_menu.addAction(item.title)
+            act.setData(item.key)
+            act.setToolTip(item.description)
+            act.setObjectName(f"template_{item.key}")
+            act.triggered.connect(self._new_from_template)
         file_menu.addAction(self.act_open)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.setObjectName("recentMenu")
@@ -377,6 +657,11 @@ class MainWindow(QMainWindow):
         for action in self.panel_actions:
             view_menu.addAction(action)
         view_menu.addSeparator()
+        view_menu.addAction(self.presenter.act_present)
+        view_menu.addAction(self.act_larger_text)
+        view_menu.addAction(self.act_smaller_text)
+        view_menu.addAction(self.act_normal_text)
+        view_menu.addSeparator()
         view_menu.addAction(self.act_reset_layout)
         for menu in (file_menu, edit_menu, view_menu):
             menu.setToolTipsVisible(True)
@@ -399,7 +684,9 @@ class MainWindow(QMainWindow):
         c = self.controller
         c.projectChanged.connect(self._on_project_changed)
         c.derivedChanged.connect(self._update_totals)
+        c.derivedChanged.connect(self._on_findings_changed)
         c.fileChanged.connect(self._update_title)
+        self.training.lockedChanged.connect(self._compact_center)
         self.palette.addRequested.connect(self.add_layer)
         self.table.keyAction.connect(self._on_table_key)
         selection = self.table.selectionModel()
@@ -409,7 +696,6 @@ class MainWindow(QMainWindow):
     # -- settings ------------------------------------------------------------------------------
 
     def _restore_settings(self) -> None:
-        self._default_state = self.saveState(STATE_VERSION)
         geometry = self.settings.value("geometry")
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
@@ -423,6 +709,7 @@ class MainWindow(QMainWindow):
                                     and self.center_splitter.restoreState(splitter))
 
     def save_settings(self) -> None:
+        self.presenter.leave()  # remember the editing layout, never the presentation
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("windowState", self.saveState(STATE_VERSION))
         self.settings.setValue("centerSplitter", self.center_splitter.saveState())
@@ -430,12 +717,47 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def reset_layout(self) -> None:
+        """View > Reset Layout: every dock back in place and shown, sized for the window as
+        it is now (1024x768 and 1280x720 included), the checks sized to their findings."""
+        self.presenter.leave()
+        self._set_corners()
         for dock in self.docks:
-            dock.setFloating(False)
             dock.show()
-        self.restoreState(self._default_state, STATE_VERSION)
+        self._place_docks()
+        if self.training.running:
+            self.training_dock.raise_()  # a run is being watched: keep it in front
         self._apply_default_sizes()
-        QTimer.singleShot(0, self._size_center)
+        if self.training.running:
+            self.resizeDocks([self.training_dock], [int(self.height() * 0.52)],
+                             Qt.Orientation.Vertical)
+        self._size_center()
+        QTimer.singleShot(0, self._size_center)  # once the docks have their new sizes
+
+    # -- text size -------------------------------------------------------------------------------
+
+    @Slot()
+    def larger_text(self) -> None:
+        self._text_scaled(self.text_scale.larger())
+
+    @Slot()
+    def smaller_text(self) -> None:
+        self._text_scaled(self.text_scale.smaller())
+
+    @Slot()
+    def normal_text(self) -> None:
+        self._text_scaled(self.text_scale.reset())
+
+    def _sync_text_actions(self) -> None:
+        factor = self.text_scale.factor
+        self.act_larger_text.setEnabled(factor < MAX_SCALE)
+        self.act_smaller_text.setEnabled(factor > MIN_SCALE)
+
+    def _text_scaled(self, factor: float) -> None:
+        set_text_scale_setting(self.settings, factor)
+        self._sync_text_actions()
+        self.statusBar().showMessage(f"Text at {factor:.0%} of the normal size "
+                                     "(Ctrl+0 for normal).", 3000)
+        QTimer.singleShot(0, self._fit_checks)  # the findings wrap differently
 
     # -- dropped files ---------------------------------------------------------------------------
 
@@ -459,7 +781,6 @@ class MainWindow(QMainWindow):
             self._shown_once = True
             if self._sizes_pending:
                 self._apply_default_sizes()
-                self._default_state = self.saveState(STATE_VERSION)
             if self._center_pending:
                 QTimer.singleShot(0, self._size_center)  # once the docks have their room
             QTimer.singleShot(0, self._after_first_show)
@@ -628,8 +949,22 @@ class MainWindow(QMainWindow):
             return
         self._training_sized = True
         height = self.height()
-        if self.training_dock.height() < height * 0.45:
-            self.resizeDocks([self.training_dock], [int(height * 0.52)], Qt.Orientation.Vertical)
+        # Layout extension: at least the height the training view needs to show whole
+        # (no scroll bar) where the window has it; Qt keeps the centre's minimum (five
+        # table rows) whatever is asked, so on a short screen the view scrolls a little.
+        wanted = max(int(height * 0.52), self._training_view_height())
+        if self.training_dock.height() < max(height * 0.45, wanted - self._dock_chrome()):
+            self.resizeDocks([self.training_dock], [wanted], Qt.Orientation.Vertical)
+            self._training_room_asked = wanted
+
+    def _dock_chrome(self) -> int:
+        """About the height of a tabbed dock's title bar and tab bar together (resizeDocks
+        sizes a tabbed dock with its tab bar)."""
+        return 2 * (self.training_dock.fontMetrics().height() + 8)
+
+    def _training_view_height(self) -> int:
+        """The resizeDocks height that shows the whole training view without scrolling."""
+        return self.training_area.minimumSizeHint().height() + self._dock_chrome()
 
     @Slot(bool)
     def _on_training_locked(self, on: bool) -> None:
@@ -811,11 +1146,19 @@ class MainWindow(QMainWindow):
         return box
 
     @Slot()
-    def new_project(self) -> None:
+    def new_project(self, key: str = "") -> None:
+        """File > New: the circle classifier LayerLab opens on, or a template
+        (`core.templates`: empty, 2-D classifier, regression, small CNN), untitled."""
         if self.confirm_discard():
-            self.controller.reset(default_project().replace(name="Untitled"))
+            project = template(key).project() if key else default_project()
+            self.controller.reset(project.replace(name=UNTITLED))
             self.files.project_opened(None)
             self.table.select_layers([])
+
+    def _new_from_template(self) -> None:
+        action = self.sender()
+        if isinstance(action, QAction):
+            self.new_project(str(action.data()))
 
     @Slot()
     def open_dialog(self) -> None:
@@ -870,8 +1213,13 @@ class MainWindow(QMainWindow):
         return self.save_to(Path(path))
 
     def save_to(self, path: Path) -> bool:
+        project = self.controller.project
+        if project.name == UNTITLED and path.name.endswith(SUFFIX):
+            # an untitled project is named after the file it is first saved as
+            project = project.replace(name=path.name[: -len(SUFFIX)] or UNTITLED)
+            self.controller.edit(project, "Name the project after its file")
         try:
-            save_project(self.controller.project, path)
+            save_project(project, path)
         except OSError as exc:
             self.show_error("Cannot save project",
                             f"Expected to write {path}, got an error: {exc.strerror or exc}. "

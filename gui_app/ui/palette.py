@@ -5,7 +5,7 @@ It is built from the catalog's snapshot, so it is complete before Keras has load
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QMimeData, Qt, Signal, Slot
+from PySide6.QtCore import QByteArray, QEvent, QMimeData, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QDrag, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -105,25 +105,47 @@ class Palette(QWidget):
                 parent.addChild(item)
                 self.items[definition.type] = item
         self.tree.expandAll()
-        # Wide enough for the longest name (GlobalAveragePooling2D) and a scroll bar.
-        longest = max(self.tree.fontMetrics().horizontalAdvance(t) for t in self.items)
-        scrollbar = self.tree.verticalScrollBar().sizeHint().width()
-        self.setMinimumWidth(longest + 2 * self.tree.indentation() + scrollbar + 24)
         self.help = QLabel("Double-click a layer to add it after the selected one, or drag it "
                            "to any place in the model.")
         self.help.setObjectName("paletteHelp")
         self.help.setWordWrap(True)
         self.help.setStyleSheet("color: palette(dark);")
-        self.help.setMinimumHeight(self.help.fontMetrics().lineSpacing() * 4)
         self.help.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.search)
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.help)
+        self._fit_width()
         self.search.textChanged.connect(self.filter)
         self.search.returnPressed.connect(self._add_first_match)
         self.tree.itemDoubleClicked.connect(self._on_double_click)
         self.tree.currentItemChanged.connect(self._on_current)
         self.tree.enterPressed.connect(self._on_double_click)
+
+    def preferred_width(self) -> int:
+        """Wide enough for the longest name (GlobalAveragePooling2D) and a scroll bar: the
+        width the window gives the palette when it has room."""
+        longest = max(self.tree.fontMetrics().horizontalAdvance(t) for t in self.items)
+        scrollbar = self.tree.verticalScrollBar().sizeHint().width()
+        return longest + 2 * self.tree.indentation() + scrollbar + 24
+
+    def _fit_width(self) -> None:
+        # The minimum is about 12 characters, not the longest name: on a 1024-pixel screen
+        # the palette must give way to the model and the training view. Longer names are
+        # elided ("GlobalAveragePo..."), and their tooltips and the help line name them.
+        scrollbar = self.tree.verticalScrollBar().sizeHint().width()
+        least = self.fontMetrics().averageCharWidth() * 12 + self.tree.indentation() + scrollbar
+        self.setMinimumWidth(min(least, self.preferred_width()))
+        self.help.setMinimumHeight(self.help.fontMetrics().lineSpacing() * 4)
+        self.updateGeometry()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        hint = super().sizeHint()
+        return QSize(self.preferred_width(), hint.height())
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange and hasattr(self, "help"):
+            self._fit_width()  # the text was scaled (View > Larger Text)
 
     def shortcut(self) -> QKeySequence:
         return QKeySequence.StandardKey.Find

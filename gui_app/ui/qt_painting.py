@@ -330,12 +330,14 @@ class PointsLayer:
                 for rgba, rows in groups.items():
                     points = [QPointF(px[i], py[i]) for i in rows]
                     color = QColor.fromRgba(rgba)
-                    if hollow:
-                        painter.setPen(QPen(color, 1.6))
+                    if hollow:  # a dark ring under the coloured one: it stays visible on a
+                        # region of its own colour (an orange ring on the orange class)
                         painter.setBrush(Qt.BrushStyle.NoBrush)
                         r = self.HOLLOW / 2
-                        for p in points:
-                            painter.drawEllipse(p, r, r)
+                        for width, ink in ((2.6, QColor(34, 34, 34, 110)), (1.6, color)):
+                            painter.setPen(QPen(ink, width))
+                            for p in points:
+                                painter.drawEllipse(p, r, r)
                     else:  # a white disc under a smaller coloured one: a thin white edge
                         for width, ink in ((self.FILLED + 1.6, QColor(255, 255, 255, 230)),
                                            (self.FILLED, color)):

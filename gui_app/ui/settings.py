@@ -1,4 +1,5 @@
-"""Where the window keeps what it remembers between runs: geometry, dock layout, recent files.
+"""Where the window keeps what it remembers between runs: geometry, dock layout, recent
+files, and the text size (View > Larger Text).
 
 Tests and benchmarks must never write to the user's real settings, so the location can be
 redirected with the LAYERLAB_SETTINGS_DIR environment variable (an INI file in that folder).
@@ -13,6 +14,7 @@ from PySide6.QtCore import QSettings
 
 SETTINGS_DIR_ENV = "LAYERLAB_SETTINGS_DIR"
 MAX_RECENT = 8
+TEXT_SCALE_KEY = "textScale"
 
 
 def app_settings() -> QSettings:
@@ -40,3 +42,19 @@ def add_recent_file(settings: QSettings, path: str | os.PathLike) -> list[str]:
     settings.setValue("recentFiles", items)
     settings.sync()
     return items
+
+
+def text_scale_setting(settings: QSettings) -> float:
+    """The remembered text size factor (1.0 when none was kept or the value is damaged;
+    text_scale.clamp_scale keeps it within 1x..2x)."""
+    value = settings.value(TEXT_SCALE_KEY, 1.0)
+    try:
+        return float(value)  # an INI file gives the number back as a string
+    except (TypeError, ValueError):
+        return 1.0
+
+
+def set_text_scale_setting(settings: QSettings, factor: float) -> None:
+    """Remembers the text size factor at once: a crash must not lose a teacher's choice."""
+    settings.setValue(TEXT_SCALE_KEY, float(factor))
+    settings.sync()

@@ -19,10 +19,13 @@ from typing import Any
 from PySide6.QtCore import (
     QAbstractTableModel,
     QByteArray,
+    QEvent,
     QMimeData,
     QModelIndex,
     QPersistentModelIndex,
+    QSize,
     Qt,
+    QTimer,
     Slot,
 )
 from PySide6.QtGui import QBrush, QColor, QDropEvent, QFont, QIcon
@@ -38,6 +41,9 @@ MIME_LAYER_ROWS = "application/x-layerlab-layer-rows"
 MIME_LAYER_TYPE = "application/x-layerlab-layer-type"
 COL_LAYER, COL_SETTINGS, COL_SHAPE, COL_PARAMS = range(4)
 HEADERS = ("Layer", "Settings", "Output shape", "Params")
+#: Rows the layer table always has room for: during a run the training view takes most of
+#: the window's height, and the model being trained must stay readable beside it.
+MIN_VISIBLE_ROWS = 5
 ERROR_COLOR = QColor("#c62828")
 SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
 
@@ -434,9 +440,40 @@ class LayerTable(QTableView):
         header.setSectionResizeMode(COL_SHAPE, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(COL_PARAMS, QHeaderView.ResizeMode.ResizeToContents)
         header.setHighlightSections(False)
-        self.setColumnWidth(COL_LAYER, 220)
+        # The Layer column starts wide enough for "dense_1 (Dense)"; it shrinks with the
+        # window instead of holding it wide (Stretch on Settings takes what is left).
+        header.setMinimumSectionSize(40)
+        self.setColumnWidth(COL_LAYER, self.fontMetrics().averageCharWidth() * 30)
+        self._fit_rows()
         self.setToolTip("The model, top to bottom. Drag rows to reorder (or Alt+Up/Down), "
                         "drop layers from the palette, Delete removes, Ctrl+D duplicates.")
+
+    def _fit_rows(self) -> None:
+        """Rows one line of text tall plus a little air, following the text size: the
+        style's fixed 30 px rows waste a sixth of the table at normal size."""
+        metrics = self.fontMetrics()
+        self.verticalHeader().setDefaultSectionSize(max(22, metrics.lineSpacing() + 9))
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit_rows()
+            self.updateGeometry()
+            # The header takes the new font after the table: ask the layout again then.
+            QTimer.singleShot(0, self.updateGeometry)
+
+    def rows_height(self, rows: int) -> int:
+        """The height the table needs to show `rows` whole rows under its header."""
+        header = self.horizontalHeader().sizeHint().height()
+        frame = 2 * self.frameWidth()
+        return header + rows * self.verticalHeader().defaultSectionSize() + frame
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """Never fewer than MIN_VISIBLE_ROWS rows (the layout shrinks other things first),
+        nor narrower than about 30 characters (a layer name and its settings)."""
+        hint = super().minimumSizeHint()
+        width = max(hint.width(), self.fontMetrics().averageCharWidth() * 30)
+        return QSize(width, max(hint.height(), self.rows_height(MIN_VISIBLE_ROWS)))
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
         model = self.layer_model()

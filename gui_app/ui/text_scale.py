@@ -22,6 +22,9 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 MIN_SCALE = 1.0
 MAX_SCALE = 2.0
+#: Fonts Qt keeps per class apart from the application font: a dock's title bar reads
+#: its font from here, so it would keep its size while the rest of the window grew.
+CLASS_FONTS = ("QDockWidgetTitle",)
 #: The sizes Larger / Smaller step through: small steps first, where a step is noticed.
 STEPS = (1.0, 1.15, 1.3, 1.5, 1.75, 2.0)
 
@@ -55,6 +58,7 @@ class TextScale(QObject):
         # The normal size is the font the application started with (at least 10 pt after
         # app.readable_font); everything scales from it, never from a scaled font.
         self._base_points = font.pointSizeF() if font.pointSizeF() > 0 else 10.0
+        self._class_points = {name: QApplication.font(name).pointSizeF() for name in CLASS_FONTS}
         self._factor = 1.0
 
     @property
@@ -84,6 +88,11 @@ class TextScale(QObject):
         self._factor = factor
         font.setPointSizeF(wanted)
         self._app.setFont(font)
+        for name, points in self._class_points.items():
+            if points > 0:
+                class_font = QFont(font)
+                class_font.setPointSizeF(round(points * factor, 2))
+                self._app.setFont(class_font, name)
         _refresh_style_sheets()
         self.scaleChanged.emit(factor)
         return factor
@@ -121,9 +130,12 @@ def _refresh_style_sheets() -> None:
     same style sheet again makes Qt resolve the font anew.
     """
     for widget in QApplication.allWidgets():
-        sheet = widget.styleSheet()
-        if sheet:
-            widget.setStyleSheet(sheet)
+        try:
+            sheet = widget.styleSheet()
+            if sheet:
+                widget.setStyleSheet(sheet)
+        except RuntimeError:  # a widget Qt is deleting (its Python side is already gone)
+            continue
 
 
 class _RelativeFont(QObject):
