@@ -33,6 +33,25 @@ def _key(findings: list[Finding]) -> tuple:
                  for f in findings)
 
 
+#: Characters a fix button shows; a longer label (one with a path) is cut, whole in its tooltip.
+FIX_LABEL_CHARS = 48
+_ZWSP = "\u200b"
+
+
+def breakable(text: str) -> str:
+    """`text` with invisible break points after "/", "\\" and "_": a long path or name in a
+    finding then wraps inside a narrow panel instead of widening it or being cut."""
+    for mark in ("/", "\\", "_"):
+        text = text.replace(mark, mark + _ZWSP)
+    return text
+
+
+def _short(label: str) -> str:
+    if len(label) <= FIX_LABEL_CHARS:
+        return label
+    return label[: FIX_LABEL_CHARS - 1].rstrip() + "\u2026"
+
+
 class FindingCard(QFrame):
     """One finding: severity icon, the message in words, and a button per fix."""
 
@@ -51,7 +70,7 @@ class FindingCard(QFrame):
         icon.setPixmap(severity_icon(finding.severity).pixmap(16, 16))
         icon.setAlignment(Qt.AlignmentFlag.AlignTop)
         icon.setToolTip(finding.severity.capitalize())
-        message = QLabel(finding.message)
+        message = QLabel(breakable(finding.message))
         message.setWordWrap(True)
         message.setObjectName("findingMessage")
         message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -66,7 +85,7 @@ class FindingCard(QFrame):
             row.setSpacing(4)
             row.addStretch(1)
             for fix_index, fix in enumerate(finding.fixes):
-                button = QPushButton(fix.label)
+                button = QPushButton(_short(fix.label))
                 button.setObjectName("fixButton")
                 button.setToolTip(f"{fix.label}. Undo with Ctrl+Z.")
                 button.setProperty("finding", index)

@@ -81,6 +81,8 @@ class LessonPanel(QFrame):
         self.controller = controller
         self._note = ""
         self._collapsed = False
+        #: while a run folded the banner: whether it was folded before (None: no run did)
+        self._collapsed_before_run: bool | None = None
 
         self.title = QLabel()
         self.title.setObjectName("lessonTitle")
@@ -182,15 +184,27 @@ class LessonPanel(QFrame):
     @Slot()
     def _toggle(self) -> None:
         self._collapsed = not self._collapsed
+        self._collapsed_before_run = None  # the person chose: a run's end keeps it
+        self.show_project(self.controller.project)  # type: ignore[attr-defined]
+
+    @Slot(bool)
+    def set_running(self, running: bool) -> None:
+        """Folds the banner to its title line while a run is going, giving the model table
+        and the Training view the room (about 80 px at 720 high), and unfolds it after, unless
+        the person folded or unfolded it meanwhile."""
+        if running and self._collapsed_before_run is None:
+            self._collapsed_before_run = self._collapsed
+            self._collapsed = True
+        elif not running and self._collapsed_before_run is not None:
+            self._collapsed = self._collapsed_before_run
+            self._collapsed_before_run = None
+        else:
+            return
         self.show_project(self.controller.project)  # type: ignore[attr-defined]
 
 
 def install(window: QWidget, controller: object) -> LessonPanel:
     """Puts a LessonPanel at the top of the model area (above the "Model" title)."""
     panel = LessonPanel(controller)
-    splitter = getattr(window, "center_splitter", None)
-    top = splitter.widget(0) if splitter is not None else None
-    layout = top.layout() if top is not None else None
-    if layout is not None:
-        layout.insertWidget(0, panel)  # type: ignore[attr-defined]
+    window.center_splitter.widget(0).layout().insertWidget(0, panel)  # type: ignore[attr-defined]
     return panel

@@ -924,6 +924,7 @@ class MainWindow(QMainWindow):
         self.kerasReady.connect(panel.warm_up)
         self.training_dock.visibilityChanged.connect(panel._on_dock_visible)  # noqa: SLF001
         self.training.lockedChanged.connect(self._on_training_locked)
+        self.training.lockedChanged.connect(self.files.lesson_panel.set_running)
         self.training.message.connect(self.statusBar().showMessage)
         self.files.connect_training(session=lambda: panel.session, plots=panel.plot_items)
         return panel

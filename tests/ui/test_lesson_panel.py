@@ -124,3 +124,20 @@ def test_fallback_lesson_text_and_note_give_both_parameter_counts(qtbot, fallbac
     assert f"{fashion:,} parameters" in shown.splitlines()[0]
     assert f"the model {digits:,} (not {fashion:,})" in panel.note.text()
     assert shown.index(f"{fashion:,}") < shown.index(f"{digits:,}")
+
+
+def test_the_lesson_folds_to_its_title_during_a_run_and_unfolds_after(window):
+    from gui_app.core.lessons import list_examples
+
+    lesson = next(x for x in list_examples() if x.path.name.startswith("02a"))
+    window.files.open_example(lesson.path, confirm=False)
+    panel = window.files.lesson_panel
+    assert panel.text.isVisibleTo(window)
+    window.training.set_state("running")
+    assert not panel.text.isVisibleTo(window) and panel.title.isVisibleTo(window)
+    window.training.set_state("idle")
+    assert panel.text.isVisibleTo(window)
+    panel.toggle.click()  # folded by hand: a run's end leaves it folded
+    window.training.set_state("running")
+    window.training.set_state("idle")
+    assert not panel.text.isVisibleTo(window)

@@ -127,3 +127,20 @@ def test_plots_thicken_with_the_text_scale(window):
     pen = loss.train.item.opts["pen"] if hasattr(loss.train.item, "opts") \
         else loss.train.item.pen()
     assert pen.widthF() == before
+
+
+def test_a_long_path_in_a_finding_wraps_and_its_fix_is_cut_with_the_whole_tip(window):
+    from gui_app.ui.findings_view import FIX_LABEL_CHARS, breakable
+
+    assert breakable("a/b_c") == "a/\u200bb_\u200bc"
+    long_dir = "/".join(["a_very_long_folder_name"] * 8)
+    window.controller.set_fit({"callbacks": [{"type": "CSVLogger",
+                                              "filename": f"/{long_dir}/log.csv"}]})
+    cards = window.all_findings.findChildren(type(window.all_findings.fix_buttons()[0]))
+    buttons = [b for b in cards if b.objectName() == "fixButton"]
+    assert buttons
+    assert all(len(b.text()) <= FIX_LABEL_CHARS for b in buttons)
+    labels = [fix.label for f in window.controller.findings for fix in f.fixes]
+    assert any(len(label) > FIX_LABEL_CHARS for label in labels)
+    assert all(any(label in b.toolTip() for b in buttons) for label in labels)
+    assert window.width() <= 1280
