@@ -54,7 +54,15 @@ def shoot(out: Path, size: str, lesson: str, scale: float) -> int:
 
     window = MainWindow(load_keras=True)
     window.confirm_discard = lambda: True
-    window.showMaximized()
+    screen = app.primaryScreen().geometry()
+
+    def fill_screen() -> None:
+        # Xvfb has no window manager to maximise a window or make it full screen: the
+        # window is given the screen's geometry by hand, as a window manager would
+        window.setGeometry(screen)
+
+    window.show()
+    fill_screen()
     if scale != 1.0:
         text_scale().set_factor(scale)
     if not wait(lambda: window.keras_ready, 180):
@@ -75,15 +83,18 @@ def shoot(out: Path, size: str, lesson: str, scale: float) -> int:
     name = f"classroom_{size}"
     window.grab().save(str(out / f"{name}_normal_during.png"))
     window.presenter.enter()
+    fill_screen()
     settle(1.2)
     window.grab().save(str(out / f"{name}_present_during.png"))
     window.presenter.leave()
+    fill_screen()
     settle()
     panel.toggle_pause()
     wait(lambda: bool(ended), 600)
     settle()
     window.grab().save(str(out / f"{name}_normal_after.png"))
     window.presenter.enter()
+    fill_screen()
     settle(1.2)
     window.grab().save(str(out / f"{name}_present_after.png"))
     window.presenter.leave()

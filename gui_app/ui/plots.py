@@ -228,7 +228,7 @@ class QuantityPlot:
         """Hands a curve its series when the series grew (batch series decimated)."""
         n = len(series) if series is not None else 0
         key = id(curve)
-        if self._lengths.get(key) == n and n:
+        if self._lengths.get(key, -1) == n:
             return
         self._lengths[key] = n
         if series is None or not n:
@@ -245,8 +245,14 @@ class QuantityPlot:
                            symbols=n <= MAX_SYMBOLS and series.nonfinite == 0)
 
     def update(self, record: RunRecord) -> None:
-        self._set(self.batch_raw, record.batches.get(self.name), batches=True)
-        self._set(self.batch_smooth, record.smooth.get(self.name), batches=True)
+        batches, epochs = record.batches.get(self.name), record.epochs.get(self.name)
+        # Reports that each span more than an epoch (a fast run, many epochs per report)
+        # say less than the per-epoch points and draw a long straight line under them:
+        # the recent-batch curves are left out then.
+        sparse = batches is not None and epochs is not None and len(batches) < len(epochs)
+        self._set(self.batch_raw, None if sparse else batches, batches=True)
+        self._set(self.batch_smooth, None if sparse else record.smooth.get(self.name),
+                  batches=True)
         self._set(self.train, record.epochs.get(self.name), batches=False)
         self._set(self.val, record.epochs.get("val_" + self.name), batches=False)
         while len(self.markers) < len(record.markers):

@@ -105,6 +105,9 @@ PLANE_BUDGET = 0.04
 #: Milliseconds between pressing Train (the editor is locked and repainted at once) and
 #: the worker starting to build the model: the repaint is not slowed by the worker.
 START_DELAY_MS = 15
+#: Milliseconds after Pause before the paused weights' picture is asked for: the worker
+#: finishes the batch (or compiled chunk) in flight first.
+PAUSE_PICTURE_MS = 150
 #: How long closing the window waits for the worker to end.
 CLOSE_TIMEOUT = 2.0
 BANNER_STYLE = ("background: #fff3cd; color: #664d03; border: 1px solid #e0c36b; "
@@ -916,6 +919,9 @@ class TrainingPanel(QWidget):
         else:
             s.pause()
             self._set_state("paused")
+            # the pictures follow training at a budget and may be some epochs behind: the
+            # paused boundary shows the weights it paused at, once the worker has stopped
+            QTimer.singleShot(PAUSE_PICTURE_MS, self._snapshot_now)
             self._say("Paused before the next batch: Resume (Space) goes on, Stop (Esc) ends "
                       "the run with the weights kept. Editing stays locked while paused.")
 
@@ -1274,11 +1280,13 @@ class TrainingPanel(QWidget):
         return self._grid_probe[1]
 
     def _snapshot_now(self) -> None:
-        """A picture of the current weights (between runs): on a newly chosen plane, of
-        weights loaded with the project, or of a run's end when its pictures fell behind."""
+        """A picture of the current weights between runs or while paused: on a newly chosen
+        plane, of weights loaded with the project, of a run's end or a pause when the
+        pictures (made at a budget) fell behind."""
         self._refresh_neurons()
         session = self.session
-        if session is None or self.running or (session.epoch == 0 and not self._loaded_weights):
+        if session is None or (self.running and self.state != "paused") \
+                or (session.epoch == 0 and not self._loaded_weights):
             return
         probe, epoch = self._between_runs_probe(), session.epoch
         if probe is None:
