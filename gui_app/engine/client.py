@@ -14,6 +14,7 @@ window starts a fresh engine there). Nothing here imports Keras or Qt.
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import queue
 import secrets
@@ -30,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from . import protocol
+
+log = logging.getLogger(__name__)
 
 #: Seconds the window waits for a started engine to connect and say hello (Keras imports
 #: in about 3 s on a small machine; a cold disk can take much longer).
@@ -520,7 +523,13 @@ class RemoteSession:
             raise SessionError(f"{self._died}; a fresh training process is starting")
 
     def _tell(self, method: str, **args: Any) -> None:
-        self.engine.send(method, {"session": self.id, **args}, reply=False)
+        """A message that wants no answer (a new probe, a rate). To an engine that has died
+        it goes nowhere, quietly: the death itself reaches the window as the run's Failed
+        event, and a view adjusting itself a moment later must not fail on it."""
+        try:
+            self.engine.send(method, {"session": self.id, **args}, reply=False)
+        except EngineDied:
+            log.info("%s not sent: the engine has ended", method)
 
     def _ask(self, method: str, wait_s: float | None = 60, **args: Any) -> Any:
         self._check_open()

@@ -171,6 +171,7 @@ class _RunState:
     epochs_done: int = 0
     progress: BatchProgress | None = None
     elapsed: float = 0.0
+    warmup: float = 0.0  # of `elapsed`, the seconds spent tracing and compiling
 
 
 class TrainingPanel(QWidget):
@@ -1000,12 +1001,14 @@ class TrainingPanel(QWidget):
                     self.record.add_progress(event.epoch, event.step, event.steps, event.logs)
                     self.run_state.progress = event
                     self.run_state.elapsed = event.elapsed
+                    self.run_state.warmup = getattr(event, "warmup", 0.0)
             elif isinstance(event, EpochEnd):
                 if self.record is not None:
                     self.record.add_epoch(event.epoch, event.logs)
                 if self.run_state is not None:
                     self.run_state.epochs_done += 1
                     self.run_state.elapsed = event.elapsed
+                    self.run_state.warmup = getattr(event, "warmup", 0.0)
                     self.run_state.progress = None
             elif isinstance(event, (BoundarySnapshot, PreparedSnapshot)):
                 picture = None
@@ -1081,8 +1084,9 @@ class TrainingPanel(QWidget):
             self.epoch_bar.setFormat(f"{st.steps_per_epoch} batches per epoch")
         rate = p.samples_per_sec if p is not None and p.samples_per_sec > 0 else (
             st.samples * rs.epochs_done / rs.elapsed if rs.elapsed > 0 else 0.0)
-        left = time_left(rs.elapsed, done / total)
-        self.speed_label.setText(f"{rate:,.0f} samples/s, {format_duration(left)} left")
+        left = time_left(rs.elapsed, done / total, rs.warmup)  # the steady pace, not tracing
+        self.speed_label.setText(f"{rate:,.0f} samples/s, {format_duration(left)} left"
+                                 if left is not None else f"{rate:,.0f} samples/s")
 
     def _free_cores(self) -> None:
         """The GUI thread may run on every core again (a run ended)."""

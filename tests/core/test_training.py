@@ -266,7 +266,9 @@ def test_curve_for_one_dimensional_regression(make_session) -> None:
 
 
 def test_stop_ends_the_run_within_one_batch_and_keeps_the_weights(make_session) -> None:
+    """Under `model.fit`; the compiled loop stops within one call (test_training_fast)."""
     session, rec = make_session(project(epochs=500), progress_interval=0.001)
+    session.fast_path = False
     asked: list[tuple[int, int, int]] = []
 
     def stop_on_progress(event: Any) -> None:

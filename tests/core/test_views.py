@@ -194,6 +194,17 @@ def test_time_left_and_durations():
     assert format_duration(None) == "-"
 
 
+def test_time_left_goes_by_the_pace_after_warmup():
+    # 60 epochs; the first took 0.3 s, 0.29 s of it tracing: 59 more at 0.01 s each.
+    assert time_left(0.3, 1 / 60, warmup=0.29) == pytest.approx(0.59)
+    assert time_left(0.3, 1 / 60) == pytest.approx(17.7)  # what counting the warm-up says
+    # Nothing but warm-up so far: no pace to go by yet.
+    assert time_left(0.29, 1 / 60, warmup=0.29) is None
+    assert time_left(0.25, 1 / 60, warmup=0.29) is None
+    assert time_left(1.0, 1.0, warmup=0.5) == 0.0
+    assert time_left(2.0, 0.5, warmup=-1.0) == pytest.approx(2.0)  # a negative warm-up is none
+
+
 def test_contour_segments_trace_the_level_line():
     xs = np.linspace(-1, 1, 41)
     gx, gy = np.meshgrid(xs, xs)

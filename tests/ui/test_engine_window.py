@@ -24,7 +24,7 @@ from gui_app.ui.engine_link import start_engine
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def long_project(epochs: int = 400):
+def long_project(epochs: int = 40_000):
     return default_project().replace(
         data={"source": "circle", "samples": 400, "noise": 0.1, "seed": 0,
               "validation_split": 0.2},
@@ -68,9 +68,9 @@ def test_killing_the_engine_mid_run_keeps_the_window_and_its_curves(qtbot, win):
         os.kill(first_pid, signal.SIGKILL)
     failed = ended.args[0]
     assert "ended unexpectedly (killed by signal 9 (SIGKILL)) at epoch" in failed.message
-    assert "of 400" in failed.message
+    assert "of 40000" in failed.message
     assert not panel.running and "killed by signal 9" in panel.message_text
-    assert win.isVisible() and win.controller.project.fit["epochs"] == 400
+    assert win.isVisible() and win.controller.project.fit["epochs"] == 40_000
     # The curves received so far are kept: the run's record still has its epochs.
     assert panel.record is record and len(record.epoch_logs) >= 2
     # A fresh engine starts by itself, and training works again.

@@ -32,6 +32,10 @@ class Started:
         device: where it trains, e.g. "CPU" or "GPU 0: NVIDIA H100".
         core: the CPU core the training thread is held on for this run (`pin_core`), or
             None when it may move.
+        fast_path: True when the run trains with the compiled loop (several steps, epoch
+            ends and validation per TensorFlow call, with `fit`'s numbers), False when it
+            runs `model.fit`. Pause, stop and commands then wait for the call in flight
+            (at most about 0.05 s) rather than for a batch, and progress comes per call.
     """
 
     run: int
@@ -42,6 +46,7 @@ class Started:
     batch_size: int
     device: str
     core: int | None = None
+    fast_path: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,9 @@ class BatchProgress:
         logs: the epoch's running means so far ("loss", metrics); no "val_*" keys.
         samples_per_sec: training speed since the previous progress event.
         elapsed: seconds since the run started, pauses excluded.
+        warmup: seconds of `elapsed` spent on one-time work so far (tracing and compiling
+            the training and validation functions, mostly in the first epoch); the pace
+            of the rest is the steady one, which `history_views.time_left` goes by.
     """
 
     run: int
@@ -65,16 +73,22 @@ class BatchProgress:
     logs: dict[str, float]
     samples_per_sec: float
     elapsed: float
+    warmup: float = 0.0
 
 
 @dataclass(frozen=True)
 class EpochEnd:
-    """An epoch finished; `logs` includes the "val_*" keys when there is validation data."""
+    """An epoch finished; `logs` includes the "val_*" keys when there is validation data.
+
+    Every epoch is validated, on both training paths, so the "val_*" values are always
+    this epoch's. `elapsed` and `warmup` are as in `BatchProgress`.
+    """
 
     run: int
     epoch: int
     logs: dict[str, float]
     elapsed: float
+    warmup: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,9 @@ class _Monitor:
 
     Per batch it runs `on_train_batch_begin` (synchronously, where pause and commands are
     served and progress is sampled) and a one-flag `on_train_batch_end` for stopping.
+    The compiled loop (fast.py) drives the same object with a compiled call where `fit`
+    has a batch: `between_chunks` before it, `on_train_batch_end` after it, and the epoch
+    hooks for every epoch that ended inside it.
     """
 
     def __init__(self, host: MonitorHost, run: int, plan: _FitPlan,
@@ -101,6 +104,15 @@ class _Monitor:
         self.last_snap = self.t0
         self.tick_time = self.t0
         self.tick_done = 0
+        #: Seconds of `elapsed` spent on one-time work (tracing and compiling the training
+        #: and validation functions), which the time-left estimate leaves out.
+        self.warmup = 0.0
+        self._warming = True  # until the first batch of the run has ended (fit only)
+        self._val_began = 0.0
+        self._val_seconds: list[float] = []  # the run's first two validation passes
+        #: False for an epoch that ended inside a compiled call with more after it: the
+        #: weights are already those of a later epoch (set by the compiled loop).
+        self.snapshot_at_epoch_end = True
 
     @property
     def interval(self) -> float:
@@ -115,6 +127,8 @@ class _Monitor:
     # -- the per-batch path: keep it to a few attribute reads ---------------------------
     def on_train_batch_begin(self, batch: int, logs: Any = None) -> None:
         self.batch = batch
+        if self._warming and batch:
+            self._warmed()
         if self.host.attention:
             self._attend(batch)
         if batch and time.perf_counter() >= self.next_tick:
@@ -145,36 +159,83 @@ class _Monitor:
         self.epoch = epoch
         self.batch = 0
 
-    def _done(self, batch: int) -> int:
-        return (self.epoch - self.plan.initial_epoch) * self.plan.steps_per_epoch + batch
-
-    def _tick(self, batch: int) -> None:
+    def _tick(self, batch: int, logs: dict[str, float] | None = None,
+              epoch: int | None = None) -> None:
+        """A progress report after `batch` batches of `epoch` (the current one): the
+        running logs read from the model, or `logs` when the caller has them already."""
         now = time.perf_counter()
         # A steady cadence (a tick waits for a batch to end, so `now + interval` would
         # drift to fewer reports than asked for), without a burst after a slow batch.
         self.next_tick = max(self.next_tick + self.interval, now + 0.5 * self.interval)
-        try:
-            model = self.model  # syncs JAX state
-            logs = _floats(model.get_metrics_result())
-        except Exception:  # a progress report must never end training
-            log.exception("reading the running logs failed")
-            return
-        done = self._done(batch)
+        if epoch is None:
+            epoch = self.epoch
+        if logs is None:
+            try:
+                model = self.model  # syncs JAX state
+                logs = _floats(model.get_metrics_result())
+            except Exception:  # a progress report must never end training
+                log.exception("reading the running logs failed")
+                return
+        done = (epoch - self.plan.initial_epoch) * self.plan.steps_per_epoch + batch
         dt = now - self.tick_time
         rate = (done - self.tick_done) * self.plan.batch_size / dt if dt > 0 else 0.0
         self.tick_time, self.tick_done = now, done
-        self.host.emit(BatchProgress(self.run, self.epoch, batch, self.plan.steps_per_epoch,
-                                     logs, float(rate), self.elapsed(now)))
+        self.host.emit(BatchProgress(self.run, epoch, batch, self.plan.steps_per_epoch,
+                                     logs, float(rate), self.elapsed(now), self.warmup))
         if self.host.stopping:  # a listener asked: this batch is the last (on every backend)
             self.stopped_by_user = True
             self.raw_model.stop_training = True
         loss = logs.get("loss")
         if loss is not None and not math.isfinite(loss) and self.nan is None:
-            self.nan = (self.epoch, batch, loss)
+            self.nan = (epoch, batch, loss)
             self.raw_model.stop_training = True
             return
         if self.probe is not None:
-            self._snapshot(self.epoch, batch)
+            self._snapshot(epoch, batch)
+
+    # -- warm-up: what the time-left estimate leaves out ---------------------------------
+    def _warmed(self) -> None:
+        """The run's first batch has ended: under `fit` it includes tracing the training
+        function, seconds that later batches do not take."""
+        self._warming = False
+        self.warmup += max(0.0, time.perf_counter() - self.t0)
+
+    def on_test_begin(self, logs: Any = None) -> None:
+        if len(self._val_seconds) < 2:
+            self._val_began = time.perf_counter()
+
+    def on_test_end(self, logs: Any = None) -> None:
+        """Validation under `fit`: the first pass includes tracing the test function,
+        counted as warm-up beyond what the second pass takes."""
+        if len(self._val_seconds) >= 2 or not self._val_began:
+            return
+        seconds = time.perf_counter() - self._val_began
+        self._val_seconds.append(seconds)
+        if len(self._val_seconds) == 1:
+            self.warmup += seconds
+        else:
+            self.warmup -= min(seconds, self._val_seconds[0])
+
+    # -- the compiled loop's calls (fast.py): a compiled call where fit has a batch ------
+    def add_warmup(self, seconds: float) -> None:
+        """The compiled loop's first call, which includes TensorFlow's one-time work."""
+        self._warming = False
+        self.warmup += max(0.0, seconds)
+
+    def between_chunks(self, done: int) -> None:
+        """Before a compiled call, `done` batches into the epoch: queued commands, pause,
+        stop and a due progress report, as before a batch under `fit`."""
+        if self.host.attention:
+            self._attend(done)
+        if done and time.perf_counter() >= self.next_tick:
+            self._tick(done)
+
+    def report_if_due(self, epoch: int, step: int, logs: dict[str, float]) -> None:
+        """A progress report for an epoch that ended inside a compiled call (its logs
+        after `step` batches, from the call), when one is due: the batch curves then go on
+        at the progress rate however many epochs a call holds."""
+        if time.perf_counter() >= self.next_tick:
+            self._tick(step, logs, epoch)
 
     def _snapshot(self, epoch: int, step: int) -> None:
         self.last_snap = time.perf_counter()
@@ -213,6 +274,10 @@ class _Monitor:
         values = _floats(logs or {})
         self.epochs_done += 1
         steps = self.batch + 1
+        if self._warming:  # a one-batch epoch: the batch and the first validation
+            self._warming = False
+            began = self._val_began or time.perf_counter()
+            self.warmup += max(0.0, began - self.t0)
         self.host.record_epoch(epoch, values)
         loss = values.get("loss")
         if loss is not None and not math.isfinite(loss) and self.nan is None:
@@ -220,8 +285,8 @@ class _Monitor:
             self.raw_model.stop_training = True
         elif self.raw_model.stop_training and not self.stopped_by_user and self.nan is None:
             self.stopped_by_callback = True
-        self.host.emit(EpochEnd(self.run, epoch, values, self.elapsed()))
-        if self.probe is not None and (
+        self.host.emit(EpochEnd(self.run, epoch, values, self.elapsed(), self.warmup))
+        if self.probe is not None and self.snapshot_at_epoch_end and (
             epoch >= self.last_epoch
             or self.raw_model.stop_training
             or time.perf_counter() - self.last_snap >= self.interval

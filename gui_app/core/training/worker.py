@@ -24,6 +24,7 @@ from ..devices import resolve_device
 from ..paths import WRITE_ARGS, PathError, resolve_write
 from ..spec import CompileSpec, FitSpec, ObjectSpec
 from .events import Event, Failed, Finished, Started
+from .fast import CompiledLoop, EpochOrders, as_tensors, fast_problem, fit_compiled, sample_weights
 from .hygiene import (
     PIN_MAX_PARAMS,
     _count_params,
@@ -218,6 +219,7 @@ class _Worker:
         self._model = None
         self._probe = None
         self._fast_predict = None
+        self._fast_loop = None
         _forget_custom_gradients(self._gradient_keys)
         self._gradient_keys = None
         if final and self._keras is not None and self._had_model:
@@ -266,6 +268,7 @@ class _Worker:
         with scope:
             compile_model(self._model, spec)
         # compile() drops the traced functions; let TensorFlow free their graphs.
+        self._fast_loop = None
         _forget_custom_gradients(self._gradient_keys)
         self._probe = self._make_probe(self._model)
 
@@ -427,6 +430,7 @@ class _Worker:
             self._finish(Failed(run, explain_error(exc, self._context()),
                                 traceback.format_exc()))
             return
+        fast = self._fast_setup(model, plan, fit, callbacks)
         monitor = _callback_type()(_MonitorLink(self), run, plan, self._probe)
         # after the model is built: TensorFlow's own thread pools exist by now and keep
         # every core (tf.data's, made by fit, share this one)
@@ -435,7 +439,7 @@ class _Worker:
             held = hold_on_core()
         self._emit(Started(run, plan.initial_epoch + plan.epochs_in_run, plan.initial_epoch,
                            plan.steps_per_epoch, plan.samples, plan.batch_size,
-                           self._device_label, held[0] if held else None))
+                           self._device_label, held[0] if held else None, fast is not None))
         kwargs: dict[str, Any] = {
             "epochs": plan.initial_epoch + plan.epochs_in_run,
             "initial_epoch": plan.initial_epoch,
@@ -453,7 +457,10 @@ class _Worker:
             kwargs["validation_data"] = plan.validation
         self._active = monitor
         try:
-            model.fit(plan.x, plan.y, **kwargs)
+            if fast is not None:
+                fit_compiled(*fast, plan, monitor, callbacks)
+            else:
+                model.fit(plan.x, plan.y, **kwargs)
         except Exception as exc:
             self._active = None
             self._finish(Failed(run, explain_error(exc, self._context()),
@@ -465,6 +472,41 @@ class _Worker:
                 allow_cores(held[1])
         self._finish(self._finished(run, monitor, fit, plan))
 
+    def _fast_setup(self, model: Any, plan: _FitPlan, fit: FitSpec, callbacks: list[Any]
+                    ) -> tuple[CompiledLoop, tuple[Any, ...], EpochOrders] | None:
+        """The compiled loop, the run's data as tensors and its epoch orders, or None to
+        train with `model.fit` (`fast_path` off, or `fast.fast_problem` says why).
+
+        The loop is kept across runs of one model and compile, as Keras keeps its
+        `train_function`, so Continue and Step do not trace again. Anything that goes wrong
+        here happens before a weight changes, and the run then uses `fit`, which gives the
+        error, if any, in Keras's own words.
+        """
+        if not self.fast_path:
+            return None
+        virtual = bool(fit.virtual_epochs)
+        try:
+            problem = fast_problem(model, plan, callbacks, self._device_choice, virtual)
+            if problem is not None:
+                log.debug("training with fit: %s", problem)
+                return None
+            data = as_tensors(plan.x, plan.y, sample_weights(plan))
+            if plan.validation is not None:
+                data += as_tensors(*plan.validation)
+            loop = self._fast_loop
+            if loop is None or not loop.matches(model, plan.batch_size, data):
+                self._fast_loop = None
+                loop = CompiledLoop(model, plan.batch_size, data,
+                                    validated=plan.validation is not None)
+                self._fast_loop = loop
+            orders = EpochOrders(len(plan.x), plan.batch_size, plan.steps_per_epoch,
+                                 plan.shuffle, fit.seed is not None, virtual)
+        except Exception as exc:  # noqa: BLE001 - fit runs instead, and explains
+            log.debug("training with fit: the compiled loop failed to build (%s)", exc,
+                      exc_info=True)
+            return None
+        return loop, data, orders
+
     def _finished(self, run: int, monitor: _Monitor, fit: FitSpec,
                   plan: _FitPlan) -> Finished:
         done = monitor.epochs_done
@@ -474,6 +516,8 @@ class _Worker:
             rate = self._project.compile.optimizer.args.get("learning_rate")
             return Finished(run, history, "nan", nan_message(epoch + 1, max(batch, 1), loss, rate),
                             done)
+        if monitor.stopped_by_user and done == 0:
+            return Finished(run, history, "stopped", "stopped before training began", 0)
         if monitor.stopped_by_user:
             return Finished(run, history, "stopped",
                             f"stopped by request in epoch {monitor.epoch + 1} after "
