@@ -16,7 +16,7 @@ Messages (every message is a dict with a "kind"):
 | hello | engine -> window | version, pid, keras, backend, catalog, seconds: the first message, once Keras has loaded |
 | call | window -> engine | id, method, args: a command (see `engine.server.Server` for the methods) |
 | reply | engine -> window | id, ok, value or error {type, message} |
-| event | engine -> window | session, event: a training event (`core.training` dataclasses, and `core.boundary.units.UnitSnapshot` while the window watches the units) |
+| event | engine -> window | session, event: a training event (`core.training` dataclasses, `core.diagnostics.events.FindingEvent` when the live diagnostics find a problem or see it go, and `core.boundary.units.UnitSnapshot` while the window watches the units) |
 | state | engine -> window | session, running, paused, epoch, history, device: sent before each run's last event |
 | beat | engine -> window | t: a heartbeat, once a second |
 | bye | both | the other side is closing |
@@ -62,6 +62,7 @@ def _dataclasses() -> dict[str, type]:
     from ..core.boundary import BoundaryGrid
     from ..core.boundary.units import UnitPictures, UnitSnapshot
     from ..core.devices import DeviceReport, GpuInfo
+    from ..core.diagnostics.events import FindingEvent
     from ..core.training import (
         BatchProgress,
         BoundarySnapshot,
@@ -73,7 +74,7 @@ def _dataclasses() -> dict[str, type]:
 
     table = {cls.__name__: cls for cls in (Started, BatchProgress, EpochEnd, BoundarySnapshot,
                                            Finished, Failed, BoundaryGrid, DeviceReport,
-                                           GpuInfo, UnitPictures, UnitSnapshot)}
+                                           GpuInfo, UnitPictures, UnitSnapshot, FindingEvent)}
     return table
 
 

@@ -47,6 +47,7 @@ def breakable(text: str) -> str:
 
 
 def _short(label: str) -> str:
+    """`label` cut to FIX_LABEL_CHARS, with an ellipsis."""
     if len(label) <= FIX_LABEL_CHARS:
         return label
     return label[: FIX_LABEL_CHARS - 1].rstrip() + "\u2026"

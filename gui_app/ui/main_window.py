@@ -919,6 +919,7 @@ class MainWindow(QMainWindow):
         menu.addAction(restart)
         self.training_menu = menu
         panel.wantsRoom.connect(self._make_room_for_training)
+        panel.showLayer.connect(lambda index: self.table.select_layers([index]))
         panel.saved_weights = self.files.pending_weights_loader
         self.files.pendingWeightsChanged.connect(panel.weights_available)
         self.kerasReady.connect(panel.warm_up)

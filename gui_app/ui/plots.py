@@ -172,8 +172,10 @@ class QuantityPlot:
         # One point per epoch (points drawn up to MAX_SYMBOLS epochs).
         self.train = make_curve(plot, _pen(TRAIN_COLOR, 2.0), 3, TRAIN_COLOR)
         self.val = make_curve(plot, _pen(VAL_COLOR, 2.0), 4, VAL_COLOR)
-        for curve in (self.train, self.val):
-            qt_painting.cache(curve.item)
+        # The curves are not cached as pixmaps: a cached path item that changes while the
+        # view's range moves kept stale pieces of its old picture (gaps in the lines, seen
+        # in a fast run whose flat loss moved the axis); a path of a few hundred points
+        # draws in well under a millisecond anyway.
         for side in ("left", "bottom"):
             qt_painting.cache(plot.getAxis(side))
         self._lengths: dict[int, int] = {}
@@ -286,7 +288,6 @@ class QuantityPlot:
             if series is None or not len(series):
                 continue
             curve = make_curve(self.plot, _pen(color, 1.0, 160, style), -5)
-            qt_painting.cache(curve.item)
             curve.set_data(series.x, series.y, log=self.log)
             curve.item.setVisible(visible)
             self._overlay_curves.append((curve, series))

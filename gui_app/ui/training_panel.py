@@ -61,6 +61,7 @@ from ..core.boundary.plane_snapshots import PlaneSnapshots
 from ..core.boundary.units import UnitSnapshot
 from ..core.checks import ERROR
 from ..core.data import Dataset
+from ..core.diagnostics.events import FindingEvent
 from ..core.history_views import RunRecord, describe_prediction, format_duration, time_left
 from ..core.run_labels import RunFacts, run_facts, run_labels
 from ..core.spec import Project
@@ -182,11 +183,13 @@ class TrainingPanel(QWidget):
         runEnded(object): the Finished or Failed event of a run, after the panel handled it.
         stateChanged(str): "idle", "starting", "running", "paused", "stopping".
         wantsRoom(): a run is starting; the window shows the Training tab, large enough.
+        showLayer(int): a diagnostic points at this layer (its index in the model).
     """
 
     runEnded = Signal(object)
     stateChanged = Signal(str)
     wantsRoom = Signal()
+    showLayer = Signal(int)
 
     def __init__(self, controller: ProjectController, training: TrainingController | None = None,
                  session_factory: Callable[..., Any] | None = None,
@@ -226,6 +229,8 @@ class TrainingPanel(QWidget):
         self.plots: MetricPlots | None = None
         self.boundary: BoundaryView | None = None
         self.predict_panel: PredictPanel | None = None
+        self.diagnostics: Any = None  # the Diagnostics tab (diagnostics_view.py)
+        self._pending_fix: dict | None = None  # asked for during a run: applied at its end
         self.evaluate_dialog: QWidget | None = None
         self.device = ""
         self._toolbar_sizes: tuple[str, int] | None = None
@@ -462,6 +467,16 @@ class TrainingPanel(QWidget):
         self.side_tabs.addTab(self.neurons, "Neurons")
         self.side_tabs.setTabToolTip(self.side_tabs.count() - 1,
                                      "What each hidden neuron sees over the input plane.")
+        from .diagnostics_view import DiagnosticsView
+
+        self.diagnostics = DiagnosticsView()
+        self.side_tabs.addTab(self.diagnostics, "Diagnostics")
+        self._diagnostics_tab = self.side_tabs.count() - 1
+        self.side_tabs.setTabToolTip(self._diagnostics_tab,
+                                     "What goes wrong in the training, why, and what to try.")
+        self.diagnostics.fixRequested.connect(self._on_diagnostic_fix)
+        self.diagnostics.showRequested.connect(self._on_show_evidence)
+        self.diagnostics.countChanged.connect(self._on_diagnostics_count)
         for view in (self.boundary, self.neurons):
             if scale.factor != 1.0:
                 view.set_scale(scale.factor)
@@ -834,6 +849,8 @@ class TrainingPanel(QWidget):
         self.record = record
         self._relabel()
         self.store.clear()
+        if self.diagnostics is not None:
+            self.diagnostics.clear()  # a fresh run is judged afresh
         if self.plots is not None:
             self.plots.set_record(record)
             self._fill_runs_menu()
@@ -880,6 +897,9 @@ class TrainingPanel(QWidget):
         self._units = None
         if self.neurons is not None:
             self.neurons.clear()  # the next session's pictures come when it opens
+        if self.diagnostics is not None:
+            self.diagnostics.clear()
+        self._pending_fix = None
         self._clear_progress()
         self.readout.setText("")
         self._say("Press Train (Ctrl+Return) to train the model on the data.")
@@ -1024,6 +1044,11 @@ class TrainingPanel(QWidget):
                 rs = self.run_state
                 if rs is not None and event.run == rs.started.run:
                     self._units = event.pictures
+            elif isinstance(event, FindingEvent):
+                rs = self.run_state
+                if self.diagnostics is not None and rs is not None \
+                        and event.run in (0, rs.started.run):
+                    self.diagnostics.add(event)
             elif isinstance(event, (Finished, Failed)):
                 ended = event
         self._dirty = True
@@ -1124,6 +1149,9 @@ class TrainingPanel(QWidget):
             self._say(say.run_done(event.message))
         self.training.say(self.message_text, 8000)
         self._update_actions()
+        if self._pending_fix is not None:
+            fix, self._pending_fix = self._pending_fix, None
+            self._on_diagnostic_fix(fix)
         latest = self.store.latest()
         if self.session is not None and (latest is None or latest[0] < self.session.epoch):
             self._snapshot_now()  # the pictures fell behind: one of the final weights
@@ -1307,6 +1335,47 @@ class TrainingPanel(QWidget):
 
         self.background.call(lambda: probe.snapshot(session.predict), done,
                              lambda exc: None)
+
+    # -- diagnostics ------------------------------------------------------------------------
+
+    @Slot(dict)
+    def _on_diagnostic_fix(self, fix: dict) -> None:
+        """A diagnostic's fix: an ordinary, undoable edit of the project for the next run
+        (asked for during a run, it is made when the run ends: the editor is locked)."""
+        from ..core.diagnostics import FixRef, apply_fix
+
+        label = str(fix.get("label", "the fix"))
+        if self.running:
+            self._pending_fix = dict(fix)
+            self._say(f"'{label}' will be applied when this run ends; then train again.")
+            return
+        try:
+            new = apply_fix(self.controller.project, FixRef.from_json(fix))
+        except Exception as exc:  # noqa: BLE001 - a fix that no longer fits the project
+            self._say(f"Could not apply '{label}': {exc}. The project is unchanged.",
+                      error=True)
+            return
+        if self.controller.edit(new, f"Fix: {label}"):
+            self._say(f"Applied '{label}' for the next run (Ctrl+Z undoes it). Press Train to "
+                      "see whether it helps.")
+        else:
+            self._say(f"'{label}' changes nothing in the project as it is now.")
+
+    @Slot(object, int)
+    def _on_show_evidence(self, layer: object, epoch: int) -> None:
+        """Points at a diagnostic's evidence: its layer in the model, its epoch on the plots."""
+        if isinstance(layer, int):
+            self.showLayer.emit(layer)
+        if self.plots is not None:
+            self.plots.set_cursor(float(epoch + 1))
+            self._say(f"The line on the plots marks epoch {epoch + 1}, where it was first "
+                      "seen" + (f"; layer {layer + 1} is selected in the model."
+                                if isinstance(layer, int) else "."))
+
+    @Slot(int)
+    def _on_diagnostics_count(self, count: int) -> None:
+        self.side_tabs.setTabText(self._diagnostics_tab,
+                                  f"Diagnostics ({count})" if count else "Diagnostics")
 
     # -- scrubbing, hovering ----------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..boundary import BoundaryGrid
+from ..diagnostics.events import FindingEvent
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,8 @@ class Failed:
     detail: str
 
 
-Event = Started | BatchProgress | EpochEnd | BoundarySnapshot | Finished | Failed
+# A finding of the live diagnostics (`core.diagnostics.events`) travels with these.
+Event = Started | BatchProgress | EpochEnd | BoundarySnapshot | Finished | Failed | FindingEvent
 FINISH_REASONS: tuple[str, ...] = ("completed", "stopped", "early_stopped", "nan")
 
 

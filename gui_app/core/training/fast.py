@@ -424,13 +424,17 @@ def sample_weights(plan: _FitPlan) -> np.ndarray | None:
 
 
 def fit_compiled(loop: CompiledLoop, data: tuple[Any, ...], orders: EpochOrders,
-                 plan: _FitPlan, monitor: Any, callbacks: list[Any]) -> None:
+                 plan: _FitPlan, monitor: Any, callbacks: list[Any],
+                 watchers: list[Any] | None = None) -> None:
     """What `model.fit` does with its callbacks, on the compiled loop.
 
     The engine's monitor hears the same hooks as under `fit`, with a compiled call where
     `fit` has a batch (as Keras does with `steps_per_execution`): commands, pause and stop
     are served between calls. User callbacks get every epoch's begin and end with the
     weights of that epoch, because with them a call never runs past an epoch's end.
+    `watchers` (the live diagnostics) hear the same hooks but do not hold calls to one
+    epoch: their `weights_current` says whether an epoch's end has that epoch's weights
+    (only the last epoch a call finished has).
     """
     import keras
 
@@ -439,7 +443,8 @@ def fit_compiled(loop: CompiledLoop, data: tuple[Any, ...], orders: EpochOrders,
     first_epoch = plan.initial_epoch
     end = first_epoch + plan.epochs_in_run
     keys = loop.keys
-    hooks = keras.callbacks.CallbackList([*callbacks, monitor], add_history=True,
+    watchers = list(watchers or [])
+    hooks = keras.callbacks.CallbackList([*callbacks, *watchers, monitor], add_history=True,
                                          add_progbar=False, verbose=0, epochs=end,
                                          steps=steps, model=model)
     per_epoch = bool(callbacks)
@@ -487,9 +492,13 @@ def fit_compiled(loop: CompiledLoop, data: tuple[Any, ...], orders: EpochOrders,
             if final:
                 monitor.report_if_due(epoch + j, last_step, train)
             monitor.snapshot_at_epoch_end = final
+            for watcher in watchers:
+                watcher.weights_current = final
             hooks.on_epoch_end(epoch + j, logs)
             last_logs = logs
         monitor.snapshot_at_epoch_end = True
+        for watcher in watchers:
+            watcher.weights_current = True
         if finish or (ended and not math.isfinite(
                 float(result.train[-1][loop.loss_index]) if loop.loss_index >= 0 else 0.0)):
             break

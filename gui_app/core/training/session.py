@@ -87,6 +87,8 @@ class TrainingSession(_Worker):
         #: cores the Playground lessons train 17 to 37 times as many epochs a second as
         #: with `fit` (the circle: 130 against 6; benchmarks/demo_speed.py).
         self.fast_path = True
+        #: live diagnostics (core.diagnostics): FindingEvents while training
+        self.diagnostics = True
         self._listeners: list[Callable[[Event], None]] = []
         self._data_lock = threading.Lock()
         # Worker state (touched on the worker thread only, except where noted).

@@ -432,6 +432,7 @@ class _Worker:
             return
         fast = self._fast_setup(model, plan, fit, callbacks)
         monitor = _callback_type()(_MonitorLink(self), run, plan, self._probe)
+        watchers = self._diagnostics(run, plan, fit)
         # after the model is built: TensorFlow's own thread pools exist by now and keep
         # every core (tf.data's, made by fit, share this one)
         held = None
@@ -445,7 +446,7 @@ class _Worker:
             "initial_epoch": plan.initial_epoch,
             "shuffle": plan.shuffle,
             "verbose": 0,
-            "callbacks": [*callbacks, monitor],
+            "callbacks": [*callbacks, *watchers, monitor],
         }
         if plan.y is not None:
             kwargs["batch_size"] = plan.batch_size
@@ -458,7 +459,7 @@ class _Worker:
         self._active = monitor
         try:
             if fast is not None:
-                fit_compiled(*fast, plan, monitor, callbacks)
+                fit_compiled(*fast, plan, monitor, callbacks, watchers)
             else:
                 model.fit(plan.x, plan.y, **kwargs)
         except Exception as exc:
@@ -471,6 +472,38 @@ class _Worker:
             if held is not None:
                 allow_cores(held[1])
         self._finish(self._finished(run, monitor, fit, plan))
+
+    def _diagnostics(self, run: int, plan: _FitPlan, fit: FitSpec) -> list[Any]:
+        """The live diagnostics' callback (`core.diagnostics`), or none when they are off
+        or cannot watch this run: its findings join the run's events as FindingEvents."""
+        if not self.diagnostics:
+            return []
+        try:
+            from ..diagnostics import (
+                Diagnoser,
+                StatsCollector,
+                context_for,
+                diagnostics_callback,
+                pick_probe,
+            )
+            from ..diagnostics.stats import DEFAULT_BUDGET, DEFAULT_EVERY
+
+            ds = self.dataset
+            diagnoser = Diagnoser(context_for(self._project, ds.y_train, ds.task,
+                                              plan.initial_epoch + plan.epochs_in_run,
+                                              plan.initial_epoch))
+
+            def sink(item: Any) -> None:
+                for finding in diagnoser.add(item):
+                    self._emit(finding.to_event(run))
+
+            probe = pick_probe(ds.x_train, ds.y_train, seed=int(fit.seed or 0))
+            collector = StatsCollector(*probe, sink)
+            return [diagnostics_callback(collector, DEFAULT_EVERY, DEFAULT_BUDGET,
+                                         plan.steps_per_epoch)]
+        except Exception:  # noqa: BLE001 - a run trains without diagnostics rather than not
+            log.exception("live diagnostics are off for this run")
+            return []
 
     def _fast_setup(self, model: Any, plan: _FitPlan, fit: FitSpec, callbacks: list[Any]
                     ) -> tuple[CompiledLoop, tuple[Any, ...], EpochOrders] | None:
