@@ -63,6 +63,10 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "gpu"),
                    help="where to train (default: the GPU when there is one)")
     p.add_argument("--quiet", action="store_true", help="print only the final line")
+    p.add_argument("--diagnose", action="store_true",
+                   help="watch the training for problems (vanishing gradients, dead ReLUs, "
+                        "overfitting...) and print each finding as a line that starts with "
+                        "its code; --events carries them too")
     p.add_argument("--allow-outside", action="store_true", help=ALLOW_OUTSIDE_HELP)
     add_debug_flag(p, "print the full traceback when training fails")
     p.set_defaults(func=cmd_train)
@@ -86,8 +90,9 @@ class _Printer:
     output that cannot be written is no longer written (the main thread reports it).
     """
 
-    def __init__(self, quiet: bool, events: IO[str] | None) -> None:
+    def __init__(self, quiet: bool, events: IO[str] | None, diagnose: bool = False) -> None:
         self.quiet = quiet
+        self.diagnose = diagnose
         self.events = events
         self.events_error: OSError | None = None
         self.stdout_failed = False
@@ -95,6 +100,7 @@ class _Printer:
         self.total = 0
 
     def __call__(self, event: Any) -> None:
+        from ..core.diagnostics.events import FindingEvent
         from ..core.training import EpochEnd, Failed, Finished, Started, event_to_dict
 
         if isinstance(event, (Finished, Failed)):
@@ -110,6 +116,11 @@ class _Printer:
             self._print(f"training on {event.device}: {event.samples} samples, batch "
                         f"{event.batch_size}, {event.steps_per_epoch} steps per epoch, epochs "
                         f"{event.initial_epoch + 1}-{event.epochs}")
+        elif isinstance(event, FindingEvent) and self.diagnose:
+            fixes = "; ".join(str(f.get("label", "")) for f in event.fixes)
+            fixes = f" Try: {fixes}." if fixes and event.state != "resolved" else ""
+            state = " (resolved)" if event.state == "resolved" else ""
+            self._print(f"{event.code}{state}: epoch {event.epoch + 1}: {event.message}{fixes}")
         elif isinstance(event, EpochEnd):
             logs = "  ".join(f"{k} {_fmt(v)}" for k, v in event.logs.items())
             width = len(str(self.total))
@@ -202,9 +213,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         for f in findings:
             print(f"{f.severity}: {f.where}: {f.message}")
         print(dataset.description)
-    printer = _Printer(args.quiet, events)
+    printer = _Printer(args.quiet, events, args.diagnose)
     session = TrainingSession(project, base_dir=Path(args.project).resolve().parent,
                               dataset=dataset, device=args.device)
+    session.diagnostics = bool(args.diagnose)  # off unless asked: the numbers stay fit's
     session.subscribe(printer)
     stopped_by = None
     failures: list[str] = []

@@ -172,4 +172,6 @@ def event_to_dict(event: Event, arrays: str = "list") -> dict[str, Any]:
     """
     if arrays not in ("list", "keep"):
         raise ValueError(f"arrays: expected 'list' or 'keep', got {arrays!r}.")
+    if isinstance(event, FindingEvent):  # its documented shape: {"type": "finding", ...}
+        return {"event": type(event).__name__, **event.to_dict()}
     return {"event": type(event).__name__, **_plain(event, arrays == "list")}

@@ -1,0 +1,40 @@
+"""`layerlab train --diagnose`: each finding as one line that starts with its code, and the
+findings in the --events file in their documented shape."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from gui_app.cli import run_cli
+from gui_app.core.project import save_project
+from gui_app.core.spec import CompileSpec, LayerSpec, ModelSpec, ObjectSpec, Project
+
+pytest.importorskip("keras")
+
+
+def test_diagnose_prints_findings_and_the_events_carry_them(tmp_path, capsys):
+    layers = tuple(LayerSpec("Dense", {"units": 16, "activation": "sigmoid"}) for _ in range(10))
+    project = Project(
+        name="sigmoid10",
+        model=ModelSpec((2,), (*layers, LayerSpec("Dense", {"units": 1,
+                                                            "activation": "sigmoid"}))),
+        compile=CompileSpec(ObjectSpec("Adam", {"learning_rate": 0.01}),
+                            ObjectSpec("binary_crossentropy"), (ObjectSpec("accuracy"),)),
+        data={"source": "circle", "samples": 500, "noise": 0.1, "seed": 0,
+              "validation_split": 0.2},
+        fit={"epochs": 12, "batch_size": 32, "seed": 0})
+    path = tmp_path / "s.layerlab.json"
+    save_project(project, path)
+    events = tmp_path / "events.jsonl"
+    code = run_cli(["train", str(path), "--diagnose", "--events", str(events),
+                    "--out", str(tmp_path / "out")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    lines = [line for line in out.splitlines() if line.startswith("vanishing_gradients")]
+    assert lines and "epoch " in lines[0] and "Try:" in lines[0], out
+    found = [json.loads(line) for line in events.read_text().splitlines()
+             if '"finding"' in line]
+    assert any(f["type"] == "finding" and f["code"] == "vanishing_gradients"
+               and f["fixes"] and "message" in f for f in found)
