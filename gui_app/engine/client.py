@@ -618,6 +618,19 @@ class RemoteSession:
         return self._ask("unit_pictures", timeout + 5, extent=rect, resolution=resolution,
                          timeout=timeout)
 
+    def layer_outputs(self, x: Any, timeout: float = 30) -> Any:
+        """The forward pass, layer by layer (the X-ray): a `core.xray.LayerOutputs` with
+        every layer's output for the one input `x` (a row as `predict` takes it, already
+        standardised), with the current weights (between batches during a run).
+
+        Raises:
+            ValueError: (from the engine) when `x` is not one input of the model's shape.
+        """
+        import numpy as np
+
+        return self._ask("layer_outputs", timeout + 5, x=np.asarray(x, dtype=np.float32),
+                         timeout=timeout)
+
     def watch_units(self, on: bool = True, interval: float | None = None) -> None:
         """While on, runs send `UnitSnapshot` events to the listeners at most every
         `interval` seconds (0.5 by default): the neuron strip follows training live."""

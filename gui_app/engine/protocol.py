@@ -28,6 +28,7 @@ command", so an older engine is refused in words, not in a broken frame):
 | --- | --- | --- |
 | unit_pictures | session, extent ((x0, x1), (y0, y1)) or None, resolution or None, timeout | `UnitPictures`: every hidden Dense unit's output over the plane, arrays (units, r, r) per layer; `note` says why when there are none |
 | watch_units | session, on, interval (s) or None | None; while on, `UnitSnapshot` events come during runs |
+| layer_outputs | session, x (one input: a row, or a batch of one), timeout | `LayerOutputs` (`core.xray`): every layer's output for that input, float32 arrays without the batch axis; a layer over 100,000 numbers is left out with a note in `notes`; `note` says why when there are no layers |
 
 A peer whose hello carries another `VERSION` is refused with a message that says which
 versions met (`VersionError`).
@@ -71,10 +72,12 @@ def _dataclasses() -> dict[str, type]:
         Finished,
         Started,
     )
+    from ..core.xray import LayerOutputs
 
     table = {cls.__name__: cls for cls in (Started, BatchProgress, EpochEnd, BoundarySnapshot,
                                            Finished, Failed, BoundaryGrid, DeviceReport,
-                                           GpuInfo, UnitPictures, UnitSnapshot, FindingEvent)}
+                                           GpuInfo, UnitPictures, UnitSnapshot, FindingEvent,
+                                           LayerOutputs)}
     return table
 
 

@@ -54,6 +54,7 @@ class Server:
         self._sessions: dict[int, Any] = {}
         self._planes: dict[int, Any] = {}
         self._units: dict[int, Any] = {}
+        self._xrays: dict[int, Any] = {}
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="layerlab-engine")
         self._closing = threading.Event()
 
@@ -154,6 +155,7 @@ class Server:
         from ..core.boundary.plane_snapshots import PlaneSnapshots
         from ..core.training import Failed, Finished, TrainingSession
         from .units import SessionUnits
+        from .xray import SessionXRay
 
         sid = int(session)
         made = TrainingSession(project_from_message(project, allow_outside),
@@ -180,6 +182,7 @@ class Server:
         self._sessions[sid] = made
         self._planes[sid] = planes
         self._units[sid] = units
+        self._xrays[sid] = SessionXRay(made)
         return sid
 
     def do_set_probe(self, session: int, probe: dict[str, Any] | None) -> None:
@@ -203,6 +206,13 @@ class Server:
         picture's (the probe the window set, else the data's range)."""
         self._session(session)
         return self._units[int(session)].pictures(extent, resolution, timeout)
+
+    def do_layer_outputs(self, session: int, x: Any, timeout: float = 30) -> Any:
+        """The forward pass, layer by layer: every layer's output for the one input `x`
+        (standardised, as `predict` takes it), as a `core.xray.LayerOutputs`, made on the
+        session's worker thread (between two batches during a run)."""
+        self._session(session)
+        return self._xrays[int(session)].outputs(x, timeout)
 
     def do_watch_units(self, session: int, on: bool = True, interval: float | None = None
                        ) -> None:
@@ -318,6 +328,7 @@ class Server:
         s = self._sessions.pop(int(session), None)
         self._planes.pop(int(session), None)
         self._units.pop(int(session), None)
+        self._xrays.pop(int(session), None)
         if s is not None:
             s.close()
 

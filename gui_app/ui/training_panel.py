@@ -230,6 +230,7 @@ class TrainingPanel(QWidget):
         self.boundary: BoundaryView | None = None
         self.predict_panel: PredictPanel | None = None
         self.diagnostics: Any = None  # the Diagnostics tab (diagnostics_view.py)
+        self.xray: Any = None  # the X-ray tab (xray_view.py)
         self._pending_fix: dict | None = None  # asked for during a run: applied at its end
         self.evaluate_dialog: QWidget | None = None
         self.device = ""
@@ -477,6 +478,13 @@ class TrainingPanel(QWidget):
         self.diagnostics.fixRequested.connect(self._on_diagnostic_fix)
         self.diagnostics.showRequested.connect(self._on_show_evidence)
         self.diagnostics.countChanged.connect(self._on_diagnostics_count)
+        from .xray_view import XRayView
+
+        self.xray = XRayView()
+        self.side_tabs.addTab(self.xray, "X-ray")
+        self.side_tabs.setTabToolTip(self.side_tabs.count() - 1,
+                                     "The forward pass of the clicked or predicted input, "
+                                     "layer by layer.")
         for view in (self.boundary, self.neurons):
             if scale.factor != 1.0:
                 view.set_scale(scale.factor)
@@ -1505,6 +1513,25 @@ class TrainingPanel(QWidget):
 
         if not self._predict(row, done, failed) and boundary is not None:
             boundary.show_click_result("Train the model first, then click to predict.")
+        curve = boundary is not None and boundary.mode == "curve"
+        self._xray(row, f"At x = {where[0]:.3g}" if curve
+                   else f"At ({where[0]:.3g}, {where[1]:.3g})")
+
+    def _xray(self, row: np.ndarray, title: str) -> None:
+        """Every layer's output for `row` in the X-ray tab, made by the engine in the
+        background (the window never runs the model)."""
+        xray, session = self.xray, self.session
+        if xray is None:
+            return
+        if session is None or not hasattr(session, "layer_outputs") or not self.has_weights():
+            xray.clear("Train the model first, then click the picture or predict an input.")
+            return
+        ds = self.controller.dataset
+        from_logits = bool(self.controller.project.compile.loss.args.get("from_logits", False))
+        xray.set_class_names(ds.class_names if ds else None, from_logits)
+        self.background.call(lambda: session.layer_outputs(row),
+                             lambda result: xray.show_outputs(result, title),
+                             lambda exc: xray.clear(f"Could not run the X-ray: {exc}"))
 
     @Slot(object)
     def _on_predict_requested(self, row: np.ndarray) -> None:
@@ -1522,6 +1549,7 @@ class TrainingPanel(QWidget):
         if not self._predict(row, done, failed) and panel is not None:
             panel.result.setText("There is no trained model for this project yet: train it "
                                  "first (Ctrl+Return).")
+        self._xray(row, "The input from the predict form")
 
     @Slot()
     def evaluate(self) -> None:

@@ -240,7 +240,9 @@ def test_editing_is_refused_while_running(qtbot, make_window):
     window = make_window(tiny_project(epochs=100_000))
     panel = window.training_panel
     assert panel.train()
-    qtbot.waitUntil(lambda: panel.state == "running", timeout=RUN_TIMEOUT)
+    # an epoch in: the weights are trained, so a changed model must say they no longer fit
+    qtbot.waitUntil(lambda: panel.state == "running" and epochs_seen(panel) >= 1,
+                    timeout=RUN_TIMEOUT)
     before = window.controller.project
     window.controller.add_layer("Dense", 1)
     assert window.controller.project == before
@@ -285,6 +287,10 @@ def test_evaluate_predict_and_click(qtbot, make_window):
     # clicking the boundary predicts at that point
     panel.boundary.click_at(0.0, 0.0)
     qtbot.waitUntil(lambda: "P =" in panel.boundary.click_text.toPlainText(), timeout=10_000)
+    # and the X-ray tab shows that input's forward pass, every layer (from the engine)
+    layers = len(window.controller.project.model.layers)
+    qtbot.waitUntil(lambda: len(panel.xray.rows) >= layers, timeout=10_000)
+    assert panel.xray.title.text().startswith("At (")
 
 
 def test_scrubbing_shows_an_earlier_epoch(qtbot, make_window):
