@@ -293,7 +293,7 @@ class BoundaryView(QWidget):
         self.plot.setBackground("w")
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
-        self.plot.setMinimumSize(200, 130)  # 1280x720 with a lesson open: no scrolling
+        self.plot.setMinimumSize(200, 170)  # below this the x-axis title is cut
         item = self.plot.getPlotItem()
         item.getAxis("bottom").setHeight(36)  # tick labels and the axis title, uncut
         # The axes touch the picture, which changes ten times a second: with Qt painting

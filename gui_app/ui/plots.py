@@ -354,7 +354,7 @@ class MetricPlots(QWidget):
         self.view.setBackground("w")
         self.view.ci.setContentsMargins(2, 2, 2, 2)
         self.view.ci.setSpacing(2)
-        self.view.setMinimumSize(260, 130)  # two plots of 65 px still read
+        self.view.setMinimumSize(260, 180)
         layout.addWidget(self.view)
         self.plots: dict[str, QuantityPlot] = {}
         #: Plot items made ahead of a run, one per idle moment (`prepare`): a pyqtgraph plot

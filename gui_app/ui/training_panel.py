@@ -173,6 +173,7 @@ class _RunState:
     progress: BatchProgress | None = None
     elapsed: float = 0.0
     warmup: float = 0.0  # of `elapsed`, the seconds spent tracing and compiling
+    ended: bool = False  # the run is over: what it took is shown, not a time left
 
 
 class TrainingPanel(QWidget):
@@ -1117,6 +1118,8 @@ class TrainingPanel(QWidget):
             self.epoch_bar.setFormat(f"{st.steps_per_epoch} batches per epoch")
         rate = p.samples_per_sec if p is not None and p.samples_per_sec > 0 else (
             st.samples * rs.epochs_done / rs.elapsed if rs.elapsed > 0 else 0.0)
+        if rs.ended:  # a picture after the run's end redraws: it keeps "took"
+            return
         left = time_left(rs.elapsed, done / total, rs.warmup)  # the steady pace, not tracing
         self.speed_label.setText(f"{rate:,.0f} samples/s, {format_duration(left)} left"
                                  if left is not None else f"{rate:,.0f} samples/s")
@@ -1133,6 +1136,7 @@ class TrainingPanel(QWidget):
         self.run_state_done()
         rs = self.run_state
         if rs is not None:  # the run is over: no time left to show, only what it took
+            rs.ended = True
             self.speed_label.setText(f"took {format_duration(rs.elapsed)}")
         self._set_state("idle")
         if isinstance(event, Failed) and event.detail == ENGINE_DIED:
