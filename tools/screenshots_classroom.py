@@ -20,7 +20,6 @@ import argparse
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,7 +29,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 def shoot(out: Path, size: str, lesson: str, scale: float) -> int:
     """Runs inside one X server of the given size."""
     os.environ["QT_QPA_PLATFORM"] = "xcb"
-    from shot_setup import prepare
+    from shot_setup import prepare, wait_for
 
     prepare([str(out)])
     os.environ["QT_QPA_PLATFORM"] = "xcb"
@@ -43,11 +42,7 @@ def shoot(out: Path, size: str, lesson: str, scale: float) -> int:
     app = QApplication.instance() or QApplication([])
 
     def wait(predicate, seconds: float) -> bool:
-        deadline = time.monotonic() + seconds
-        while not predicate() and time.monotonic() < deadline:
-            app.processEvents()
-            time.sleep(0.01)
-        return bool(predicate())
+        return wait_for(app, predicate, seconds)
 
     def settle(seconds: float = 0.8) -> None:
         wait(lambda: False, seconds)

@@ -9,13 +9,12 @@ with the finding that the first layers barely learn and its fixes.
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT))
-from shot_setup import prepare  # noqa: E402
+from shot_setup import prepare, wait_for  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
@@ -23,16 +22,12 @@ def main(argv: list[str]) -> int:
     from PySide6.QtWidgets import QApplication
 
     from gui_app.ui.main_window import MainWindow
-    from tests.ui.test_diagnostics_window import sigmoid_stack
+    from tests.core.keras_helpers import sigmoid_stack
 
     app = QApplication.instance() or QApplication([])
 
     def wait(predicate, seconds: float) -> bool:
-        deadline = time.monotonic() + seconds
-        while not predicate() and time.monotonic() < deadline:
-            app.processEvents()
-            time.sleep(0.01)
-        return bool(predicate())
+        return wait_for(app, predicate, seconds)
 
     window = MainWindow(sigmoid_stack(), load_keras=True)
     window.confirm_discard = lambda: True

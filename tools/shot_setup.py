@@ -21,3 +21,14 @@ def prepare(argv: list[str]) -> Path:
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     return out
+
+
+def wait_for(app, predicate, seconds: float) -> bool:  # noqa: ANN001 - a QApplication
+    """Runs the event loop until `predicate()` holds or `seconds` pass; True if it held."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not predicate() and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
+    return bool(predicate())

@@ -9,22 +9,14 @@ import pytest
 
 from gui_app.cli import run_cli
 from gui_app.core.project import save_project
-from gui_app.core.spec import CompileSpec, LayerSpec, ModelSpec, ObjectSpec, Project
+
+from .keras_helpers import sigmoid_stack
 
 pytest.importorskip("keras")
 
 
 def test_diagnose_prints_findings_and_the_events_carry_them(tmp_path, capsys):
-    layers = tuple(LayerSpec("Dense", {"units": 16, "activation": "sigmoid"}) for _ in range(10))
-    project = Project(
-        name="sigmoid10",
-        model=ModelSpec((2,), (*layers, LayerSpec("Dense", {"units": 1,
-                                                            "activation": "sigmoid"}))),
-        compile=CompileSpec(ObjectSpec("Adam", {"learning_rate": 0.01}),
-                            ObjectSpec("binary_crossentropy"), (ObjectSpec("accuracy"),)),
-        data={"source": "circle", "samples": 500, "noise": 0.1, "seed": 0,
-              "validation_split": 0.2},
-        fit={"epochs": 12, "batch_size": 32, "seed": 0})
+    project = sigmoid_stack().replace(fit={"epochs": 12, "batch_size": 32, "seed": 0})
     path = tmp_path / "s.layerlab.json"
     save_project(project, path)
     events = tmp_path / "events.jsonl"

@@ -6,27 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from gui_app.core.spec import CompileSpec, LayerSpec, ModelSpec, ObjectSpec, Project
-
+from ..core.keras_helpers import sigmoid_stack
 from .files_support import close_quietly, make_window, refuse_downloads
 
 pytest.importorskip("keras")
 pytest.importorskip("pyqtgraph")
 
 RUN_TIMEOUT = 240_000
-
-
-def sigmoid_stack() -> Project:
-    layers = tuple(LayerSpec("Dense", {"units": 16, "activation": "sigmoid"}) for _ in range(10))
-    return Project(
-        name="Ten sigmoid layers",
-        model=ModelSpec((2,), (*layers, LayerSpec("Dense", {"units": 1,
-                                                            "activation": "sigmoid"}))),
-        compile=CompileSpec(ObjectSpec("Adam", {"learning_rate": 0.01}),
-                            ObjectSpec("binary_crossentropy"), (ObjectSpec("accuracy"),)),
-        data={"source": "circle", "samples": 500, "noise": 0.1, "seed": 0,
-              "validation_split": 0.2},
-        fit={"epochs": 30, "batch_size": 32, "seed": 0})
 
 
 def _train(qtbot, panel):
