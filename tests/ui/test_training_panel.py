@@ -288,9 +288,10 @@ def test_evaluate_predict_and_click(qtbot, make_window):
     panel.boundary.click_at(0.0, 0.0)
     qtbot.waitUntil(lambda: "P =" in panel.boundary.click_text.toPlainText(), timeout=10_000)
     # and the X-ray tab shows that input's forward pass, every layer (from the engine)
+    # (the predict form's input was shown there first: wait for the click's)
     layers = len(window.controller.project.model.layers)
-    qtbot.waitUntil(lambda: len(panel.xray.rows) >= layers, timeout=10_000)
-    assert panel.xray.title.text().startswith("At (")
+    qtbot.waitUntil(lambda: panel.xray.title.text().startswith("At (")
+                    and len(panel.xray.rows) >= layers, timeout=10_000)
 
 
 def test_scrubbing_shows_an_earlier_epoch(qtbot, make_window):
