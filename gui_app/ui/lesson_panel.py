@@ -81,8 +81,6 @@ class LessonPanel(QFrame):
         self.controller = controller
         self._note = ""
         self._collapsed = False
-        #: while a run folded the banner: whether it was folded before (None: no run did)
-        self._collapsed_before_run: bool | None = None
 
         self.title = QLabel()
         self.title.setObjectName("lessonTitle")
@@ -184,22 +182,17 @@ class LessonPanel(QFrame):
     @Slot()
     def _toggle(self) -> None:
         self._collapsed = not self._collapsed
-        self._collapsed_before_run = None  # the person chose: a run's end keeps it
         self.show_project(self.controller.project)  # type: ignore[attr-defined]
 
     @Slot(bool)
     def set_running(self, running: bool) -> None:
-        """Folds the banner to its title line while a run is going, giving the model table
-        and the Training view the room (about 80 px at 720 high), and unfolds it after, unless
-        the person folded or unfolded it meanwhile."""
-        if running and self._collapsed_before_run is None:
-            self._collapsed_before_run = self._collapsed
-            self._collapsed = True
-        elif not running and self._collapsed_before_run is not None:
-            self._collapsed = self._collapsed_before_run
-            self._collapsed_before_run = None
-        else:
+        """Folds the banner to its title line when a run starts, giving the model table and
+        the Training view the room (about 80 px at 720 high). It stays folded after the run,
+        while the class looks at the result (unfolding it there squeezed the Training view
+        on a 1024x768 or 1280x720 screen): Show unfolds it."""
+        if not running or self._collapsed:
             return
+        self._collapsed = True
         self.show_project(self.controller.project)  # type: ignore[attr-defined]
 
 
