@@ -296,6 +296,9 @@ class BoundaryView(QWidget):
         self.plot.setMinimumSize(200, 170)  # below this the x-axis title is cut
         item = self.plot.getPlotItem()
         item.getAxis("bottom").setHeight(36)  # tick labels and the axis title, uncut
+        # pyqtgraph places the bottom axis title 5 px below its axis's bottom edge: without
+        # room under the plot, a short plot (1024x768, 1280x720) cut the title in half
+        item.setContentsMargins(0, 0, 0, 8)
         # The axes touch the picture, which changes ten times a second: with Qt painting
         # they are blitted, not drawn again (in Python) each time.
         for side in ("left", "bottom"):
