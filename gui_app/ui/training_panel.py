@@ -1087,7 +1087,8 @@ class TrainingPanel(QWidget):
         if self.neurons is not None and self._units is not None:
             self.neurons.set_pictures(self._units)
             self._units = None
-        self._render_progress()
+        # paused, the last numbers in flight are the ones that stay: show them, unthrottled
+        self._render_progress(force=self.state == "paused")
 
     def _render_progress(self, force: bool = False) -> None:
         """The progress bars and speed, at most PROGRESS_RATE times a second: a bar
