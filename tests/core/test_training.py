@@ -81,21 +81,6 @@ class Recorder:
         return self.events[-1]
 
 
-@pytest.fixture
-def make_session(tmp_path: Path):
-    sessions: list[TrainingSession] = []
-
-    def make(proj: Project, **kwargs: Any) -> tuple[TrainingSession, Recorder]:
-        kwargs.setdefault("base_dir", tmp_path)
-        session = TrainingSession(proj, **kwargs)
-        sessions.append(session)
-        recorder = Recorder()
-        session.subscribe(recorder)
-        return session, recorder
-
-    yield make
-    for session in sessions:
-        session.close()
 
 
 def run(session: TrainingSession, epochs: int | None = None, timeout: float = 60) -> None:

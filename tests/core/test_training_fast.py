@@ -32,27 +32,11 @@ from gui_app.core.training import (
 )
 from gui_app.core.training.plan import _FitPlan
 
-from .test_training import Recorder, iterations, project, run
+from .test_training import iterations, project, run
 
 SMALL = {"source": "circle", "samples": 100, "noise": 0.1, "seed": 0, "validation_split": 0.2}
 
 
-@pytest.fixture
-def make_session(tmp_path: Path):
-    """Sessions with a Recorder listening, closed after the test (as in test_training)."""
-    sessions: list[TrainingSession] = []
-
-    def make(proj: Project, **kwargs: Any) -> tuple[TrainingSession, Recorder]:
-        kwargs.setdefault("base_dir", tmp_path)
-        session = TrainingSession(proj, **kwargs)
-        sessions.append(session)
-        recorder = Recorder()
-        session.subscribe(recorder)
-        return session, recorder
-
-    yield make
-    for session in sessions:
-        session.close()
 
 
 def small(**fit: Any) -> Project:

@@ -29,6 +29,29 @@ from ..training.events import (
 from .grids import BoundaryProbe
 
 
+class RunClock:
+    """Where a run is, read from its events: (epoch, step) for a picture taken now, and
+    whether one is due at once (the run's start and end). Shared by the pictures made
+    alongside a run (planes, each unit's picture)."""
+
+    def __init__(self) -> None:
+        self.steps = 1
+        self.epoch = 0
+
+    def read(self, event: Event) -> tuple[tuple[int, int] | None, bool]:
+        if isinstance(event, Started):
+            self.steps = max(1, event.steps_per_epoch)
+            self.epoch = event.initial_epoch
+            return (event.initial_epoch, 0), True
+        if isinstance(event, BatchProgress):
+            return (event.epoch, event.step), False
+        if isinstance(event, EpochEnd):
+            self.epoch = event.epoch
+            return (event.epoch, self.steps), False
+        if isinstance(event, Finished):
+            return (self.epoch, self.steps), True
+        return None, False
+
 class PlaneSnapshots:
     """A session listener that adds boundary snapshots on a plane through wide inputs.
 
@@ -61,8 +84,7 @@ class PlaneSnapshots:
         self.count = 0
         self._next = 0.0
         self._typical = 0.0  # the cost of the last periodic picture
-        self._steps = 1
-        self._epoch = 0
+        self._clock = RunClock()
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, BoundarySnapshot) and self.probe is not None and not self.failed:
@@ -79,19 +101,7 @@ class PlaneSnapshots:
         probe = self.probe
         if probe is None or self.failed or isinstance(event, (BoundarySnapshot, Failed)):
             return
-        position: tuple[int, int] | None = None
-        force = False
-        if isinstance(event, Started):
-            self._steps = max(1, event.steps_per_epoch)
-            self._epoch = event.initial_epoch
-            position, force = (event.initial_epoch, 0), True
-        elif isinstance(event, BatchProgress):
-            position = (event.epoch, event.step)
-        elif isinstance(event, EpochEnd):
-            self._epoch = event.epoch
-            position = (event.epoch, self._steps)
-        elif isinstance(event, Finished):
-            position, force = (self._epoch, self._steps), True
+        position, force = self._clock.read(event)
         if position is None:
             return
         now = time.perf_counter()

@@ -21,8 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from ..training.events import BatchProgress, EpochEnd, Event, Finished, Started
+from ..training.events import Event
 from .grids import _PASS_THROUGH, Extent
+from .plane_snapshots import RunClock
 
 __all__ = [
     "MAX_UNITS",
@@ -247,25 +248,13 @@ class UnitSnapshots:
         self.count = 0
         self._next = 0.0
         self._typical = 0.0  # the cost of the last periodic pictures
-        self._steps = 1
-        self._epoch = 0
+        self._clock = RunClock()
 
     def __call__(self, event: Event) -> None:
         if not self.on or self.failed:
             return
-        force = False
-        if isinstance(event, Started):
-            self._steps = max(1, event.steps_per_epoch)
-            self._epoch = event.initial_epoch
-            position, force = (event.initial_epoch, 0), True
-        elif isinstance(event, BatchProgress):
-            position = (event.epoch, event.step)
-        elif isinstance(event, EpochEnd):
-            self._epoch = event.epoch
-            position = (event.epoch, self._steps)
-        elif isinstance(event, Finished):
-            position, force = (self._epoch, self._steps), True
-        else:
+        position, force = self._clock.read(event)
+        if position is None:
             return
         now = time.perf_counter()
         if not force and now < self._next:
