@@ -293,7 +293,10 @@ class BoundaryView(QWidget):
         self.plot.setBackground("w")
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
-        self.plot.setMinimumSize(200, 170)  # below this the x-axis title is cut
+        # Short enough that the plot, not the slider row below it, gives way when the
+        # header wraps to three lines (1024x768): a plot held taller than its room was
+        # drawn under the slider row, which hid the x-axis title
+        self.plot.setMinimumSize(200, 110)
         item = self.plot.getPlotItem()
         item.getAxis("bottom").setHeight(36)  # tick labels and the axis title, uncut
         # pyqtgraph places the bottom axis title 5 px below its axis's bottom edge: without

@@ -46,6 +46,12 @@ def loss_not_a_number(message: str) -> tuple[str, str, str]:
             f"Training stopped: {message}.")
 
 
+def headline(text: str) -> str:
+    """The first sentence of a message (up to and with its full stop), for the status bar."""
+    cut = text.find(". ")
+    return text if cut < 0 else text[:cut + 1]
+
+
 def run_stopped(message: str) -> str:
     return f"Stopped: {message}. Continue trains on from here."
 

@@ -1160,7 +1160,9 @@ class TrainingPanel(QWidget):
             self._say(f"{event.message}.")
         else:
             self._say(say.run_done(event.message))
-        self.training.say(self.message_text, 8000)
+        # the status bar gets the headline only: the panel above shows the whole message,
+        # and a long line ran past the status bar's end at 1024 px
+        self.training.say(say.headline(self.message_text), 8000)
         self._update_actions()
         if self._pending_fix is not None:
             fix, self._pending_fix = self._pending_fix, None

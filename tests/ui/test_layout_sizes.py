@@ -177,3 +177,23 @@ def test_text_scale_changes_the_app_font_and_is_remembered(qtbot, window, isolat
     finally:
         scale.scaleChanged.disconnect(seen.append)
         scale.reset()  # the application outlives the test
+
+
+@pytest.mark.parametrize("size", SMALL_SCREENS)
+def test_the_boundary_plot_stays_above_its_slider_row(qtbot, window, size):
+    """At 1024x768 the header wraps to three lines; the plot, held to a tall minimum,
+    was drawn under the slider row there, which hid its x-axis title."""
+    ready(qtbot, window)
+    window.resize(*size)
+    window.training.set_state("running")
+    try:
+        window._make_room_for_training()
+        boundary = window.training_panel.boundary
+        boundary.header.setText(
+            "P(class 'inner disk') over the two inputs, P = 0.5 as a line; filled: "
+            "training, hollow: validation. Click to predict a point.")
+        qtbot.wait(50)
+        assert boundary.plot.geometry().bottom() < boundary.slider.geometry().top()
+        assert boundary.header.geometry().bottom() < boundary.plot.geometry().top()
+    finally:
+        window.training.set_state("idle")
