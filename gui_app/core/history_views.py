@@ -18,6 +18,7 @@ the `boundary` package. Only NumPy is imported.
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -188,6 +189,22 @@ def is_mean_metric(name: str) -> bool:
     if "root" in base or base == "rmse":
         return False  # the square root of a mean is not a mean
     return any(base.endswith(m) for m in MEAN_LIKE)
+
+
+def expected_quantities(metrics: Sequence[str]) -> list[str]:
+    """The History's base names a run with these compile metrics will most likely log:
+    "loss", then each metric as Keras names it ("AUC" -> "auc", "TopKCategoricalAccuracy"
+    -> "top_k_categorical_accuracy"; a string such as "mae" keeps its name). A guess, for
+    making plots ahead of a run: the run's own keys decide."""
+    names = ["loss"]
+    for metric in metrics:
+        name = metric
+        if any(c.isupper() for c in metric):
+            name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", metric)
+            name = name.lower().replace("top_kc", "top_k_c")
+        if name not in names:
+            names.append(name)
+    return names
 
 
 def split_key(key: str) -> tuple[str, str]:

@@ -164,6 +164,8 @@ class QuantityPlot:
         self.vb = plot.getViewBox()
         self.vb.disableAutoRange()
         self.vb.sigRangeChangedManually.connect(self._on_manual_range)
+        #: Made ahead of a run (MetricPlots.prepare) and not drawn on yet.
+        self.ahead = False
         self.follow = True
         self.log = False
         self._x_end = -1.0
@@ -357,10 +359,6 @@ class MetricPlots(QWidget):
         self.view.setMinimumSize(260, 180)
         layout.addWidget(self.view)
         self.plots: dict[str, QuantityPlot] = {}
-        #: Plot items made ahead of a run, one per idle moment (`prepare`): a pyqtgraph plot
-        #: item takes 25-35 ms to make, and making the run's plots at its first delivery
-        #: held the GUI thread for about 70 ms.
-        self._spare: list[pg.PlotItem] = []
         self.record: RunRecord | None = None
         self.earlier: list[RunRecord] = []
         self.hidden_runs: set[int] = set()
@@ -454,28 +452,55 @@ class MetricPlots(QWidget):
 
     def _ensure(self, names: list[str]) -> None:
         added = False
+        # Plots made ahead for a quantity the run does not log (a guessed metric name)
+        # go, unless an earlier run drew on them; not before the run has logged anything.
+        unused = [n for n, p in self.plots.items() if p.ahead and n not in names]
+        for name in unused if names else []:
+            plot = self.plots.pop(name)
+            if plot.overlays:
+                self.plots[name] = plot
+            else:
+                added = True
         for name in names:
             if name in self.plots:
+                self.plots[name].ahead = False
                 continue
-            item = self._spare.pop() if self._spare else qt_painting.plot_item()
-            plot = QuantityPlot(name, item)
-            if _SCALE[0] != 1.0:
-                plot.set_scale(_SCALE[0])
-            for record in self.earlier:
-                plot.add_overlay(record, record.number not in self.hidden_runs)
-            if name == "loss" and self.log_loss:
-                plot.set_log(True)
-            self.plots[name] = plot
+            self.plots[name] = self._make(name)
             added = True
         if added:
             self._layout()
 
-    def prepare(self, count: int, gap_ms: int = 120) -> None:
-        """Makes plot items for `count` quantities ahead of a run, one per idle moment."""
-        if len(self.plots) + len(self._spare) >= count:
+    def _make(self, name: str) -> QuantityPlot:
+        plot = QuantityPlot(name, qt_painting.plot_item())
+        if _SCALE[0] != 1.0:
+            plot.set_scale(_SCALE[0])
+        for record in self.earlier:
+            plot.add_overlay(record, record.number not in self.hidden_runs)
+        if name == "loss" and self.log_loss:
+            plot.set_log(True)
+        return plot
+
+    def prepare(self, names: list[str], gap_ms: int = 120) -> None:
+        """Makes and lays out the plots of the quantities `names` ahead of a run, one per
+        idle moment: making them at the run's first delivery held the GUI thread for
+        35-50 ms (a pyqtgraph plot item, its curves, and the layout)."""
+        missing = [n for n in names if n not in self.plots]
+        if not missing:
             return
-        self._spare.append(qt_painting.plot_item())
-        QTimer.singleShot(gap_ms, lambda: self.prepare(count, gap_ms))
+        if self.record is not None:
+            return  # a run is live: its own quantities decide (refresh)
+        name = missing[0]
+        plot = self._make(name)
+        plot.ahead = True
+        self.plots[name] = plot
+        if len(missing) == 1:
+            QTimer.singleShot(gap_ms, self._layout_ahead)
+        else:
+            QTimer.singleShot(gap_ms, lambda: self.prepare(names, gap_ms))
+
+    def _layout_ahead(self) -> None:
+        if self.record is None:
+            self._layout()
 
     def refresh(self) -> None:
         """Hands the live run's new values to the curves (unchanged curves are skipped)."""

@@ -33,7 +33,11 @@ def _step(qtbot, panel, start):
 def _assert_empty(panel, lesson):
     plots = panel.plots
     assert panel.records == [] and panel.record is None, lesson
-    assert plots.plots == {} and plots.earlier == [] and plots.record is None, lesson
+    assert plots.earlier == [] and plots.record is None, lesson
+    # only this lesson's plots, made ahead of its first run: empty, with nothing earlier
+    for name, plot in plots.plots.items():
+        assert plot.ahead and not plot.overlays, (lesson, name)
+        assert not plot._lengths, (lesson, name)  # noqa: SLF001 - no curve has data
     assert panel.runs_menu.actions() == [], lesson
     assert panel.speed_label.text() == "" and panel.run_bar.format() == "Run: not started"
     assert panel.readout.text() == ""

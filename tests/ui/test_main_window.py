@@ -504,9 +504,9 @@ def test_keras_failure_is_explained(qtbot, window):
         raise ImportError("No module named 'tensorflow'")
 
     window.start_keras_loading(importer=broken, sync=list)
-    qtbot.waitUntil(lambda: window.keras_label.text() == "Keras could not be loaded", timeout=5000)
+    qtbot.waitUntil(lambda: window.keras_label.text() == "Keras could not be loaded", timeout=20_000)
     assert "Expected Keras and TensorFlow to import" in window.keras_label.toolTip()
-    assert window.wait_for_keras(5000)
+    assert window.wait_for_keras(20_000)
 
 
 def test_drag_moves_rows_in_the_view(qtbot, window):
