@@ -305,13 +305,49 @@ def _retrain_fixed(run: DiagnosedRun, expect: tuple[str, ...], epochs: int,
     return f"still, after each of {len(finding.fixes)} fixes"
 
 
+def session_case(group: str, name: str, expect: tuple[str, ...], p: Project,
+                 base_dir: Path | None) -> Row:
+    """A project `diagnose` cannot train (a folder of images streams through tf.data):
+    trained as the window trains it, a `TrainingSession` with its live diagnostics."""
+    import threading
+
+    from gui_app.core.diagnostics.events import RESOLVED, FindingEvent
+    from gui_app.core.training import Failed, Finished, TrainingSession
+
+    session = TrainingSession(p, base_dir=base_dir, progress_interval=0.05)
+    seen: dict[str, tuple[str, int]] = {}  # code: (state, first epoch)
+    done = threading.Event()
+
+    def listen(event: object) -> None:
+        if isinstance(event, FindingEvent):
+            seen[event.code] = (event.state, seen.get(event.code, ("", event.since))[1])
+        elif isinstance(event, (Finished, Failed)):
+            done.set()
+
+    session.subscribe(listen)
+    start = time.perf_counter()
+    try:
+        session.start()
+        done.wait(1800)
+    finally:
+        session.close()
+    raised = [code for code, (state, _) in seen.items() if state != RESOLVED]
+    firsts = [seen[c][1] for c in expect if c in seen]
+    return Row(group, name, expect, raised, min(firsts) if firsts else None,
+               int(p.fit.epochs), time.perf_counter() - start)
+
+
 def lesson_rows(cap: int | None) -> list[Row]:
     rows = []
     for lesson in list_examples():
         p, _ = load_example(lesson.path)
-        intended = ("overfitting",) if lesson.path.name.startswith("06a") else ()
-        rows.append(run_case("lesson", lesson.path.name.split(".")[0], intended, p,
-                             _epochs_of(p, cap), lesson.path.parent))
+        intended = tuple(item.code for item in p.intended)
+        name = lesson.path.name.split(".")[0]
+        if p.data.get("source") == "images":
+            rows.append(session_case("lesson", name, intended, p, lesson.path.parent))
+        else:
+            rows.append(run_case("lesson", name, intended, p, _epochs_of(p, cap),
+                                 lesson.path.parent))
         print(_line(rows[-1]), flush=True)
     return rows
 

@@ -12,3 +12,6 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 import tempfile  # noqa: E402
 
 os.environ.setdefault("LAYERLAB_CONFIG_DIR", tempfile.mkdtemp(prefix="layerlab-config-"))
+# The shapes lesson writes its pictures into LayerLab's data folder on first use
+# (core.paths.data_dir): tests keep them in a temporary one.
+os.environ.setdefault("LAYERLAB_DATA_DIR", tempfile.mkdtemp(prefix="layerlab-data-"))

@@ -1,11 +1,12 @@
 """The headless `layerlab` commands, over the same core as the window: one module per
-group of commands (`inspect_cmds`, `train_cmd`, `export_cmd`, `import_cmd`), what they share
-in `common`, and here the parser and the one guard, `run_cli`.
+group of commands (`inspect_cmds`, `train_cmd`, `lr_find_cmd`, `export_cmd`, `import_cmd`),
+what they share in `common`, and here the parser and the one guard, `run_cli`.
 
 Exit codes:
   0    success (also when the reader of the output went away: `layerlab summary X | head`);
   1    the command ran and found a problem (a check error, a failed training, a result
-       that could not be written after training);
+       that could not be written after training, a learning-rate sweep whose loss never
+       fell);
   2    the command could not do its work: unusable input (missing file, invalid project or
        data, a project that writes outside its folder without `--allow-outside`), an output
        that cannot be written (a full disk or standard output), or an unexpected error;
@@ -26,7 +27,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import __version__
-from . import export_cmd, import_cmd, inspect_cmds, train_cmd
+from . import export_cmd, import_cmd, inspect_cmds, lr_find_cmd, train_cmd, tune_cmd
 from .common import (
     DEBUG_ENV,
     EXIT_INTERRUPTED,
@@ -39,8 +40,9 @@ from .common import (
     UsageError,
 )
 
-COMMANDS = ("summary", "check", "train", "export", "import")
-GROUPS = (inspect_cmds, train_cmd, export_cmd, import_cmd)  # in the order `--help` lists them
+COMMANDS = ("summary", "check", "train", "lr-find", "tune", "export", "import")
+# in the order `--help` lists them
+GROUPS = (inspect_cmds, train_cmd, lr_find_cmd, tune_cmd, export_cmd, import_cmd)
 
 __all__ = [
     "COMMANDS", "DEBUG_ENV", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_PROBLEM", "EXIT_TERMINATED",

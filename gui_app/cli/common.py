@@ -84,8 +84,11 @@ def load_project_arg(path: str, allow_outside: bool | None = None):
     raise UsageError(f"{path}: {problems[0]}{more}") from None
 
 
-def _data_info(project, path: str):
-    """DataInfo for the project's data, or None when it has no data section."""
+def _data_info(project, path: str, raw: bool = False):
+    """DataInfo for the project's data, or None when it has no data section.
+
+    A DataError becomes a one-line UsageError, or is raised as it is (every problem)
+    with `raw`."""
     if not project.data:
         return None
     from ..core.data import DataError, load_dataset
@@ -93,6 +96,8 @@ def _data_info(project, path: str):
     try:
         return load_dataset(project.data, base_dir=Path(path).resolve().parent).info()
     except DataError as exc:
+        if raw:
+            raise
         raise UsageError(f"{path}: data: {exc.problems[0] if exc.problems else exc}") from None
 
 

@@ -27,6 +27,12 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "gpu", "all"],
                    help="'all' wraps the model in tf.distribute.MirroredStrategy so the script "
                         "trains on every GPU of a bigger machine")
+    p.add_argument("--strategy", choices=["one-device", "all-gpus", "multi-worker"],
+                   help="the script's distribution strategy: 'all-gpus' is --device all; "
+                        "'multi-worker' trains on several machines in step "
+                        "(tf.distribute.MultiWorkerMirroredStrategy, configured by TF_CONFIG "
+                        "on each), and the script then takes --strategy itself to choose "
+                        "again when it runs")
     p.add_argument("--allow-outside", action="store_true", help=ALLOW_OUTSIDE_HELP)
     add_debug_flag(p)
     p.set_defaults(func=cmd_export)
@@ -46,7 +52,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     if target is not None and target.suffix != ".py":
         raise UsageError(f"-o: expected a .py file name, got {args.output!r}; add .py")
     try:
-        script = with_strategy(export_script(project, base_dir, script_path=target), args.device)
+        strategy = {"all-gpus": "all", "multi-worker": "multi-worker"}.get(
+            args.strategy or "", args.device)
+        script = with_strategy(export_script(project, base_dir, script_path=target), strategy)
     except (DataError, ProjectError) as exc:
         raise UsageError(f"{args.project}: {exc.problems[0] if exc.problems else exc}") from None
     except UnsafeCodeError as exc:

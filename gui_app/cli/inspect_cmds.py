@@ -9,7 +9,14 @@ import argparse
 import json
 from typing import Any
 
-from .common import EXIT_OK, EXIT_PROBLEM, _data_info, add_debug_flag, load_project_arg
+from .common import (
+    EXIT_OK,
+    EXIT_PROBLEM,
+    EXIT_UNUSABLE,
+    _data_info,
+    add_debug_flag,
+    load_project_arg,
+)
 
 
 def add_commands(subparsers: Any) -> None:
@@ -45,9 +52,22 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from ..core.checks import has_errors, run_checks
+    from ..core.data import DataError
 
     project = load_project_arg(args.project)
-    info = None if args.no_data else _data_info(project, args.project)
+    try:
+        info = None if args.no_data else _data_info(project, args.project, raw=True)
+    except DataError as exc:
+        # Every problem of the data, one a line (a folder of images can have several):
+        # the data cannot be loaded, so the command could not do its work (exit 2).
+        if args.json:
+            print(json.dumps([{"severity": "error", "code": "data", "message": line,
+                               "where": "data", "fixes": []} for line in exc.problems],
+                             indent=2))
+        else:
+            for line in exc.problems:
+                print(f"{'ERROR':7} data: {line}")
+        return EXIT_UNUSABLE
     findings = run_checks(project, info)
     if args.json:
         print(json.dumps([f.to_json() for f in findings], indent=2))

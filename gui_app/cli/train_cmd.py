@@ -66,7 +66,8 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--diagnose", action="store_true",
                    help="watch the training for problems (vanishing gradients, dead ReLUs, "
                         "overfitting...) and print each finding as a line that starts with "
-                        "its code; --events carries them too")
+                        "its code; --events carries them too, with each layer's gradient "
+                        "norms and histograms (layer_stats)")
     p.add_argument("--allow-outside", action="store_true", help=ALLOW_OUTSIDE_HELP)
     add_debug_flag(p, "print the full traceback when training fails")
     p.set_defaults(func=cmd_train)

@@ -40,7 +40,14 @@ class Param:
 
     Kinds: "int", "float", "bool", "choice", "size" (an int or a tuple of `rank` ints, as
     Keras accepts for kernel_size), "shape" (a tuple of ints, -1 allowed once), "padding2d"
-    (ZeroPadding2D's int / pair / pair of pairs), "layer" (a wrapped layer spec), "str".
+    (ZeroPadding2D's int / pair / pair of pairs), "layer" (a wrapped layer spec), "str",
+    "factor" (an augmentation's strength: a number within min..max, or a [lower, upper] pair
+    of such numbers, as Keras's Random* layers take it) and "range" (a [low, high] pair of
+    numbers, such as the pixel values' value_range).
+
+    `unit` says what a "factor" counts ("turn": a fraction of a full circle; "fraction": a
+    fraction of the size or range), so a value given in degrees or percent is answered
+    with the number that was meant instead of only "out of range".
     """
 
     name: str
@@ -56,6 +63,7 @@ class Param:
     rank: int = 1
     log: bool = False
     advanced: bool = False
+    unit: str = ""
 
     @property
     def required(self) -> bool:
@@ -91,6 +99,12 @@ class Param:
             text = "an integer >= 0, a list of 2 such integers, or a list of 2 pairs"
         elif self.kind == "layer":
             text = "a layer object such as {\"type\": \"LSTM\", \"units\": 32}"
+        elif self.kind == "factor":
+            bounds = Param(self.name, "float", min=self.min, max=self.max,
+                           min_exclusive=self.min_exclusive, max_exclusive=self.max_exclusive)
+            text = f"{bounds.expected()}, or a list of 2 such numbers [lower, upper]"
+        elif self.kind == "range":
+            text = "a list of 2 numbers [low, high], low first"
         else:
             text = "a string"
         if self.nullable and self.kind != "choice":
@@ -157,7 +171,46 @@ class Param:
             return bad
         if kind == "layer":
             return None if isinstance(value, Mapping) and "type" in value else bad
+        if kind == "factor":
+            items = list(value) if isinstance(value, (list, tuple)) else [value]
+            if len(items) != (2 if isinstance(value, (list, tuple)) else 1):
+                return bad
+            if all(_is_real(v) and self._in_range(v) for v in items):
+                return None
+            return bad + self._factor_hint(items)
+        if kind == "range":
+            ok = (isinstance(value, (list, tuple)) and len(value) == 2
+                  and all(_is_real(v) for v in value) and value[0] < value[1])
+            return None if ok else bad
         return bad
+
+    def meant(self, value: Any) -> Any:
+        """The factor a person meant by a value in degrees or percent (30 -> 0.0833 for a
+        turn, 20 -> 0.2 for a fraction), or None when the value does not read as one."""
+        items = list(value) if isinstance(value, (list, tuple)) else [value]
+        # From 2 up a fraction is unlikely (1.5 may mean one and a half turns): say nothing.
+        if (self.kind != "factor" or not all(_is_real(v) for v in items)
+                or not any(abs(v) >= 2 for v in items)):
+            return None
+        scale = {"turn": 360, "fraction": 100}.get(self.unit)
+        if scale is None or not all(abs(v) <= scale for v in items):
+            return None
+        meant = [round(v / scale, 4) for v in items]
+        if not all(self._in_range(v) for v in meant):
+            return None
+        return meant[0] if len(meant) == 1 else meant
+
+    def _factor_hint(self, items: Sequence[Any]) -> str:
+        """'; ... for 30 degrees write 0.0833' when a factor was given in degrees or percent."""
+        meant = self.meant(items if len(items) > 1 else items[0])
+        if meant is None:
+            return ""
+        if self.unit == "turn":
+            what = " to ".join(f"{v:g}" for v in items)
+            return (f"; {self.name} is a fraction of a full turn: for {what} degrees write "
+                    f"{_show(meant)}")
+        what = " to ".join(f"{v:g}%" for v in items)
+        return f"; {self.name} is a fraction, not a percentage: for {what} write {_show(meant)}"
 
     def _in_range(self, value: float) -> bool:
         if self.min is not None and (value < self.min or (self.min_exclusive and value == self.min)):
@@ -193,6 +246,12 @@ def _listify(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_listify(v) for v in value]
     return value
+
+
+def _is_real(value: Any) -> bool:
+    """A finite number (not a bool): what a float argument of Keras can take."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and abs(value) <= MAX_INT_ARG and math.isfinite(value))
 
 
 def _is_int(value: Any) -> bool:
@@ -390,13 +449,44 @@ def _rnn(kind: str) -> list[Param]:
     return params
 
 
+_TRAINING_ONLY = (" Active only while training (fit); predict and evaluate see the images "
+                  "unchanged.")
+
+
+def _fill() -> list[Param]:
+    """How a turned, zoomed or shifted image's new corners are filled."""
+    return [
+        Param("fill_mode", "choice", "reflect",
+              "How the pixels that come in from outside are filled: reflect mirrors the "
+              "image, wrap repeats it, nearest stretches the edge, constant uses fill_value "
+              "(0 suits digits on a black background).",
+              choices=["reflect", "wrap", "constant", "nearest"]),
+        Param("interpolation", "choice", "bilinear",
+              "How pixels between the grid points are read: bilinear blends, nearest copies.",
+              choices=["bilinear", "nearest"], advanced=True),
+        _seed(),
+        Param("fill_value", "float", 0.0, "The value used when fill_mode is constant.",
+              advanced=True),
+    ]
+
+
+def _value_range() -> Param:
+    return Param("value_range", "range", (0, 255),
+                 "The range of the incoming pixel values: [0, 255] for 8-bit pixels, [0, 1] "
+                 "for LayerLab's image sets; results are clipped to it.")
+
+
+def _size(name: str, what: str) -> Param:
+    return Param(name, "int", REQUIRED, what, min=1)
+
+
 def _name() -> Param:
     return Param("name", "str", None, "The layer's name in summaries and saved models.",
                  nullable=True, advanced=True)
 
 
 GROUPS = ("core", "convolution", "pooling", "recurrent", "normalisation", "regularisation",
-          "reshaping")
+          "reshaping", "preprocessing", "augmentation")
 
 _LAYERS: list[LayerDef] = [
     LayerDef("Dense", "core",
@@ -419,7 +509,7 @@ _LAYERS: list[LayerDef] = [
               Param("mask_zero", "bool", False,
                     "Treat token 0 as padding that later layers ignore.", advanced=True)],
              suggested={"input_dim": 1000, "output_dim": 16}),
-    LayerDef("Rescaling", "core", "Multiplies inputs by scale and adds offset (e.g. 1/255 for pixels).",
+    LayerDef("Rescaling", "preprocessing", "Multiplies inputs by scale and adds offset (e.g. 1/255 for pixels).",
              [Param("scale", "float", REQUIRED, "Factor each input is multiplied by."),
               Param("offset", "float", 0.0, "Value added after scaling.")],
              suggested={"scale": 1 / 255}),
@@ -527,12 +617,105 @@ _LAYERS: list[LayerDef] = [
              [Param("padding", "padding2d", (1, 1),
                     "Zeros added: n on every side, (rows, cols), or ((top, bottom), (left, right)).")],
              min_rank=4, max_rank=4, rank_hint="(height, width, channels)"),
+    LayerDef("Resizing", "preprocessing",
+             "Resizes every image to height x width (in training and in predict); no weights.",
+             [_size("height", "Height of the output images, in pixels."),
+              _size("width", "Width of the output images, in pixels."),
+              Param("interpolation", "choice", "bilinear",
+                    "How the new pixels are computed from the old ones.",
+                    choices=["bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5"]),
+              Param("crop_to_aspect_ratio", "bool", False,
+                    "Crop the middle to the new aspect ratio first, so nothing is squashed."),
+              Param("pad_to_aspect_ratio", "bool", False,
+                    "Pad with fill_value to the new aspect ratio first, so nothing is squashed "
+                    "or cut.", advanced=True),
+              Param("fill_value", "float", 0.0, "The padding's value (pad_to_aspect_ratio).",
+                    advanced=True),
+              Param("antialias", "bool", False,
+                    "Smooth before shrinking, so thin lines do not break up.", advanced=True)],
+             suggested={"height": 32, "width": 32},
+             min_rank=4, max_rank=4, rank_hint="(height, width, channels)"),
+    LayerDef("CenterCrop", "preprocessing",
+             "Keeps the middle height x width of every image (in training and in predict); "
+             "no weights.",
+             [_size("height", "Height of the middle part kept, in pixels."),
+              _size("width", "Width of the middle part kept, in pixels.")],
+             suggested={"height": 24, "width": 24},
+             min_rank=4, max_rank=4, rank_hint="(height, width, channels)"),
+    LayerDef("RandomFlip", "augmentation",
+             "Flips images at random: left-right, upside down, or both." + _TRAINING_ONLY,
+             [Param("mode", "choice", "horizontal_and_vertical",
+                    "Which flips: horizontal mirrors left-right (not for digits or text), "
+                    "vertical upside down.",
+                    choices=["horizontal_and_vertical", "horizontal", "vertical"]),
+              _seed()],
+             suggested={"mode": "horizontal"},
+             min_rank=4, max_rank=4, rank_hint="(height, width, channels)"),
+    LayerDef("RandomRotation", "augmentation",
+             "Turns images by a random angle." + _TRAINING_ONLY,
+             [Param("factor", "factor", REQUIRED,
+                    "Largest turn, as a fraction of a full circle: 0.1 turns by up to 36 degrees "
+                    "either way; [lower, upper] sets each side (positive is counter-clockwise).",
+                    min=-1.0, max=1.0, unit="turn"),
+              *_fill()],
+             suggested={"factor": 0.1},
+             min_rank=4, max_rank=4, rank_hint="(height, width, channels)"),
+    LayerDef("RandomZoom", "augmentation",
+             "Zooms images in or out by a random amount." + _TRAINING_ONLY,
+             [Param("height_factor", "factor", REQUIRED,
+                    "Zoom of the height, as a fraction: 0.2 zooms in or out by up to 20%; "
+                    "[lower, upper] sets the range (negative zooms in, positive out).",
+                    min=-1.0, max=1.0, min_exclusive=True, unit="fraction"),
+              Param("width_factor", "factor", None,
+                    "Zoom of the width, as a fraction; empty: the same as the height's, which "
+                    "keeps the aspect ratio.",
+                    min=-1.0, max=1.0, min_exclusive=True, nullable=True, unit="fraction"),
+              *_fill()],
+             suggested={"height_factor": 0.1},
+             min_rank=4, max_rank=4, rank_hint="(height, width, channels)"),
+    LayerDef("RandomTranslation", "augmentation",
+             "Shifts images up or down and left or right by a random amount." + _TRAINING_ONLY,
+             [Param("height_factor", "factor", REQUIRED,
+                    "Vertical shift, as a fraction of the height: 0.1 shifts by up to 10% up or "
+                    "down; [lower, upper] sets each side (negative is up).",
+                    min=-1.0, max=1.0, unit="fraction"),
+              Param("width_factor", "factor", REQUIRED,
+                    "Horizontal shift, as a fraction of the width: 0.1 shifts by up to 10% left "
+                    "or right; [lower, upper] sets each side (negative is left).",
+                    min=-1.0, max=1.0, unit="fraction"),
+              *_fill()],
+             suggested={"height_factor": 0.1, "width_factor": 0.1},
+             min_rank=4, max_rank=4, rank_hint="(height, width, channels)"),
+    LayerDef("RandomContrast", "augmentation",
+             "Raises or lowers each image's contrast by a random amount." + _TRAINING_ONLY,
+             [Param("factor", "factor", REQUIRED,
+                    "Contrast change: 0.2 raises each image's contrast by up to 20% (one "
+                    "number never lowers it in Keras 3); [0.2, 0.2] lowers or raises it by up "
+                    "to 20% (the spread around the mean times 0.8 to 1.2).",
+                    min=0.0, max=1.0, unit="fraction"),
+              _value_range(), _seed()],
+             suggested={"factor": 0.2, "value_range": [0, 1]},
+             min_rank=4, max_rank=4, rank_hint="(height, width, channels)"),
+    LayerDef("RandomBrightness", "augmentation",
+             "Brightens or darkens images by a random amount." + _TRAINING_ONLY,
+             [Param("factor", "factor", REQUIRED,
+                    "Brightness change, as a fraction of value_range: 0.2 adds up to 20% of it "
+                    "or takes it away; [lower, upper] sets the range (negative darkens).",
+                    min=-1.0, max=1.0, unit="fraction"),
+              _value_range(), _seed()],
+             suggested={"factor": 0.2, "value_range": [0, 1]},
+             min_rank=4, max_rank=4, rank_hint="(height, width, channels)"),
 ]
 for _layer in _LAYERS:
     _layer.params.append(_name())
 
 LAYERS: dict[str, LayerDef] = {layer.type: layer for layer in _LAYERS}
 RECURRENT_FOR_BIDIRECTIONAL = ("LSTM", "GRU", "SimpleRNN")
+#: Layers that change images at random while training and pass them unchanged otherwise.
+AUGMENTATION_LAYERS = tuple(d.type for d in _LAYERS if d.group == "augmentation")
+#: Layers that take images shaped (height, width, channels) and give images back, with no
+#: weights: the augmentations, and resizing and cropping (which act in predict too).
+IMAGE_PREPROCESSING_LAYERS = ("Resizing", "CenterCrop", *AUGMENTATION_LAYERS)
 
 # -- optimizers ---------------------------------------------------------------------------
 

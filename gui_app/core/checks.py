@@ -11,7 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from .catalog import LAYERS, check_args, loss_def, metric_def, optimizer_def
+from .catalog import (
+    IMAGE_PREPROCESSING_LAYERS,
+    LAYERS,
+    check_args,
+    loss_def,
+    metric_def,
+    optimizer_def,
+)
 from .limits import model_problem
 from .paths import unapproved
 from .spec import CompileSpec, DataInfo, LayerSpec, ObjectSpec, Project
@@ -24,7 +31,8 @@ CROSSENTROPY = {
     "SparseCategoricalCrossentropy", "CategoricalFocalCrossentropy",
 }
 SOFT_LAYERS = {"Dropout", "GaussianNoise", "SpatialDropout1D", "SpatialDropout2D", "Flatten",
-               "Reshape", "BatchNormalization", "LayerNormalization", "Rescaling"}
+               "Reshape", "BatchNormalization", "LayerNormalization", "Rescaling",
+               *IMAGE_PREPROCESSING_LAYERS}
 IMBALANCE_RATIO = 3.0
 
 #: Every code `run_checks` gives, with the severity it has when the project does not mark
@@ -41,6 +49,9 @@ CODES: dict[str, str] = {
     "odd-output-activation": WARNING, "accuracy-on-regression": WARNING,
     "softmax-with-binary-loss": WARNING, "output-not-flat": WARNING,
     "regression-loss-on-classes": WARNING, "unbalanced-classes": INFO,
+    "crop-larger-than-input": ERROR, "augmentation-late": WARNING,  # augment_checks.py
+    "dense-on-images": ERROR, "images-not-rescaled": INFO,  # image_checks.py
+    "image-files-left-out": WARNING, "image-folder-note": INFO,
 }
 #: The codes a project may mark intended: every warning and note, and the one error that
 #: still trains (softmax on one unit learns nothing, which a lesson may want to show). The
@@ -249,17 +260,28 @@ def _findings(project: Project, data: DataInfo | None, summary: Summary) -> list
         found.append(Finding(ERROR, "empty-model",
                              "The model has no layers. Add at least one (a Dense layer for the output).",
                              "model.layers"))
+    # Imported here: augment_checks builds on this module's Finding and Fix.
+    from .augment_checks import augmentation_findings, row_fixes
+
     for row in summary.rows:
         if row.error:
-            found.append(Finding(ERROR, "layer", row.error, f"model.layers[{row.index}]", row.index))
+            found.append(Finding(ERROR, "layer", row.error, f"model.layers[{row.index}]", row.index,
+                                 row_fixes(project, summary, row)))
+    found += augmentation_findings(project, summary)
     found += _compile_findings(project.compile)
     found += _limit_findings(project, summary)
+    from .image_checks import image_findings  # it builds on Finding and Fix, as above
+
+    found += image_findings(project, data, summary)
+    # A Dense layer on a folder's images that leaves the output unflat is an error there;
+    # the general warnings below would only repeat it.
+    on_images = any(f.code == "dense-on-images" for f in found)
 
     # Dense on rank-3+ input: Keras allows it (it acts on the last axis), but it is rarely meant.
     shape = (None, *model.input_shape) if not summary.input_error else None
     for i, layer in enumerate(model.layers):
         row = summary.rows[i]
-        if layer.type == "Dense" and shape is not None and len(shape) >= 3:
+        if layer.type == "Dense" and shape is not None and len(shape) >= 3 and not on_images:
             found.append(Finding(
                 WARNING, "dense-on-sequence",
                 f"Dense layer {row.name} gets {format_shape(shape)}: it will act on the last axis "
@@ -338,7 +360,7 @@ def _findings(project: Project, data: DataInfo | None, summary: Summary) -> list
                 _renamed_loss(project.compile.loss, "SparseCategoricalCrossentropy",
                               "sparse_categorical_crossentropy"))),)))
 
-    if len(output_shape) > 2 and loss.type in CROSSENTROPY:
+    if len(output_shape) > 2 and loss.type in CROSSENTROPY and not on_images:
         found.append(Finding(
             WARNING, "output-not-flat",
             f"The model outputs {format_shape(summary.output_shape)} per batch, one prediction per "

@@ -222,6 +222,8 @@ def fit_code(project: Project) -> list[str]:
     one that was not validated gets, at worst, a wrong-typed literal, never code.
     """
     fit = project.fit
+    if project.data.source == "images":
+        return _image_fit_code(project)
     args = ["x_train", "y_train"]
     args.append(f"epochs={literal(fit.epochs)}")
     args.append(f"batch_size={literal(fit.batch_size)}")
@@ -262,6 +264,45 @@ def fit_code(project: Project) -> list[str]:
             ]
         lines.append("x_train, y_train = x_train[order], y_train[order]")
         args[2] = f"epochs={checkpoints}"
+    if callbacks:
+        lines.append("callbacks = [")
+        lines.extend(f"{INDENT}{callback_code(c)}," for c in callbacks)
+        lines.append("]")
+        args.append("callbacks=callbacks")
+    lines.append("history = model.fit(")
+    lines.extend(f"{INDENT}{a}," for a in args)
+    lines.append(")")
+    return lines
+
+
+def _image_fit_code(project: Project) -> list[str]:
+    """The fit call for a folder of images: `train_ds` and `val_ds` are tf.data pipelines
+    (batched and shuffled already, as `core/training/image_pipeline.py` builds them), so
+    fit gets no batch size; with virtual epochs or steps_per_epoch the training pipeline
+    repeats, and the steps per epoch come from the number of training files."""
+    fit = project.fit
+    args = ["train_ds", f"epochs={literal(fit.epochs)}"]
+    lines = []
+    virtual = fit.virtual_epochs
+    if virtual:
+        batch = literal(fit.batch_size)
+        stop_point, checkpoints = literal(virtual["stop_point"]), literal(virtual["checkpoints"])
+        lines += [
+            f"# Virtual epochs: show {comment_text(stop_point)} x the training images in "
+            f"{comment_text(checkpoints)} checkpoints,",
+            "# so changing the batch size or adding images keeps the examples seen constant.",
+            f"total_examples = int({stop_point} * len(train_files))",
+            f"steps_per_epoch = max(1, total_examples // ({batch} * {checkpoints}))",
+        ]
+        args[1] = f"epochs={checkpoints}"
+        args.append("steps_per_epoch=steps_per_epoch")
+    elif fit.steps_per_epoch:
+        args.append(f"steps_per_epoch={literal(fit.steps_per_epoch)}")
+    if project.data.validation_split:
+        args.append("validation_data=val_ds")
+    if fit.class_weight:
+        args.append("class_weight=class_weight")
+    callbacks = [c for c in fit.callbacks or () if ObjectSpec.from_json(c).type in CALLBACKS]
     if callbacks:
         lines.append("callbacks = [")
         lines.extend(f"{INDENT}{callback_code(c)}," for c in callbacks)

@@ -29,7 +29,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, ClassVar
 
 import numpy as np
 
@@ -56,6 +56,7 @@ __all__ = [
     "DATA_SOURCES",
     "DataError",
     "Dataset",
+    "IMAGE_SOURCES",
     "class_counts",
     "compute_class_weight",
     "keras_datasets_dir",
@@ -68,9 +69,12 @@ REGRESSION_SOURCES: tuple[str, ...] = ("sine", "housing")
 SKLEARN_SOURCES: tuple[str, ...] = ("digits", "iris", "wine", "breast_cancer")
 KERAS_SOURCES: tuple[str, ...] = ("keras:mnist", "keras:fashion_mnist", "keras:cifar10")
 FILE_SOURCES: tuple[str, ...] = ("csv", "npz")
+#: A folder of images, one subfolder per class, streamed from disk (core/image_data.py).
+IMAGE_SOURCES: tuple[str, ...] = ("images",)
 
 DATA_SOURCES: tuple[str, ...] = (
     GENERATED_SOURCES + REGRESSION_SOURCES + SKLEARN_SOURCES + KERAS_SOURCES + FILE_SOURCES
+    + IMAGE_SOURCES
 )
 
 #: Generated sources whose number of classes can be chosen with `classes` (2..5).
@@ -146,6 +150,10 @@ class Dataset:
     mean: np.ndarray | None
     std: np.ndarray | None
     description: str
+
+    #: False: the inputs are arrays in memory. An image folder's dataset
+    #: (`image_data.ImageDataset`) has file lists instead and says True.
+    streamed: ClassVar[bool] = False
 
     def transform(self, x: Any) -> np.ndarray:
         """Applies the training standardisation to raw inputs, such as values a user types in.
@@ -277,6 +285,11 @@ def resolve_data(data: Mapping[str, Any] | None) -> dict[str, Any]:
             f"data.path: expected the path of a .{source} file when data.source is "
             f"{source!r}, got none. Choose a file, or pick another source."
         )
+    elif path is None and source in IMAGE_SOURCES:
+        problems.append(
+            "data.path: expected the folder of images (one subfolder per class) when "
+            "data.source is 'images', got none. Choose a folder, or pick another source."
+        )
 
     features = out["features"]
     if features is not None:
@@ -361,6 +374,13 @@ def resolve_data(data: Mapping[str, Any] | None) -> dict[str, Any]:
             f"samples are left to train on, got {out['validation_split']:g} + "
             f"{out['test_split']:g}. Make one of them smaller."
         )
+
+    if source in IMAGE_SOURCES:
+        from .image_data import image_settings_problems
+
+        problems += image_settings_problems(out)
+        if not problems:
+            out["image_size"] = [int(v) for v in out["image_size"]]
 
     if not isinstance(out["standardize"], (bool, np.bool_)):
         problems.append(
@@ -1658,7 +1678,8 @@ def load_dataset(data: Mapping[str, Any] | None, base_dir: Path | None = None) -
     test part, the validation part, the rest trains). A source with its own test set
     (Keras's sets, an NPZ with x_test) keeps it as the test part and ignores `test_split`;
     `validation_split` is then a fraction of its training set. `samples` only sizes the
-    generated and regression sets; real sets are used whole.
+    generated and regression sets; real sets are used whole. A folder of images ("images")
+    is split the same way but not read: its Dataset holds file lists (`image_data`).
 
     Args:
         data: the project's "data" settings; missing keys take `DATA_DEFAULTS`.
@@ -1673,6 +1694,10 @@ def load_dataset(data: Mapping[str, Any] | None, base_dir: Path | None = None) -
     """
     cfg = resolve_data(data)
     source = cfg["source"]
+    if source in IMAGE_SOURCES:
+        from .image_data import load_image_dataset
+
+        return load_image_dataset(cfg, base_dir)
     if source in GENERATED_SOURCES:
         raw = _load_generated(cfg)
     elif source in REGRESSION_SOURCES:

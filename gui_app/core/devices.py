@@ -34,6 +34,7 @@ import ast
 import contextlib
 import ctypes
 import ctypes.util
+import json
 import logging
 import os
 import sys
@@ -49,6 +50,8 @@ __all__ = [
     "DeviceReport",
     "DriverProbe",
     "GpuInfo",
+    "MULTI_WORKER",
+    "SCRIPT_STRATEGIES",
     "batch_predictor",
     "cpu_only_reason",
     "default_choice",
@@ -56,6 +59,7 @@ __all__ = [
     "engine_device",
     "list_devices",
     "make_strategy",
+    "multi_worker_script_lines",
     "probe_cuda_driver",
     "replica_devices",
     "request_memory_growth",
@@ -72,6 +76,12 @@ CPU = "cpu"
 DEVICES_HELP = ("'auto' (the GPU when there is one), 'cpu', 'gpu', 'gpu:N' or 'all' (every "
                 "GPU, mirrored; TensorFlow only)")
 ALL_GPUS = "all"
+#: The exported script's strategy across machines (`with_strategy`): each machine runs the
+#: script with its own TF_CONFIG, and MultiWorkerMirroredStrategy trains them in step.
+MULTI_WORKER = "multi-worker"
+#: The exported multi-worker script's `--strategy` choices: today's one device and every
+#: GPU of one machine, and several machines.
+SCRIPT_STRATEGIES = ("one-device", "all-gpus", MULTI_WORKER)
 GROWTH_ENV = "TF_FORCE_GPU_ALLOW_GROWTH"
 GIB = 1024 ** 3
 
@@ -512,24 +522,113 @@ def strategy_script_lines() -> list[str]:
     ]
 
 
+def multi_worker_script_lines() -> list[str]:
+    """The lines an exported script puts before the model for "multi-worker": the strategy
+    is the script's own `--strategy` argument, multi-worker by default.
+
+    MultiWorkerMirroredStrategy keeps one copy of the model on every worker (each a
+    machine, or a process), splits each batch between them and all-reduces the gradients,
+    so the copies stay the same: the workers train in step. Each worker learns the cluster
+    and its own place in it from TF_CONFIG; the first (index 0) is the chief.
+    """
+    return [
+        "# --- Devices: the strategy, chosen when this script runs (--strategy) ---",
+        "#   one-device    the first GPU of this machine, or its CPU",
+        "#   all-gpus      every GPU of this machine (MirroredStrategy)",
+        "#   multi-worker  several machines or processes in step (MultiWorkerMirroredStrategy):",
+        "#                 start this script on each, with the same cluster and its own index:",
+        "#     TF_CONFIG='{\"cluster\": {\"worker\": [\"host1:12345\", \"host2:12345\"]}, "
+        "\"task\": {\"type\": \"worker\", \"index\": 0}}' python this_script.py",
+        "#                 The batch size below is the global one, split between the workers.",
+        "import argparse",
+        "import json",
+        "import os",
+        "",
+        "import tensorflow as tf",
+        "",
+        "parser = argparse.ArgumentParser(description=\"Train the model (see the comments above).\")",
+        f"parser.add_argument(\"--strategy\", choices={json.dumps(list(SCRIPT_STRATEGIES))}, "
+        f"default={json.dumps(MULTI_WORKER)})",
+        "ARGS, _ = parser.parse_known_args()",
+        'GPUS = tf.config.list_physical_devices("GPU")',
+        "for gpu in GPUS:",
+        "    tf.config.experimental.set_memory_growth(gpu, True)",
+        f"if ARGS.strategy == {json.dumps(MULTI_WORKER)}:",
+        '    if "TF_CONFIG" not in os.environ:',
+        "        raise SystemExit(\"--strategy multi-worker: expected TF_CONFIG to name the "
+        "cluster and this worker's place in it (see the comments above), got none\")",
+        "    strategy = tf.distribute.MultiWorkerMirroredStrategy()",
+        '    TASK = json.loads(os.environ["TF_CONFIG"]).get("task", {})',
+        "    print(f\"Worker {TASK.get('index')} of {strategy.num_replicas_in_sync} replica(s).\")",
+        'elif ARGS.strategy == "all-gpus":',
+        "    strategy = tf.distribute.MirroredStrategy()",
+        "else:",
+        "    strategy = tf.distribute.get_strategy()  # the default: one device",
+        'print(f"Training on {strategy.num_replicas_in_sync} replica(s).")',
+        "",
+        "",
+        "def allow_multi_worker_fit(model, strategy):",
+        '    """Lets Keras 3 fit under MultiWorkerMirroredStrategy (keras-team/keras#20585).',
+        "",
+        "    Keras 3.15 builds the model from one batch averaged across the workers, and",
+        "    averages each step's logs across them along an axis that scalars lack; both fail",
+        "    under this strategy. Here the model is built from this worker's own part of the",
+        "    batch, and the logs are taken as the strategy keeps them. The gradients are still",
+        "    averaged across the workers, so the weights stay the same on every worker.",
+        '    """',
+        "    from keras.src.backend.tensorflow import trainer as tf_trainer",
+        "",
+        '    if hasattr(tf_trainer, "_collective_all_reduce_multi_worker"):',
+        "        tf_trainer._collective_all_reduce_multi_worker = lambda strategy: False",
+        "",
+        "    def build_from_local_batch(iterator=None, data_batch=None):",
+        "        if iterator is not None:",
+        "            for _, _, it in iterator:",
+        "                data_batch = tf.nest.map_structure(",
+        "                    lambda v: strategy.experimental_local_results(v)[0], next(it))",
+        "                break",
+        "        with strategy.scope():",
+        "            model._symbolic_build(data_batch=data_batch)",
+        "",
+        "    model._maybe_symbolic_build = build_from_local_batch",
+        "",
+        "",
+    ]
+
+
 def with_strategy(script: str, choice: str) -> str:
     """An exported script (`export.export_script`) that trains with the chosen strategy.
 
     For "all", the model and its compile call move into `with strategy.scope():`, after
-    the lines of `strategy_script_lines()`; `fit` stays outside, as Keras wants. Other
-    choices return the script unchanged (one device is what the script does anyway).
+    the lines of `strategy_script_lines()`; `fit` stays outside, as Keras wants. For
+    "multi-worker" the same, after `multi_worker_script_lines()`: the script then takes
+    `--strategy one-device|all-gpus|multi-worker` (multi-worker by default, configured by
+    TF_CONFIG). Other choices return the script unchanged (one device is what the script
+    does anyway).
 
     Raises:
         ValueError: when the script has no `model = keras.Sequential(` ... `model.compile(`
             block to wrap (it was not made by `export_script`).
     """
-    if choice.strip().lower() != ALL_GPUS:
+    choice = choice.strip().lower()
+    if choice not in (ALL_GPUS, MULTI_WORKER):
         return script
     lines = script.split("\n")
     start, end = _model_block(script, lines)
     block = ["with strategy.scope():"] + [("    " + line) if line else line
                                           for line in lines[start:end + 1]]
-    return "\n".join(lines[:start] + strategy_script_lines() + block + lines[end + 1:])
+    if choice == ALL_GPUS:
+        return "\n".join(lines[:start] + strategy_script_lines() + block + lines[end + 1:])
+    after = ["", f"if ARGS.strategy == {json.dumps(MULTI_WORKER)}:",
+             "    allow_multi_worker_fit(model, strategy)"]
+    tail = ["", f"if ARGS.strategy == {json.dumps(MULTI_WORKER)}:",
+            "    # the workers trained in step: the same weights on each of them",
+            '    print("weights checksum:", float(sum(abs(w).sum() for w in model.get_weights())))',
+            ""]
+    body = lines[:start] + multi_worker_script_lines() + block + after + lines[end + 1:]
+    while body and not body[-1]:
+        body.pop()
+    return "\n".join(body + tail)
 
 
 def _model_block(script: str, lines: list[str]) -> tuple[int, int]:

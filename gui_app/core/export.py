@@ -1,7 +1,8 @@
 """`layerlab export`: a standalone Python script that trains the project without LayerLab.
 
-The script uses only Keras and NumPy (plus scikit-learn for its bundled datasets, and the
-standard csv module for CSV files). It rebuilds the data exactly as `data.load_dataset`
+The script uses only Keras and NumPy (plus scikit-learn for its bundled datasets, the
+standard csv module for CSV files, and TensorFlow's tf.data for a folder of images, which
+it reads with the engine's own pipeline: `image_pipeline`'s functions are copied in). It rebuilds the data exactly as `data.load_dataset`
 does (the generators of the built-in sets are copied from `data.py` itself, so they
 cannot drift), sets the seed, and then runs the model, compile and fit code of
 `codegen.model_code()`, the same text the window's code pane shows. Run with the same
@@ -36,7 +37,7 @@ from .data import (
 )
 from .project import ProjectError, checked_fit
 from .spec import FitSpec, ObjectSpec, Project
-from .training import virtual_epoch_plan
+from .training import image_pipeline, virtual_epoch_plan
 
 __all__ = ["export_script"]
 
@@ -229,6 +230,99 @@ def _npz_code(cfg: Mapping[str, Any], task: str) -> list[str]:
     return lines
 
 
+def _images_code(cfg: Mapping[str, Any], dataset: Any, fit: FitSpec) -> list[str]:
+    """A folder of images: listed as LayerLab lists it (the same classes and files, in the
+    same order; the files LayerLab left out named in SKIPPED), split by the same seed, and
+    read through the same tf.data pipeline (`load_image` and `image_batches` are copied
+    from core/training/image_pipeline.py, `split_indices` from core/image_data.py)."""
+    from . import image_data
+    from .images import IMAGE_EXTENSIONS, SYSTEM_FOLDERS
+    from .limits import MAX_IMAGE_FOLDER_DEPTH
+
+    h, w = (int(v) for v in cfg["image_size"])
+    k = int(dataset.num_classes)
+    skipped = sorted(dataset.scan.skipped)
+    repeat = bool(fit.virtual_epochs or fit.steps_per_epoch)
+    lines = [
+        f"IMAGE_SIZE = {literal((h, w))}",
+        f"CHANNELS = {literal(image_data.COLOR_MODES[cfg['color_mode']])}  "
+        f"# {comment_text(cfg['color_mode'])}",
+        f"BATCH_SIZE = {literal(fit.batch_size)}",
+        "# Decoded images stay in memory after the first epoch when they fit (as in LayerLab).",
+        f"CACHE = {literal(bool(dataset.cache))}",
+        "# Files named as images that LayerLab left out (not images, damaged, links out of the",
+        "# folder, ...): `layerlab check` says why for each.",
+        ("SKIPPED = {" + ", ".join(_path(f) for f in skipped) + "}") if skipped
+        else "SKIPPED = set()",
+        "",
+        "",
+        "def list_images(root, skipped):",
+        '    """The class folders (sorted by name) and their image files, in sub-folders too."""',
+        f"    extensions = {literal(IMAGE_EXTENSIONS)}",
+        "",
+        "    def usable(name):  # not hidden, not a zip tool's folder, valid UTF-8",
+        "        try:",
+        '            name.encode("utf-8")',
+        "        except UnicodeEncodeError:",
+        "            return False",
+        f'        return not name.startswith(".") and name not in {literal(sorted(SYSTEM_FOLDERS))}',
+        "",
+        "    classes = sorted(entry.name for entry in os.scandir(root)",
+        "                     if entry.is_dir(follow_symlinks=False) and usable(entry.name))",
+        "    files, labels = [], []",
+        "    for label, name in enumerate(classes):",
+        "        found = []",
+        "        top = os.path.join(root, name)",
+        "        for folder, subfolders, names in os.walk(top):",
+        "            depth = 0 if folder == top else len(os.path.relpath(folder, top).split(os.sep))",
+        f"            subfolders[:] = [d for d in subfolders if usable(d) and depth < "
+        f"{literal(MAX_IMAGE_FOLDER_DEPTH)}]",
+        "            for file in names:",
+        "                if usable(file) and file.lower().endswith(extensions):",
+        '                    rel = os.path.relpath(os.path.join(folder, file), root).replace(os.sep, "/")',
+        "                    if rel not in skipped:",
+        "                        found.append(rel)",
+        "        files += sorted(found)",
+        "        labels += [label] * len(found)",
+        "    return classes, files, np.array(labels, dtype=np.int64)",
+        "",
+        "",
+        inspect.getsource(image_data.split_indices).rstrip(),
+        "",
+        "",
+        inspect.getsource(image_pipeline.load_image).rstrip(),
+        "",
+        "",
+        inspect.getsource(image_pipeline.image_batches).rstrip(),
+        "",
+        "",
+        "classes, files, labels = list_images(DATA_PATH, SKIPPED)",
+        "paths = [os.path.join(DATA_PATH, *f.split(\"/\")) for f in files]",
+        f"train, val, test = split_indices(len(files), {literal(cfg['seed'])}, "
+        f"{literal(cfg['test_split'])}, {literal(cfg['validation_split'])})",
+    ]
+    if cfg["labels"] == "one_hot":
+        lines.append(f"labels = np.eye({literal(k)}, dtype=np.float32)[labels]  # one-hot labels")
+    lines += [
+        "train_files = [paths[i] for i in train]",
+        "y_train = labels[train]",
+        "",
+        "",
+        "def batches(rows, shuffle=False, repeat=False):",
+        "    if not len(rows):",
+        "        return None",
+        "    return image_batches([paths[i] for i in rows], labels[rows], IMAGE_SIZE, CHANNELS,",
+        "                         BATCH_SIZE, shuffle=shuffle, seed=SEED, cache=CACHE, repeat=repeat)",
+        "",
+        "",
+        f"train_ds = batches(train, shuffle={literal(bool(fit.shuffle))}, "
+        f"repeat={literal(repeat)})",
+        "val_ds = batches(val)",
+        "test_ds = batches(test)",
+    ]
+    return lines
+
+
 def _split_code(cfg: Mapping[str, Any], num_classes: int | None) -> list[str]:
     test = literal(cfg["test_split"])
     if cfg["source"] in KERAS_SOURCES or cfg["source"] == "npz":
@@ -326,7 +420,7 @@ def export_script(
     cfg = resolve_data(project.data or None)
     fit = checked_fit(project.fit)
     source = cfg["source"]
-    needs_data = source in ("csv", "npz") or bool(fit.virtual_epochs)
+    needs_data = source in ("csv", "npz", "images") or bool(fit.virtual_epochs)
     if dataset is None and needs_data:
         dataset = load_dataset(project.data or None, base_dir)
     task = dataset.task if dataset is not None else None
@@ -337,7 +431,8 @@ def export_script(
         "",
         "Rebuilds the data, the model, its compile settings and the fit call of the project,",
         "with the same seeds, and trains it. Needs only keras and numpy"
-        + (" (and scikit-learn)." if source in SKLEARN_SOURCES else "."),
+        + (" (and scikit-learn)." if source in SKLEARN_SOURCES else
+           " (and tensorflow, for tf.data)." if source == "images" else "."),
         "",
         "    python this_script.py",
         '"""',
@@ -348,7 +443,7 @@ def export_script(
         imports += ["import csv", "import io"]
     chdir = _project_dir_line(base_dir, script_path)
     folders = _callback_folders(fit)
-    if chdir or folders:
+    if chdir or folders or source == "images":
         imports.append("import os")
     if any("HERE" in line for line in chdir):
         imports.append("from pathlib import Path")
@@ -361,7 +456,7 @@ def export_script(
         lines.append("# Keras does not create the folders its callbacks write into.")
         lines += [f"os.makedirs({_path(folder)}, exist_ok=True)" for folder in folders]
         lines.append("")
-    if source in ("csv", "npz"):
+    if source in ("csv", "npz", "images"):
         lines.append(f"DATA_PATH = {_path(str(cfg['path']))}")
     seed = fit.seed
     lines += [f"SEED = {literal(seed)}", "", ""]
@@ -378,11 +473,14 @@ def export_script(
         body = _keras_code(cfg)
     elif source == "csv":
         body = _csv_code(cfg, task or "binary")
-    else:
+    elif source == "npz":
         body = _npz_code(cfg, task or "binary")
-    lines += body + ["", ""] + _split_code(cfg, num_classes) + ["", ""]
-    lines.append("x_train, y_train, x_val, y_val, x_test, y_test = split(*load_raw())")
-    lines.append("")
+    if source == "images":
+        lines += _images_code(cfg, dataset, fit) + [""]
+    else:
+        lines += body + ["", ""] + _split_code(cfg, num_classes) + ["", ""]
+        lines.append("x_train, y_train, x_val, y_val, x_test, y_test = split(*load_raw())")
+        lines.append("")
 
     lines += ["", "# --- Model, compile and fit ---", ""]
     if seed is not None:
@@ -407,7 +505,7 @@ def export_script(
         lines.append("")
     code_fit = fit
     virtual = fit.virtual_epochs
-    if virtual:
+    if virtual and source != "images":  # a folder's pipeline repeats (codegen writes it)
         assert dataset is not None
         try:
             plan = virtual_epoch_plan(float(virtual["stop_point"]), int(virtual["checkpoints"]),
@@ -442,9 +540,14 @@ def export_script(
         "",
         "model.summary()",
         'print("final:", {key: values[-1] for key, values in history.history.items()})',
-        "if x_test is not None:",
-        '    print("test:", model.evaluate(x_test, y_test, verbose=0, return_dict=True))',
     ]
+    if source == "images":
+        lines += ["if test_ds is not None:",
+                  '    print("test:", model.evaluate(test_ds, verbose=0, return_dict=True))']
+    else:
+        lines += ["if x_test is not None:",
+                  '    print("test:", model.evaluate(x_test, y_test, verbose=0, '
+                  'return_dict=True))']
     return "\n".join(lines) + "\n"
 
 

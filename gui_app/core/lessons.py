@@ -10,7 +10,11 @@ LayerLab runs:
   cache opens on the bundled 8x8 digits set instead, with the input shape set to match,
   because classroom machines often have no network. The returned note says so, and gives
   the parameter counts of the smaller model, since the lesson's text counts them for the
-  original images.
+  original images;
+* a lesson on a folder of images that LayerLab draws itself (lessons 8a and 8b: the
+  folder "shapes", `GENERATED_FOLDERS`) gets the folder written on first use into the
+  user's data folder (`paths.data_dir()`), never the installation's, and its path set
+  to it.
 
 No Qt here: the window, the CLI and the tests share these functions.
 """
@@ -36,6 +40,16 @@ FALLBACK_DATA: dict[str, Any] = {"source": "digits", "standardize": True}
 FALLBACK_INPUT_SHAPE: tuple[int, ...] = (64,)
 #: Settings of the original data section that still apply to the bundled set.
 _KEPT_DATA_KEYS = ("seed", "validation_split", "test_split", "labels")
+
+
+def _shapes_folder() -> Path:
+    from .shapes import lesson_folder
+
+    return lesson_folder()
+
+
+#: Image folders a lesson names by a relative path that LayerLab writes on first use.
+GENERATED_FOLDERS: dict[str, Any] = {"shapes": _shapes_folder}
 
 
 @dataclass(frozen=True)
@@ -111,6 +125,23 @@ def _absolute_paths(project: Project, base_dir: Path) -> Project:
     return replace(project, data={**project.data, "path": str((base_dir / path).resolve())})
 
 
+def _generated_folder(project: Project, folder: Path) -> tuple[Project, str]:
+    """The project with its generated image folder written and its path set to it, and a
+    note when the folder could not be written ("" otherwise)."""
+    path = project.data.path
+    if project.data.source != "images" or path not in GENERATED_FOLDERS \
+            or (folder / str(path)).exists():
+        return project, ""
+    try:
+        made = GENERATED_FOLDERS[str(path)]()
+    except OSError as exc:
+        return project, (f"LayerLab could not write this lesson's pictures into its data "
+                         f"folder ({exc.strerror or exc}); set LAYERLAB_DATA_DIR to a folder "
+                         "you may write to, or write them with python -m gui_app.core.shapes "
+                         "DIR and choose DIR as the data.")
+    return replace(project, data={**project.data, "path": str(made)}), ""
+
+
 def prepare_lesson(project: Project, base_dir: str | os.PathLike | None = None,
                    cached: bool | None = None) -> tuple[Project, str]:
     """Makes a lesson ready to train here; returns it with a note for the person ("" if none).
@@ -126,10 +157,11 @@ def prepare_lesson(project: Project, base_dir: str | os.PathLike | None = None,
         (the project to open, a sentence saying what was changed and why, or "").
     """
     folder = Path(base_dir) if base_dir is not None else default_examples_dir()
+    project, made = _generated_folder(project, folder)
     project = _absolute_paths(project, folder)
     source = project.data.source
     if source not in FALLBACK_SOURCES:
-        return project, ""
+        return project, made
     if cached is None:
         cached = keras_dataset_cached(str(source))
     title = FALLBACK_SOURCES[str(source)]

@@ -35,6 +35,33 @@ MAX_NPZ_MEMBERS = 64
 #: A path longer than this is not a real file name (Linux's PATH_MAX is 4096).
 MAX_PATH_CHARS = 1024
 
+# -- folders of images (data source "images"), scanned by core/images.py ---------------------
+
+#: Image files in one folder. The scan reads two small pieces of every file (its header
+#: and its last bytes): 20,000 files take under a second here, so this bounds a scan at
+#: tens of seconds on a slow disk. Larger sets are better trained from a script.
+MAX_IMAGE_FILES = 200_000
+#: Everything the scan visits (images, other files, folders): a folder of millions of
+#: small files must not keep the scan busy for minutes before it finds out.
+MAX_IMAGE_FOLDER_ENTRIES = 400_000
+#: Class subfolders: each is one output of the model.
+MAX_IMAGE_CLASSES = 1_000
+#: Folders nested inside a class folder (Keras reads sub-folders of a class too).
+MAX_IMAGE_FOLDER_DEPTH = 16
+#: One image file on disk; a camera's photo is a few MB.
+MAX_IMAGE_FILE_BYTES = 64 * 1024 * 1024
+#: Pixels of one image as its header gives them, before it is decoded: a 50 KB PNG can
+#: claim 30,000 x 30,000 pixels, which decodes to 3.6 GB (RGBA) in each of tf.data's
+#: parallel decoders. 25 million pixels (a 6000 x 4000 photo) is 100 MB decoded.
+MAX_IMAGE_PIXELS = 25_000_000
+#: Each side of `image_size`, the size every image is resized to: a batch of 32 images of
+#: 1024 x 1024 x 3 floats is already 400 MB.
+MAX_IMAGE_SIDE = 1024
+#: The decoded, resized images of a folder are kept in memory after the first epoch when
+#: they fit in this much (and in a quarter of the memory budget); a larger folder is read
+#: from disk every epoch, so memory does not grow with the number of images.
+IMAGE_CACHE_MAX_BYTES = 512 * 1024 * 1024
+
 # -- trained model files (.keras, .h5), read by core/modelfile.py ----------------------------
 
 #: A .keras archive or .h5 file on disk; the largest classic Sequential models are far below.

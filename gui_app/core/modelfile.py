@@ -867,6 +867,8 @@ class _Checker:
                 value = value[0]  # LayerNormalization (and Keras 2's BatchNormalization): [axis]
             elif p.kind == "padding2d":
                 value = _compact_padding(value)
+            elif p.kind == "factor" and isinstance(value, list):
+                value = _compact_factor(value, p)
             elif isinstance(value, list):
                 value = list(value)
             args[p.name] = value
@@ -1114,6 +1116,18 @@ def _policy_name(value: Any) -> Any:
         config = value.get("config")
         return config.get("name") if isinstance(config, dict) else None
     return value
+
+
+def _compact_factor(value: list[Any], param: Param) -> Any:
+    """An augmentation factor as it was written: Keras saves RandomRotation(0.1) as
+    [-0.1, 0.1] and RandomContrast(0.2) as [0, 0.2] (the single number's range, cut at
+    the lowest bound); both mean the single number again."""
+    if len(value) == 2 and all(_is_number(v) for v in value):
+        low, high = value
+        lowest = param.min if param.min is not None else -high
+        if high >= 0 and low == max(-high, lowest):
+            return high
+    return list(value)
 
 
 def _compact_padding(value: Any) -> Any:

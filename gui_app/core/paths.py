@@ -19,6 +19,7 @@ import hmac
 import json
 import os
 import secrets
+import sys
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -130,6 +131,23 @@ def config_dir() -> Path:
     if override:
         return Path(override)
     base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "LayerLab"
+
+
+def data_dir() -> Path:
+    """LayerLab's folder for data it makes itself (the shapes lesson's images): one per
+    user, never the installation's folder, which may be read-only and is shared.
+    LAYERLAB_DATA_DIR overrides it (tests)."""
+    override = os.environ.get("LAYERLAB_DATA_DIR")
+    if override:
+        return Path(override)
+    home = os.path.expanduser("~")
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local")
+    elif sys.platform == "darwin":
+        base = os.path.join(home, "Library", "Application Support")
+    else:
+        base = os.environ.get("XDG_DATA_HOME") or os.path.join(home, ".local", "share")
     return Path(base) / "LayerLab"
 
 

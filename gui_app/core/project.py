@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .catalog import CALLBACKS, LAYERS, Param, check_args, loss_def, metric_def, optimizer_def
+from .lesson_steps import lesson_from_json, lesson_to_json
 from .limits import (
     MAX_CHECKPOINTS,
     MAX_CLASS_WEIGHT,
@@ -40,10 +41,16 @@ from .spec import (
 )
 
 FORMAT = "layerlab-project"
-VERSION = 1
+#: The newest format this LayerLab reads and writes. Version 2 added the `search` section
+#: (`core.search`) and a lesson's `steps` and `locks` (`core.lesson_steps`); a project
+#: without them is still written as version 1, so an older LayerLab opens it, and version
+#: 1 files are read unchanged (steps and locks are read in any version).
+VERSION = 2
+#: The version a project without the newer sections is written as.
+BASE_VERSION = 1
 SUFFIX = ".layerlab.json"
 TOP_KEYS = ("format", "version", "name", "description", "model", "compile", "data", "fit",
-            "allow_outside", "intended")
+            "allow_outside", "intended", "search", "steps", "locks")
 #: The longest reason an `intended` entry may give: a sentence or two, shown in a note.
 MAX_WHY_CHARS = 600
 
@@ -351,14 +358,37 @@ def project_from_json(doc: Any, path: str | os.PathLike | None = None) -> Projec
     problems += fit_problems(fit)
     allowed = _allow_outside(doc.get("allow_outside"), problems)
     intended = _intended(doc.get("intended"), problems)
+    search = _search(doc, version, model, compile_spec, data, fit, problems)
+    # a lesson's steps and locks (`core.lesson_steps`): read in any version, optional
+    lesson = lesson_from_json(doc.get("steps"), doc.get("locks"), problems)
     if problems or model is None or compile_spec is None:
         raise ProjectError(problems or ["the project could not be read"], path)
     project = Project(name, model, compile_spec, DataSpec.from_json(data),
-                      FitSpec.from_json(fit), description, allowed, intended)
+                      FitSpec.from_json(fit), description, allowed, intended, search, lesson)
     outside = unapproved(fit, allowed) if isinstance(fit, Mapping) else []
     if outside:
         raise OutsidePathsError(describe(outside), project, outside, path)
     return project
+
+
+def _search(doc: Mapping[str, Any], version: Any, model: ModelSpec | None,
+            compile_spec: CompileSpec | None, data: Any, fit: Any, problems: list[str]) -> Any:
+    """The `search` section (`core.search`), checked against the sections read before it;
+    a version 1 file cannot hold one (it came with version 2)."""
+    if doc.get("search") is None:
+        return None
+    if version == 1:
+        problems.append("search: a hyperparameter search needs format version 2, got a "
+                        "version 1 file; set \"version\": 2 (LayerLab writes it so)")
+        return None
+    from .search import search_from_json
+
+    project = None
+    if model is not None and compile_spec is not None and isinstance(data, Mapping) \
+            and isinstance(fit, Mapping):
+        project = Project(model=model, compile=compile_spec, data=DataSpec.from_json(data),
+                          fit=FitSpec.from_json(fit))
+    return search_from_json(doc["search"], project, problems)
 
 
 def _allow_outside(value: Any, problems: list[str]) -> tuple[str, ...]:
@@ -450,7 +480,8 @@ def _intended(value: Any, problems: list[str]) -> tuple[Intended, ...]:
 def project_to_json(project: Project) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "format": FORMAT,
-        "version": VERSION,
+        "version": VERSION if project.search is not None or project.lesson is not None
+        else BASE_VERSION,
         "name": project.name,
         **({"description": project.description} if project.description else {}),
         "model": project.model.to_json(),
@@ -463,6 +494,9 @@ def project_to_json(project: Project) -> dict[str, Any]:
         doc["allow_outside"] = {"paths": paths, "approval": sign_approval(paths)}
     if project.intended:  # left out when empty, so older files save as they were
         doc["intended"] = [mark.to_json() for mark in project.intended]
+    if project.search is not None:  # left out when none, so the file stays version 1
+        doc["search"] = project.search.to_json()
+    doc.update(lesson_to_json(project.lesson))  # steps and locks: left out when none
     return doc
 
 

@@ -10,7 +10,10 @@ import copy
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from .lesson_steps import LessonSpec
 
 Shape = tuple[int | None, ...]
 _S = TypeVar("_S", bound="_Settings")
@@ -292,6 +295,10 @@ class DataSpec(_Settings):
     test_split: float = 0.0
     standardize: bool = False
     labels: str = "integer"  # or "one_hot"
+    #: For the "images" source: every image is resized to [height, width] ...
+    image_size: list[int] = field(default_factory=lambda: [64, 64])
+    #: ... and read as "grayscale" (1 channel) or "rgb" (3 channels).
+    color_mode: str = "rgb"
 
 
 @dataclass(frozen=True)
@@ -305,6 +312,8 @@ class DataInfo:
         num_classes: number of distinct classes, or None for regression.
         task: "binary", "multiclass" or "regression".
         class_counts: samples per class in the training part, when known.
+        images: whether the samples are image files streamed from disk.
+        notes: the loader's remarks about the data that do not stop training.
     """
 
     input_shape: Shape
@@ -313,6 +322,11 @@ class DataInfo:
     num_classes: int | None = None
     task: str = "binary"
     class_counts: tuple[int, ...] = ()
+    #: True for a folder of images read from disk (data source "images").
+    images: bool = False
+    #: What the data's loader noticed that does not stop training, as (severity, sentence):
+    #: ("warning", files left out) or ("note", images resized); the checks show them.
+    notes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -341,6 +355,94 @@ class Intended:
 
 
 @dataclass(frozen=True)
+class SearchDim:
+    """One searched setting of a hyperparameter search (`core.search` checks and applies it).
+
+    Attributes:
+        path: the setting's JSON path in the project file ("model.layers[0].units").
+        kind: "int" (a range with a step), "float" (a range, linear or log) or "choice".
+        min, max: the range's ends, both included ("int" and "float").
+        step: the distance between two integers tried ("int"; 1 by default), or None.
+        sampling: "linear" or "log" (log tries as many values per decade).
+        values: the values tried ("choice"), in order.
+    """
+
+    path: str
+    kind: str
+    min: float | None = None
+    max: float | None = None
+    step: float | None = None
+    sampling: str = "linear"
+    values: tuple[Any, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "values", tuple(self.values))
+
+    def to_json(self) -> dict[str, Any]:
+        """As the project file holds it: only the keys this kind uses."""
+        out: dict[str, Any] = {"path": self.path, "kind": self.kind}
+        if self.kind == "choice":
+            out["values"] = list(self.values)
+            return out
+        out["min"], out["max"] = self.min, self.max
+        if self.step is not None:
+            out["step"] = self.step
+        if self.sampling != "linear":
+            out["sampling"] = self.sampling
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SearchDim:
+        """The entry as `core.search.search_from_json` checked it."""
+        return cls(str(data["path"]), str(data["kind"]), data.get("min"), data.get("max"),
+                   data.get("step"), str(data.get("sampling", "linear")),
+                   tuple(data.get("values", ())))
+
+
+@dataclass(frozen=True)
+class SearchSpec:
+    """The `search` section: which settings Keras Tuner searches, and how.
+
+    Attributes:
+        tuner: "random", "hyperband" or "bayesian".
+        objective: the logged quantity that picks the best trial ("val_loss",
+            "val_accuracy", ...); losses and errors are minimised, the rest maximised.
+        max_trials: trials in all (a continued search stops there too).
+        executions_per_trial: trainings per trial, from fresh weights; the score is their mean.
+        space: the searched settings.
+    """
+
+    tuner: str = "random"
+    objective: str = "val_loss"
+    max_trials: int = 10
+    executions_per_trial: int = 1
+    space: tuple[SearchDim, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "space", tuple(
+            d if isinstance(d, SearchDim) else SearchDim.from_json(d) for d in self.space))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"tuner": self.tuner, "objective": self.objective,
+                "max_trials": self.max_trials,
+                "executions_per_trial": self.executions_per_trial,
+                "space": [d.to_json() for d in self.space]}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SearchSpec:
+        return cls(str(data.get("tuner", "random")), str(data.get("objective", "val_loss")),
+                   int(data.get("max_trials", 10)), int(data.get("executions_per_trial", 1)),
+                   tuple(SearchDim.from_json(d) for d in data.get("space", ())))
+
+    def dim(self, path: str) -> SearchDim | None:
+        """The entry that searches `path`, if any."""
+        return next((d for d in self.space if d.path == path), None)
+
+    def paths(self) -> tuple[str, ...]:
+        return tuple(d.path for d in self.space)
+
+
+@dataclass(frozen=True)
 class Project:
     """A whole LayerLab project: what the project file stores."""
 
@@ -356,6 +458,12 @@ class Project:
     #: Findings the project makes on purpose (a lesson's deliberate mistake), with reasons;
     #: plain {"code", "why"} mappings given here become Intended.
     intended: tuple[Intended, ...] = ()
+    #: The hyperparameter search (`core.search`), or None: a project file of format
+    #: version 2 may hold one; without it the file is written as version 1.
+    search: SearchSpec | None = None
+    #: A lesson's steps and locks (`core.lesson_steps.LessonSpec`), or None: the project
+    #: file's optional `steps` and `locks` sections.
+    lesson: LessonSpec | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.data, DataSpec):
@@ -366,6 +474,8 @@ class Project:
         object.__setattr__(self, "intended", tuple(
             item if isinstance(item, Intended) else Intended.from_json(item)
             for item in self.intended))
+        if self.search is not None and not isinstance(self.search, SearchSpec):
+            object.__setattr__(self, "search", SearchSpec.from_json(self.search))
 
     def replace(self, **changes: Any) -> Project:
         return replace(self, **changes)

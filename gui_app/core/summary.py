@@ -13,7 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .catalog import LAYERS, RECURRENT_FOR_BIDIRECTIONAL, check_args, expand
+from .catalog import (
+    IMAGE_PREPROCESSING_LAYERS,
+    LAYERS,
+    RECURRENT_FOR_BIDIRECTIONAL,
+    check_args,
+    expand,
+)
 from .spec import LayerSpec, ModelSpec, Shape, layer_names
 
 BYTES_PER_PARAM = 4  # float32, Keras's default dtype
@@ -135,6 +141,10 @@ def _need_rank(layer: LayerSpec, shape: Shape, hint_fix: str) -> None:
 
 
 def _rank_fix(layer_type: str, rank: int) -> str:
+    if layer_type in IMAGE_PREPROCESSING_LAYERS:
+        return ("It works on images, one (height, width, channels) array per sample: give the "
+                "model an image input shape such as [28, 28, 1] (or put a Reshape to one "
+                "before it), or remove the layer.")
     if layer_type.endswith("2D"):
         if rank < 4:
             return "Add a Reshape layer to make (height, width, channels), or use a 1D or Dense layer."
@@ -332,7 +342,77 @@ def _infer(layer: LayerSpec, shape: Shape) -> tuple[Shape, int, int, str]:
                None if w is None else w + sum(pads[1]), shape[3])
         return out, 0, 0, "no weights: a border of zeros"
 
+    if kind in IMAGE_PREPROCESSING_LAYERS:
+        return _image_layer(layer, a, shape)
+
     raise ShapeError(f"LayerLab does not know how to size a {kind} layer.")
+
+
+def _spread(factor: Any, unit: str, what: str = "", either: str = " either way") -> str:
+    """'up to 10% either way' for 0.1, 'between -10% and 20%' for [-0.1, 0.2]; `what` goes
+    after the amount ('of the height')."""
+    def amount(v: float) -> str:
+        return f"{v * 360:g} degrees" if unit == "turn" else f"{v * 100:g}%"
+    if isinstance(factor, (list, tuple)):
+        low, high = sorted(factor)
+        return f"between {amount(low)} and {amount(high)}{what}"
+    return f"up to {amount(abs(factor))}{what}{either}"
+
+
+def _image_layer(layer: LayerSpec, a: Mapping[str, Any], shape: Shape
+                 ) -> tuple[Shape, int, int, str]:
+    """Resizing, CenterCrop and the Random* augmentations: no weights, images in and out.
+
+    Keras builds the Random* layers on any input, but calling them on anything other than
+    a batch of (height, width, channels) images fails in `fit` ("Expected image tensor to
+    have rank 3 (single image) or 4 (batch of images)") or, for (steps, features), treats
+    the whole batch as one image; `_need_rank` refuses both here, in words.
+    """
+    kind = layer.type
+    training = ", in training only (predict and evaluate see the images unchanged)"
+    if kind == "Resizing":
+        if a["crop_to_aspect_ratio"] and a["pad_to_aspect_ratio"]:
+            raise ShapeError("Resizing can crop to the new aspect ratio or pad to it, not both; "
+                             "it gets crop_to_aspect_ratio and pad_to_aspect_ratio both true. "
+                             "Set one of them to false.")
+        out = (shape[0], a["height"], a["width"], shape[3])
+        return out, 0, 0, f"no weights: every image resized to {a['height']}x{a['width']}"
+    if kind == "CenterCrop":
+        out = (shape[0], a["height"], a["width"], shape[3])
+        h, w = shape[1], shape[2]
+        if h is not None and w is not None and (a["height"] > h or a["width"] > w):
+            words = (f"no weights: the crop {a['height']}x{a['width']} is larger than the "
+                     f"image {h}x{w}, so Keras resizes the image instead of cropping it")
+        else:
+            words = f"no weights: the middle {a['height']}x{a['width']} of every image"
+        return out, 0, 0, words
+    if kind == "RandomFlip":
+        flips = {"horizontal": "mirrored left-right", "vertical": "turned upside down",
+                 "horizontal_and_vertical": "mirrored left-right and upside down"}[a["mode"]]
+        words = f"no weights: {flips} at random{training}"
+    elif kind == "RandomRotation":
+        words = f"no weights: turned by {_spread(a['factor'], 'turn')}{training}"
+    elif kind == "RandomZoom":
+        width = a["width_factor"]
+        also = "" if width is None else f" (the width {_spread(width, 'fraction')})"
+        words = (f"no weights: zoomed by {_spread(a['height_factor'], 'fraction')}{also}"
+                 f"{training}")
+    elif kind == "RandomTranslation":
+        up = _spread(a["height_factor"], "fraction", " of the height", "")
+        side = _spread(a["width_factor"], "fraction", " of the width", "")
+        words = (f"no weights: shifted up or down by {up} and left or right by {side}"
+                 f"{training}")
+    elif kind == "RandomContrast":
+        # Keras 3 reads one number f as [0, f] (contrast times 1 to 1 + f) and a pair
+        # [a, b] as times 1 - a to 1 + b (tests/core/test_summary_keras.py measures it).
+        factor = a["factor"]
+        low, high = sorted(factor) if isinstance(factor, (list, tuple)) else (0, factor)
+        words = (f"no weights: contrast times a random {1 - low:g} to {1 + high:g}"
+                 f"{training}")
+    else:  # RandomBrightness
+        shift = _spread(a["factor"], "fraction", " of value_range")
+        words = f"no weights: brightness shifted by {shift}{training}"
+    return shape, 0, 0, words
 
 
 def _recurrent(layer: LayerSpec, a: Mapping[str, Any], shape: Shape) -> tuple[Shape, int, int, str]:

@@ -326,6 +326,22 @@ class Engine:
                                f"{timeout} s; try again, or restart it from the Training "
                                "menu") from None
 
+    def augment_samples(self, model: Any, x: Any, seed: int | None = None,
+                        timeout: float | None = 120) -> Any:
+        """The samples `x` through `model`'s leading image layers, as predict and as
+        training see them: a `core.augment.AugmentedSamples` (see `engine.augment`).
+
+        Args:
+            model: a `ModelSpec` or its JSON form.
+            x: 1 to 64 samples as the model gets them.
+            seed: None for a fresh draw (a re-roll); the same seed, the same draw.
+        """
+        import numpy as np
+
+        doc = model.to_json() if hasattr(model, "to_json") else model
+        return self.call("augment_samples", {"model": doc, "x": np.asarray(x, dtype=np.float32),
+                                             "seed": seed}, timeout)
+
     def session(self, project: Any, base_dir: Path | None = None, dataset: Any = None,
                 device: str = "auto", boundary_resolution: int = 100,
                 progress_interval: float = 0.1) -> RemoteSession:
@@ -355,6 +371,7 @@ class RemoteSession:
         self._listeners: list[Callable[[Any], None]] = []
         self._cv = threading.Condition()
         self._running = False
+        self._finding = False  # a learning-rate sweep is going (`lr_find`)
         self._paused = False
         self._pending_runs = 0
         self._run = 0
@@ -550,7 +567,7 @@ class RemoteSession:
             raise ValueError(f"epochs: expected an integer >= 1, got {epochs!r}.")
         with self._cv:
             self._check_open()
-            if self._running:
+            if self._running or self._finding:  # a learning-rate sweep counts as a run
                 raise SessionError("a run is already going; stop it, or wait for it to "
                                    "finish, before starting another")
             self._running = True
@@ -562,9 +579,28 @@ class RemoteSession:
         self.start(epochs=1)
 
     def stop(self) -> None:
-        if self._running:
+        if self._running or self._finding:
             self._paused = False
             self._tell("stop")
+
+    def lr_find(self, trained: bool = False, steps: int | None = None,
+                timeout: float = 600) -> Any:
+        """The learning-rate sweep in the engine (`TrainingSession.lr_find`); waits for it
+        (call it off the GUI thread) and returns its last `core.lr_find.LRFindEvent`. The
+        listeners get its curve meanwhile; `stop()` ends it after the current batch."""
+        from ..core.training import SessionError
+
+        with self._cv:
+            self._check_open()
+            if self._running or self._finding:
+                raise SessionError("a run is already going; stop it, or wait for it to "
+                                   "finish, before finding a learning rate")
+            self._finding = True
+        try:
+            return self._ask("lr_find", timeout + 5, trained=bool(trained), steps=steps,
+                             timeout=timeout)
+        finally:
+            self._finding = False
 
     def pause(self) -> None:
         if self._running:
@@ -666,6 +702,23 @@ class RemoteSession:
 
     def evaluate(self, split: str = "test", timeout: float = 60) -> dict[str, float]:
         return self._ask("evaluate", timeout + 5, split=split, timeout=timeout)
+
+    def predict_split(self, split: str = "test", timeout: float = 120) -> Any:
+        """The model's outputs for one part of the data, in its order (see
+        `TrainingSession.predict_split`)."""
+        return self._ask("predict_split", timeout + 5, split=split, timeout=timeout)
+
+    def read_images(self, paths: list[str], timeout: float = 60) -> Any:
+        """Image files as the model gets them, decoded in the engine (the window has no
+        TensorFlow): float32 (n, height, width, channels)."""
+        return self._ask("read_images", timeout + 5, paths=[str(p) for p in paths],
+                         timeout=timeout)
+
+    def predict_files(self, paths: list[str], timeout: float = 60) -> Any:
+        """(the images as the model sees them, its outputs) for image files."""
+        images, outputs = self._ask("predict_files", timeout + 5,
+                                    paths=[str(p) for p in paths], timeout=timeout)
+        return images, outputs
 
     def save_model(self, path: str | Path, timeout: float = 60) -> Path:
         return Path(self._ask("save_model", timeout, path=str(path)))

@@ -16,7 +16,7 @@ Messages (every message is a dict with a "kind"):
 | hello | engine -> window | version, pid, keras, backend, catalog, seconds: the first message, once Keras has loaded |
 | call | window -> engine | id, method, args: a command (see `engine.server.Server` for the methods) |
 | reply | engine -> window | id, ok, value or error {type, message} |
-| event | engine -> window | session, event: a training event (`core.training` dataclasses, `core.diagnostics.events.FindingEvent` when the live diagnostics find a problem or see it go, and `core.boundary.units.UnitSnapshot` while the window watches the units) |
+| event | engine -> window | session, event: a training event (`core.training` dataclasses, `core.diagnostics.events.FindingEvent` when the live diagnostics find a problem or see it go, `core.diagnostics.layers.LayerStatsEvent` (with its `LayerSnapshot` rows: each weighted layer's gradient norm, dead and saturated shares, and histograms of its activations on the probe batch and of its weights) at most four times a second while they watch a run, `core.boundary.units.UnitSnapshot` while the window watches the units, and `core.lr_find.LRFindEvent` while a learning-rate sweep runs: the curve so far, at most every progress interval, then its last one with `done`, the suggestion and the rule) |
 | state | engine -> window | session, running, paused, epoch, history, device: sent before each run's last event |
 | beat | engine -> window | t: a heartbeat, once a second |
 | bye | both | the other side is closing |
@@ -29,6 +29,13 @@ command", so an older engine is refused in words, not in a broken frame):
 | unit_pictures | session, extent ((x0, x1), (y0, y1)) or None, resolution or None, timeout | `UnitPictures`: every hidden Dense unit's output over the plane, arrays (units, r, r) per layer; `note` says why when there are none |
 | watch_units | session, on, interval (s) or None | None; while on, `UnitSnapshot` events come during runs |
 | layer_outputs | session, x (one input: a row, or a batch of one), timeout | `LayerOutputs` (`core.xray`): every layer's output for that input, float32 arrays without the batch axis; a layer over 100,000 numbers is left out with a note in `notes`; `note` says why when there are no layers |
+| augment_samples | model (a model spec's JSON), x (1 to 64 samples as the model gets them), seed or None (None: a fresh one, a re-roll) | `AugmentedSamples` (`core.augment`): the samples through the model's leading image layers as predict runs them (`original`) and as training does (`augmented`), float32 (n, h, w, c), and the seed used; no session needed. A model that does not start with augmentation layers giving images is a ValueError in words |
+| predict_split | session, split ("test", "val", "train"), timeout | the model's outputs for every sample of that part, in its order (float32 array) |
+| read_images | session, paths (image files), timeout | the images as the model gets them, float32 (n, h, w, c), decoded in the engine (a folder-of-images project only) |
+| predict_files | session, paths, timeout | (images as `read_images` gives them, the model's outputs) |
+| search_start | search (a number the window picks, like a session's), project, allow_outside, base_dir, project_path (the saved project file: its `<name>.search` folder keeps the trials; None for a temporary folder), trials (max trials, or None for the project's) | None at once; the search runs on its own thread (`engine.tuning`), and its events come as `event` messages whose `session` is the search's number: a `core.search_events.TrialEvent` as each trial begins and ends ({"type": "trial", "number", "values", "score", "status", "seconds", "history", ...}), then one `SearchDone` ({"type": "search_done", "status", "best", "best_score", "objective", "trials", ...}) |
+| search_stop | search | None; the trial in progress is abandoned (a continued search runs it again) and `SearchDone` follows with status "stopped" |
+| lr_find | session, trained (start from the session's weights, not fresh ones), steps or None (100 to 300 from the data), timeout | `LRFindEvent` (`core.lr_find`), the sweep's last one: its curve, `suggested_lr` and `rule`, or None and "" with the reason in `message`. It answers when the sweep ends; `stop` ends it after the current batch, and its curve comes meanwhile as `LRFindEvent` events. While it runs the session is busy (a `start` is refused) |
 
 A peer whose hello carries another `VERSION` is refused with a message that says which
 versions met (`VersionError`).
@@ -60,10 +67,14 @@ class VersionError(ProtocolError):
 
 
 def _dataclasses() -> dict[str, type]:
+    from ..core.augment import AugmentedSamples
     from ..core.boundary import BoundaryGrid
     from ..core.boundary.units import UnitPictures, UnitSnapshot
     from ..core.devices import DeviceReport, GpuInfo
     from ..core.diagnostics.events import FindingEvent
+    from ..core.diagnostics.layers import LayerSnapshot, LayerStatsEvent
+    from ..core.lr_find import LRFindEvent
+    from ..core.search_events import SearchDone, TrialEvent
     from ..core.training import (
         BatchProgress,
         BoundarySnapshot,
@@ -77,7 +88,9 @@ def _dataclasses() -> dict[str, type]:
     table = {cls.__name__: cls for cls in (Started, BatchProgress, EpochEnd, BoundarySnapshot,
                                            Finished, Failed, BoundaryGrid, DeviceReport,
                                            GpuInfo, UnitPictures, UnitSnapshot, FindingEvent,
-                                           LayerOutputs)}
+                                           LayerOutputs, LayerStatsEvent, LayerSnapshot,
+                                           AugmentedSamples, LRFindEvent, TrialEvent,
+                                           SearchDone)}
     return table
 
 

@@ -55,6 +55,7 @@ class Server:
         self._planes: dict[int, Any] = {}
         self._units: dict[int, Any] = {}
         self._xrays: dict[int, Any] = {}
+        self._searches: dict[int, Any] = {}  # hyperparameter searches (engine.tuning)
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="layerlab-engine")
         self._closing = threading.Event()
 
@@ -125,6 +126,8 @@ class Server:
 
     def _shutdown(self) -> None:
         self._closing.set()
+        for search in list(self._searches.values()):
+            search.stop()
         for session in list(self._sessions.values()):
             try:
                 session.close(timeout=1.5)
@@ -214,6 +217,14 @@ class Server:
         self._session(session)
         return self._xrays[int(session)].outputs(x, timeout)
 
+    def do_augment_samples(self, model: dict, x: Any, seed: int | None = None) -> Any:
+        """A few samples through the model's leading image layers, without and with
+        training (`engine.augment`): the Data tab's augmentation preview. Needs no session:
+        the layers have no weights and are built afresh, so a run is never disturbed."""
+        from .augment import augment_samples
+
+        return augment_samples(model, x, seed)
+
     def do_watch_units(self, session: int, on: bool = True, interval: float | None = None
                        ) -> None:
         """Sends `UnitSnapshot` events during runs (a view shows the unit pictures) or
@@ -244,6 +255,13 @@ class Server:
     def do_step_epoch(self, session: int) -> None:
         self._session(session).step_epoch()
 
+    def do_lr_find(self, session: int, trained: bool = False, steps: int | None = None,
+                   timeout: float = 600) -> Any:
+        """The learning-rate sweep (`TrainingSession.lr_find`): answers with its last
+        `LRFindEvent` when it ends; its curve streams meanwhile as events. It waits on a
+        pool thread, so `stop` (on the reader thread) reaches it within a batch."""
+        return self._session(session).lr_find(bool(trained), steps, timeout)
+
     def do_stop(self, session: int) -> None:
         self._session(session).stop()
 
@@ -273,6 +291,16 @@ class Server:
 
     def do_evaluate(self, session: int, split: str = "test", timeout: float = 60) -> Any:
         return self._session(session).evaluate(split, timeout=timeout)
+
+    def do_predict_split(self, session: int, split: str = "test", timeout: float = 120
+                         ) -> Any:
+        return self._session(session).predict_split(split, timeout=timeout)
+
+    def do_read_images(self, session: int, paths: list[str], timeout: float = 60) -> Any:
+        return self._session(session).read_images(list(paths), timeout=timeout)
+
+    def do_predict_files(self, session: int, paths: list[str], timeout: float = 60) -> Any:
+        return self._session(session).predict_files(list(paths), timeout=timeout)
 
     def do_save_model(self, session: int, path: str) -> str:
         return str(self._session(session).save_model(path))
@@ -331,6 +359,33 @@ class Server:
         self._xrays.pop(int(session), None)
         if s is not None:
             s.close()
+
+    def do_search_start(self, search: int, project: dict, allow_outside: list[str],
+                        base_dir: str | None, project_path: str | None,
+                        trials: int | None = None) -> None:
+        """Starts the project's hyperparameter search (`engine.tuning`) on its own thread;
+        its events go out numbered `search`, as a session's do. The trials are kept in
+        the `<name>.search` folder beside `project_path` (a temporary one for a project
+        not saved yet), so a search started again continues."""
+        from .tuning import start_search
+
+        sid = int(search)
+        running = self._searches.get(sid)
+        if running is not None and not running.wait(0):
+            raise ValueError(f"search {sid} is already running; stop it first")
+
+        def forward(event: Any) -> None:
+            self.send({"kind": "event", "session": sid, "event": event})
+
+        self._searches[sid] = start_search(
+            project_from_message(project, allow_outside), project_path,
+            Path(base_dir) if base_dir else None, trials, forward)
+
+    def do_search_stop(self, search: int) -> None:
+        """Stops a search after the current batch (its trials are kept)."""
+        running = self._searches.get(int(search))
+        if running is not None:
+            running.stop()
 
 
 def run_engine() -> int:

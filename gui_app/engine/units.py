@@ -105,6 +105,8 @@ class SessionUnits:
                 and probe.points.shape[1] == 2:
             return ((float(probe.xs[0]), float(probe.xs[-1])),
                     (float(probe.ys[0]), float(probe.ys[-1])))
+        if getattr(self.session.dataset, "streamed", False):
+            return None  # image files: no two features to draw over
         x = np.asarray(self.session.dataset.x_train)
         if x.ndim != 2 or x.shape[1] != 2 or not len(x):
             return None

@@ -59,6 +59,8 @@ MAX_POINTS = 1500
 #: The Points menu: (disc, ring) diameters in pixels for training (filled) and validation
 #: (hollow) points; None hides them. "normal" is what the view drew before there was a
 #: choice; "large" reads from the back of a classroom.
+#: How near (screen pixels) a click must land on a shown data point to pick that sample.
+PICK_PIXELS = 6.0
 POINT_STYLES: dict[str, tuple[float, float] | None] = {
     "hidden": None, "small": (3.5, 4.5), "normal": (6.0, 7.0), "large": (10.0, 11.0)}
 #: Milliseconds the view waits after the last pan, zoom or resize before it asks for a
@@ -250,6 +252,10 @@ class BoundaryView(QWidget):
         self._curves: list[pg.PlotDataItem] = []
         #: the Points menu's choice (a key of POINT_STYLES); kept across data sets
         self.point_style = "normal"
+        #: The data points drawn, per split: their view coordinates and rows (click picking).
+        self._shown_points: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        #: The sample the last click picked: ("training" | "validation", row), or None.
+        self.clicked_sample: tuple[str, int] | None = None
         self.scale = 1.0  # View > Larger Text's factor (set_scale)
         self._data_extent: Extent | None = None  # what the grid covers by default
         self._requested: Extent | None = None  # what the view last asked to be covered
@@ -331,12 +337,9 @@ class BoundaryView(QWidget):
         self.plot.addItem(self.click_text)
         self.click_text.setVisible(False)
         # The value scale of a regression surface, at the right of the picture (inside the
-        # plot item, so an exported picture has it too); in the layout only while shown.
-        self.color_bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=self._cmap, width=14,
-                                         label="predicted value", interactive=False,
-                                         pen=INK, colorMapMenu=False)
-        self.color_bar.setObjectName("regressionScale")
-        self.color_bar.setVisible(False)
+        # plot item, so an exported picture has it too); in the layout only while shown,
+        # and made when first wanted (14 ms that a classifier never needs).
+        self._color_bar: pg.ColorBarItem | None = None
         self._bar_shown = False
         layout.addWidget(self.plot, 1)
 
@@ -487,6 +490,7 @@ class BoundaryView(QWidget):
         item.setLabel("bottom", a)
         item.setLabel("left", b)
         self._data_extent = None
+        self._shown_points = {}
         if ds is None or self.mode == "none":
             return
         if ds.task == "regression":
@@ -507,6 +511,8 @@ class BoundaryView(QWidget):
                     if (ds.num_classes or 2) > 2:
                         target = target / max(1, (ds.num_classes or 2) - 1)
                 coords = np.column_stack([x.reshape(len(x), -1)[:, 0], target[:, 0]])
+            self._shown_points["validation" if hollow else "training"] = (
+                np.asarray(coords, dtype=np.float64), rows)
             self.points.set_points(coords, self._point_colors(y), hollow)
             if not hollow and self.mode in ("plane2d", "wide") and len(coords):
                 self._data_extent = self._extent_of(ds, coords)
@@ -592,6 +598,32 @@ class BoundaryView(QWidget):
             return list(self._cmap.mapToQColor(np.clip(np.nan_to_num(scaled), 0, 1)))
         table: dict[int, QColor] = {}
         return [table.setdefault(int(c), QColor(class_color(int(c)))) for c in labels_of(y)]
+
+    @property
+    def color_bar(self) -> pg.ColorBarItem:
+        """The regression surface's value scale (made on first use)."""
+        if self._color_bar is None:
+            bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=self._cmap, width=14,
+                                  label="predicted value", interactive=False, pen=INK,
+                                  colorMapMenu=False)
+            bar.setObjectName("regressionScale")
+            bar.setVisible(False)
+            self._color_bar = bar
+            if self.scale != 1.0:
+                self._scale_axes()
+        return self._color_bar
+
+    def _scale_axes(self) -> None:
+        """The axes' text at the view's scale (the value scale's too, once made)."""
+        font = QFont()
+        font.setPointSizeF(8.0 * self.scale)
+        item = self.plot.getPlotItem()
+        axes = [item.getAxis("left"), item.getAxis("bottom")]
+        if self._color_bar is not None:
+            axes += [self._color_bar.axis, self._color_bar.getAxis("left")]
+        for axis in axes:
+            axis.setStyle(tickFont=font)
+            axis.label.setFont(font)
 
     def _update_color_bar(self) -> None:
         """The value scale beside a regression surface (on a plane); none otherwise."""
@@ -686,15 +718,8 @@ class BoundaryView(QWidget):
         pen = pg.mkPen(INK, width=1.5 * self.scale)
         pen.setCosmetic(True)
         self.iso.item.setPen(pen)
-        font = QFont()
-        font.setPointSizeF(8.0 * self.scale)
-        item = self.plot.getPlotItem()
-        axes = [item.getAxis("left"), item.getAxis("bottom"), self.color_bar.axis,
-                self.color_bar.getAxis("left")]
-        for axis in axes:
-            axis.setStyle(tickFont=font)
-            axis.label.setFont(font)
-        item.getAxis("bottom").setHeight(int(36 * self.scale))
+        self._scale_axes()
+        self.plot.getPlotItem().getAxis("bottom").setHeight(int(36 * self.scale))
         self.click_marker.setSize(14 * self.scale)
         self._apply_point_style()
 
@@ -869,8 +894,38 @@ class BoundaryView(QWidget):
         point = vb.mapSceneToView(pos)
         self.click_at(point.x(), point.y())
 
+    def sample_at(self, x: float, y: float, pixels: float = PICK_PIXELS) -> tuple[str, int] | None:
+        """The shown data point under view coordinates (x, y), within `pixels` on screen:
+        ("training" or "validation", its row in that split), or None."""
+        if not self.points_visible or not self._shown_points:
+            return None
+        width, height = self.plot.getPlotItem().getViewBox().viewPixelSize()
+        if not (width > 0 and height > 0):
+            return None
+        best: tuple[float, str, int] | None = None
+        for split, (coords, rows) in self._shown_points.items():
+            if not len(coords):
+                continue
+            d = np.hypot((coords[:, 0] - x) / width, (coords[:, 1] - y) / height)
+            i = int(np.argmin(d))
+            if d[i] <= pixels and (best is None or d[i] < best[0]):
+                best = (float(d[i]), split, int(rows[i]))
+        return None if best is None else (best[1], best[2])
+
     def click_at(self, x: float, y: float) -> None:
-        """Asks for the prediction at view coordinates (x, y) (also for tests)."""
+        """Asks for the prediction at view coordinates (x, y) (also for tests). A click on a
+        shown data point asks about that sample itself (its whole input, not the plane's
+        point under it): `clicked_sample` says which, for the X-ray's title."""
+        self.clicked_sample = self.sample_at(x, y)
+        ds = self.dataset
+        if self.clicked_sample is not None and ds is not None and self.mode != "curve":
+            split, index = self.clicked_sample
+            xs = ds.x_train if split == "training" else ds.x_val
+            row = np.asarray(xs[index:index + 1], dtype=np.float32)
+            self._show_click(x, y)
+            self.clicked.emit(row, (x, y))
+            return
+        self.clicked_sample = None
         if self.mode == "plane2d":
             row = np.array([[x, y]], dtype=np.float32)
         elif self.mode == "curve":
@@ -879,13 +934,16 @@ class BoundaryView(QWidget):
             row = self.plane.points(np.array([[x, y]], dtype=np.float32))
         else:
             return
+        self._show_click(x, y)
+        self.clicked.emit(row, (x, y))
+
+    def _show_click(self, x: float, y: float) -> None:
         self.click_marker.setData([x], [y])
         self.click_marker.setVisible(True)
         self.click_text.setText("predicting...")
         self.click_text.setPos(QPointF(x, y))
         self._place_click_text()
         self.click_text.setVisible(True)
-        self.clicked.emit(row, (x, y))
 
     def show_click_result(self, text: str) -> None:
         self.click_text.setText(text)

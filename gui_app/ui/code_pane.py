@@ -33,12 +33,14 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.codegen import UnsafeCodeError, comment_text, model_code
+from ..core.search import annotate_code
 from ..core.spec import Project
 from .controller import ProjectController
 
 KEYWORDS = ("False", "None", "True", "and", "as", "def", "else", "for", "from", "if", "import",
             "in", "is", "lambda", "not", "or", "return", "with")
 CHANGED_LINE = QColor("#fff3b0")
+SEARCHED_LINE = QColor("#e3f2fd")  # a setting that a search sets (Training > Search...)
 
 
 def _format(color: str, bold: bool = False, italic: bool = False) -> QTextCharFormat:
@@ -139,8 +141,10 @@ class CodePane(QWidget):
 
     def update_code(self, mark: bool = True) -> None:
         """Shows the current code, keeping the scroll position and marking changed lines."""
+        searched: list[int] = []
         try:
-            text = model_code(self.controller.project)
+            text, searched = annotate_code(model_code(self.controller.project),
+                                           self.controller.project.search)
         except UnsafeCodeError as exc:  # loading checks names against the catalog first
             text = f"# This project cannot be shown as code: {comment_text(str(exc))}\n"
         if text == self.text:
@@ -152,6 +156,12 @@ class CodePane(QWidget):
         bar.setValue(position)
         selections = []
         lines = changed_lines(old, text) if mark and old else []
+        for number in searched:
+            selection = QTextEdit.ExtraSelection()
+            selection.format.setBackground(SEARCHED_LINE)
+            selection.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
+            selection.cursor = QTextCursor(self.editor.document().findBlockByNumber(number))
+            selections.append(selection)
         for number in lines:
             block = self.editor.document().findBlockByNumber(number)
             selection = QTextEdit.ExtraSelection()

@@ -33,6 +33,8 @@ from ..core.spec import ObjectSpec, Project
 from .controller import ProjectController
 from .fields import FittedStack, PanelScroll, ParamForm, guard_wheel
 from .findings_view import FindingsView
+from .lesson_locks import attach_locks
+from .search_fields import attach_search
 
 
 def section_label(text: str) -> QLabel:
@@ -194,10 +196,16 @@ class CompilePanel(PanelScroll):
         try:
             opt = optimizer_def(spec.optimizer.type)
             if opt is not None:
-                self.optimizer.show_spec(opt, spec.optimizer)
+                attach_search(self.controller, self.optimizer.show_spec(opt, spec.optimizer),
+                              lambda name: f"compile.optimizer.{name}").refresh()
+                attach_locks(self.controller, self.optimizer.form_for(opt.type),
+                             lambda name: f"compile.optimizer.{name}").refresh()
             loss = loss_def(spec.loss.type)
             if loss is not None:
-                self.loss.show_spec(loss, spec.loss)
+                attach_search(self.controller, self.loss.show_spec(loss, spec.loss),
+                              lambda name: f"compile.loss.{name}").refresh()
+                attach_locks(self.controller, self.loss.form_for(loss.type),
+                             lambda name: f"compile.loss.{name}").refresh()
             chosen = {d.type for d in (metric_def(m.type) for m in spec.metrics) if d}
             for row in range(self.metrics.count()):
                 item = self.metrics.item(row)

@@ -26,6 +26,8 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from ..core.catalog import LAYERS
 from ..core.checks import Finding, Fix, run_checks
 from ..core.data import GENERATED_SOURCES, DataError, Dataset, load_dataset, switch_source
+from ..core.lesson_locks import refusal as lesson_refusal
+from ..core.search import follow_edit
 from ..core.spec import CompileSpec, DataInfo, LayerSpec, ModelSpec, Project
 from ..core.summary import Summary, summarize
 
@@ -106,6 +108,9 @@ class ProjectController(QObject):
         replaced(): a different project took this one's place (New, Open, a lesson, an
             import, a recovery): what belonged to the old one (runs, plots, predictions)
             goes. Emitted after projectChanged.
+        editRefused(str): an edit was refused by the open lesson's locks; the text says
+            which setting is locked and what may be changed (the window shows it in the
+            status bar).
     """
 
     projectChanged = Signal(object, object)
@@ -113,6 +118,7 @@ class ProjectController(QObject):
     derivedChanged = Signal()
     datasetChanged = Signal()
     fileChanged = Signal()
+    editRefused = Signal(str)
 
     def __init__(self, project: Project, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -162,9 +168,15 @@ class ProjectController(QObject):
     # -- editing ---------------------------------------------------------------------------
 
     def edit(self, new: Project, text: str, merge_key: str | None = None) -> bool:
-        """Makes `new` the current project as one undoable step; False when nothing changed
-        or while training has the editor locked."""
+        """Makes `new` the current project as one undoable step; False when nothing changed,
+        while training has the editor locked, or when the open lesson's locks refuse it
+        (`editRefused` then says why)."""
+        new = follow_edit(self._project, new)  # the search follows moved and deleted layers
         if new == self._project or self.locked:
+            return False
+        refused = lesson_refusal(self._project, new)  # the lesson's locks, for every panel
+        if refused:
+            self.editRefused.emit(refused)
             return False
         self.undo_stack.push(ProjectCommand(self, self._project, new, text, merge_key,
                                             self._current_session))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from ..core.data import (
     DATA_DEFAULTS,
     FILE_SOURCES,
     GENERATED_SOURCES,
+    IMAGE_SOURCES,
     KERAS_SOURCES,
     MAX_CLASSES,
     MAX_NOISE,
@@ -40,8 +42,12 @@ from ..core.data import (
     MIN_SAMPLES,
     REGRESSION_SOURCES,
     SKLEARN_SOURCES,
+    switch_source,
 )
+from ..core.image_data import COLOR_MODES, ImageDataset, image_input_shape
+from ..core.limits import MAX_IMAGE_SIDE
 from ..core.spec import Project
+from .augment_preview import AugmentPreview
 from .compile_panel import section_label
 from .controller import ProjectController
 from .fields import ERROR_STYLE, PanelScroll, ParamForm, guard_wheel
@@ -64,6 +70,7 @@ SOURCE_LABELS: dict[str, str] = {
     "keras:cifar10": "CIFAR-10: 32x32 colour (Keras)",
     "csv": "CSV file...",
     "npz": "NPZ file...",
+    "images": "images: a folder of class folders...",
 }
 
 DATA_PARAMS = [
@@ -87,6 +94,21 @@ DATA_PARAMS = [
           "integer: class numbers 0..K-1; one_hot: one column per class.",
           choices=["integer", "one_hot"]),
 ]
+
+#: The settings of a folder of images (`core/image_data.py`): the first rows of the form,
+#: shown only for that source.
+IMAGE_PARAMS = [
+    Param("image_size", "size", DATA_DEFAULTS["image_size"],
+          f"Every image is resized to height, width (from 1 to {MAX_IMAGE_SIDE}) before the "
+          "model sees it; \"28\" means 28, 28.", min=1, rank=2),
+    Param("color_mode", "choice", DATA_DEFAULTS["color_mode"],
+          "grayscale: one channel; rgb: three (red, green, blue).",
+          choices=list(COLOR_MODES)),
+]
+#: Rows of the general form that mean nothing for a folder of images (hidden for it).
+NOT_FOR_IMAGES = ("samples", "noise", "classes", "standardize")
+#: Findings the folder view lists in full itself (with every file), not repeated below it.
+FOLDER_FINDINGS = frozenset({"image-files-left-out", "image-folder-note"})
 
 CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
                 "#7f7f7f", "#bcbd22", "#17becf"]
@@ -123,16 +145,22 @@ class DataPanel(PanelScroll):
         layout.addWidget(section_label("Source"))
         self.source = QComboBox()
         self.source.setObjectName("sourceCombo")
-        self.source.setToolTip("The data to train on: generated 2-D sets, real sets, or a file.")
+        self.source.setToolTip("The data to train on: generated 2-D sets, real sets, a file, "
+                               "or a folder of images with one subfolder per class.")
         self.source.setMaxVisibleItems(24)
         guard_wheel(self.source)
         groups = (GENERATED_SOURCES, REGRESSION_SOURCES, SKLEARN_SOURCES, KERAS_SOURCES,
-                  FILE_SOURCES)
+                  FILE_SOURCES, IMAGE_SOURCES)
         for n, group in enumerate(groups):
             if n:
                 self.source.insertSeparator(self.source.count())
             for name in group:
                 self.source.addItem(SOURCE_LABELS.get(name, name), name)
+                if name in IMAGE_SOURCES:
+                    self.source.setItemData(
+                        self.source.count() - 1, "A folder of images, one subfolder per "
+                        "class (PNG, JPEG, BMP or GIF), read from disk as training needs them.",
+                        Qt.ItemDataRole.ToolTipRole)
         layout.addWidget(self.source)
 
         self.file_row = QWidget()
@@ -172,22 +200,34 @@ class DataPanel(PanelScroll):
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.status)
+        # a folder of images: its classes, a few pictures of each, and its problems
+        from .image_folder_view import ImageFolderView
+
+        self.folder_view = ImageFolderView()
+        layout.addWidget(self.folder_view)
         self.preview_box = QVBoxLayout()
         layout.addLayout(self.preview_box)
         self.preview_note = QLabel()
         self.preview_note.setStyleSheet("color: palette(dark);")
         self.preview_note.setWordWrap(True)
         self.preview_box.addWidget(self.preview_note)
+        # Shows itself when the model starts with augmentation layers and the data are
+        # images; the window gives it the engine (`augment_preview.set_engine`).
+        self.augment_preview = AugmentPreview(controller)
+        self.augment_preview.applies.connect(self.preview_note.setHidden)
+        self.preview_note.setHidden(not self.augment_preview.isHidden())
+        layout.addWidget(self.augment_preview)
 
         layout.addWidget(section_label("Settings"))
-        self.form = ParamForm(DATA_PARAMS)
+        self.form = ParamForm(IMAGE_PARAMS + DATA_PARAMS)
         self.form.setObjectName("dataForm")
         layout.addWidget(self.form)
         self.plot: Any = None
         self.scatter: Any = None
         from .findings_view import FindingsView
 
-        self.findings = FindingsView(controller, lambda f: f.where.startswith("data."))
+        self.findings = FindingsView(controller, lambda f: f.where.startswith("data.")
+                                     and f.code not in FOLDER_FINDINGS)
         layout.addWidget(self.findings)
         layout.addStretch(1)
         self.setWidget(body)
@@ -237,6 +277,11 @@ class DataPanel(PanelScroll):
             if self.plot is not None:
                 self.plot.setVisible(False)
             return
+        if dataset.streamed:  # a folder of images: the folder view shows its pictures
+            self.preview_note.setText("")
+            if self.plot is not None:
+                self.plot.setVisible(False)
+            return
         x, y = dataset.x_train, dataset.y_train
         two_d = x.ndim == 2 and x.shape[1] == 2
         one_d_regression = x.ndim == 2 and x.shape[1] == 1 and dataset.task == "regression"
@@ -253,7 +298,12 @@ class DataPanel(PanelScroll):
         self.plot.setVisible(True)
         if two_d:
             labels = y.argmax(axis=1) if y.ndim == 2 else y.astype(int)
-            brushes = [CLASS_COLORS[int(c) % len(CLASS_COLORS)] for c in labels]
+            # one brush object per class, shared by its points: a colour name per point
+            # made pyqtgraph build a brush for each (44 ms for 400 points, on the GUI thread)
+            import pyqtgraph as pg
+
+            palette = [pg.mkBrush(c) for c in CLASS_COLORS]
+            brushes = [palette[int(c) % len(palette)] for c in labels]
             self.scatter.setData(x=x[:, 0], y=x[:, 1], brush=brushes)
         else:
             self.scatter.setData(x=x[:, 0], y=np.asarray(y).reshape(-1), brush="#1f77b4")
@@ -281,6 +331,8 @@ class DataPanel(PanelScroll):
         else:
             self.status.setText("No data settings: the project trains on nothing yet.")
             self.status.setStyleSheet("")
+        dataset = c.dataset
+        self.folder_view.set_dataset(dataset if isinstance(dataset, ImageDataset) else None)
         self._update_preview()
 
     def refresh(self) -> None:
@@ -292,8 +344,20 @@ class DataPanel(PanelScroll):
             if index >= 0 and index != self.source.currentIndex():
                 self.source.setCurrentIndex(index)
             self.form.set_values(data)
-            is_file = source in FILE_SOURCES
+            images = source in IMAGE_SOURCES
+            shown = {p.name: images for p in IMAGE_PARAMS} \
+                | dict.fromkeys(NOT_FOR_IMAGES, not images)
+            for name, on in shown.items():
+                for widget in (self.form.labels[name], self.form.fields[name],
+                               self.form.resets[name]):
+                    widget.setVisible(on)
+                if not on:
+                    self.form.problems[name].setVisible(False)
+            is_file = source in FILE_SOURCES or images
             self.file_row.setVisible(is_file)
+            self.path_edit.setPlaceholderText("no folder chosen" if images else "no file chosen")
+            self.browse.setToolTip("Choose the folder of images (one subfolder per class)."
+                                   if images else "Choose the data file.")
             self.path_edit.setText(str(data.get("path") or ""))
             self.columns.setVisible(source == "csv" and bool(data.get("path")))
             if source == "csv" and data.get("path"):
@@ -351,11 +415,34 @@ class DataPanel(PanelScroll):
                 self.refresh()  # cancelled: show the source that is still in use
                 return
             changes.update(path=path, features=None, target=None)
+        if source in IMAGE_SOURCES:
+            folder = self.choose_folder()
+            if not folder:
+                self.refresh()
+                return
+            changes.update(path=self.stored_path(folder), standardize=False)
         if source not in CLASS_SOURCES and source in GENERATED_SOURCES:
             changes["classes"] = 2
         if source in REGRESSION_SOURCES:
             changes["labels"] = "integer"
-        self.controller.set_data(changes, f"Use data {source}")
+        self.set_data(changes, f"Use data {source}")
+
+    def set_data(self, changes: dict[str, Any], text: str, merge_key: str | None = None
+                 ) -> None:
+        """Changes the data settings; for a folder of images the model's input shape
+        follows the image size and colour mode in the same undo step, when it matched the
+        images before (or the source was another one, whose shape cannot fit images)."""
+        project = self.controller.project
+        data = switch_source(project.data, changes)
+        new_shape = image_input_shape(data)
+        old_shape = image_input_shape(project.data)
+        model_shape = tuple(project.model.input_shape)
+        if new_shape is None or model_shape == new_shape or \
+                (old_shape is not None and model_shape != old_shape):
+            self.controller.set_data(changes, text, merge_key)
+            return
+        self.controller.edit(replace(project, data=data, model=replace(
+            project.model, input_shape=new_shape)), text, merge_key)
 
     def choose_file(self, kind: str) -> str:
         """Asks for a data file; returns "" when cancelled. Tests replace this."""
@@ -364,9 +451,34 @@ class DataPanel(PanelScroll):
                                               f"{pattern};;All files (*)")
         return path
 
+    def choose_folder(self) -> str:
+        """Asks for a folder of images; returns "" when cancelled. Tests replace this."""
+        current = self.controller.project.data.get("path") \
+            if self.controller.project.data.get("source") in IMAGE_SOURCES else None
+        start = str(self._absolute(str(current))) if current else ""
+        return QFileDialog.getExistingDirectory(
+            self, "Choose a folder of images (one subfolder per class)", start)
+
+    def stored_path(self, folder: str) -> str:
+        """The folder as the project keeps it: relative to the project file when it lies
+        inside the project's folder (the two then move together), else absolute."""
+        if self.controller.path is None:
+            return folder
+        base = self.controller.path.parent
+        try:
+            inside = Path(folder).resolve().relative_to(base.resolve())
+        except (ValueError, OSError):
+            return folder
+        return inside.as_posix() if inside.parts else "."
+
     @Slot()
     def _on_browse(self) -> None:
         source = self.controller.project.data.get("source")
+        if source in IMAGE_SOURCES:
+            folder = self.choose_folder()
+            if folder:
+                self.set_data({"path": self.stored_path(folder)}, "Choose folder of images")
+            return
         if source not in FILE_SOURCES:
             return
         path = self.choose_file(source)
@@ -392,7 +504,15 @@ class DataPanel(PanelScroll):
 
     @Slot(str, object)
     def _on_edited(self, name: str, value: Any) -> None:
-        self.controller.set_data({name: value}, f"Set data {name}", merge_key=f"data.{name}")
+        if name == "image_size":
+            size = [value, value] if isinstance(value, int) else list(value)
+            if not all(1 <= int(s) <= MAX_IMAGE_SIDE for s in size):
+                self.form.show_problem(
+                    name, f"Expected a height and width from 1 to {MAX_IMAGE_SIDE}, got "
+                    f"{', '.join(str(s) for s in size)}; small networks use 28, 28 or 64, 64.")
+                return
+            value = [int(s) for s in size]
+        self.set_data({name: value}, f"Set data {name}", merge_key=f"data.{name}")
 
     @Slot(str)
     def _on_finished(self, _name: str) -> None:

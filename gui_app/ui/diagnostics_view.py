@@ -166,6 +166,12 @@ class DiagnosticsView(QWidget):
     def active(self) -> list[FindingEvent]:
         return [c.finding for c in self.cards.values() if c.finding.state != RESOLVED]
 
+    @property
+    def findings(self) -> list[FindingEvent]:
+        """Every finding of the run in its latest state, active and resolved, in the order
+        they were first reported (what the History exports carry)."""
+        return [c.finding for c in self.cards.values()]
+
     @Slot(object)
     def add(self, event: FindingEvent) -> None:
         """A finding appeared or changed state: its card is made or updated."""

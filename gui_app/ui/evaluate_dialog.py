@@ -7,6 +7,11 @@ thread, so the window stays responsive while a large test set is evaluated.
 
 The test part is used when the data has one. Without one the dialog says so, shows the
 validation part instead and says how to hold out a test part.
+
+For a folder of images the outputs come from `session.predict_split` (the engine reads the
+part's files; the window has no pixels), and a gallery shows the images the model got
+wrong, the most confident mistakes first; a click on a cell of the confusion matrix shows
+the images behind that cell (`mistakes_gallery.py`).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from ..core.data import Dataset
 from ..core.history_views import class_scores, confusion_matrix, labels_of, predicted_classes
+from ..core.mistakes import Answers
 
 PARTS = (("test", "x_test", "y_test"), ("val", "x_val", "y_val"), ("train", "x_train", "y_train"))
 PART_NAMES = {"test": "test", "val": "validation", "train": "training"}
@@ -52,6 +58,17 @@ def _table(rows: int, cols: int, name: str) -> QTableWidget:
     return table
 
 
+def _fit_rows(table: QTableWidget, most: int = 10) -> None:
+    """Holds a table at the height of its rows (up to `most`; more scroll), so the
+    gallery below gets the room."""
+    rows = min(table.rowCount(), most)
+    height = table.horizontalHeader().height() + 2 * table.frameWidth() \
+        + sum(table.rowHeight(i) for i in range(rows))
+    if table.horizontalScrollBar().isVisible():
+        height += table.horizontalScrollBar().height()
+    table.setFixedHeight(height + 2)
+
+
 class EvaluateDialog(QDialog):
     """Loss, metrics, confusion matrix and per-class scores on one part of the data.
 
@@ -61,17 +78,24 @@ class EvaluateDialog(QDialog):
         predict: `session.predict` (inputs -> outputs).
         run_in_background: `Background.call`.
         from_logits: the model outputs logits (a single output is then split at 0).
+        predict_split: `session.predict_split` (split -> outputs in the part's order), for
+            data whose inputs stay on disk (a folder of images).
     """
 
     def __init__(self, parent: QWidget | None, dataset: Dataset,
                  evaluate: Callable[[str], dict[str, float]],
                  predict: Callable[[np.ndarray], np.ndarray],
-                 run_in_background: Callable[..., Any], from_logits: bool = False) -> None:
+                 run_in_background: Callable[..., Any], from_logits: bool = False,
+                 predict_split: Callable[[str], np.ndarray] | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("evaluateDialog")
         self.setWindowTitle("Evaluate the trained model")
         self.dataset = dataset
         self._evaluate, self._predict = evaluate, predict
+        self._predict_split = predict_split
+        self.streamed = bool(getattr(dataset, "streamed", False))
+        self.answers: Answers | None = None
+        self.gallery: Any = None
         self._background = run_in_background
         self.from_logits = from_logits
         self.results: dict[str, float] | None = None
@@ -116,15 +140,25 @@ class EvaluateDialog(QDialog):
         tables.addLayout(left, 1)
         tables.addLayout(right, 1)
         layout.addLayout(tables, 1)
+        classification = dataset.num_classes is not None
+        if self.streamed and classification:
+            from .mistakes_gallery import MistakesGallery
+
+            self.gallery = MistakesGallery(getattr(dataset, "color_mode", "") == "grayscale")
+            layout.addWidget(self.gallery, 2)
+            layout.setStretchFactor(tables, 0)  # the tables as tall as their rows
+            self.matrix_table.cellClicked.connect(self._on_cell)
+            self.matrix_table.setToolTip("Click a cell to see its images below.")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        classification = dataset.num_classes is not None
         for widget in (self.matrix_title, self.matrix_table, self.scores_title, self.scores):
             widget.setVisible(classification)
         k = dataset.num_classes or 0
         self.resize(900 if classification else 420,
                     min(860, 260 + 26 * max(k, 2)) if classification else 320)
+        if self.gallery is not None:
+            self.resize(960, 720)
         self.part.currentIndexChanged.connect(self.run)
         self.run()
 
@@ -151,7 +185,12 @@ class EvaluateDialog(QDialog):
 
         def work() -> tuple[dict[str, float], np.ndarray | None]:
             results = self._evaluate(split)
-            outputs = self._predict(x) if self.dataset.num_classes is not None else None
+            if self.dataset.num_classes is None:
+                outputs = None
+            elif self.streamed:  # files: the engine reads them, in the part's order
+                outputs = None if self._predict_split is None else self._predict_split(split)
+            else:
+                outputs = self._predict(x)
             return results, outputs
 
         self._background(work, lambda r: self._show(split, x, y, *r), self._failed)
@@ -207,4 +246,25 @@ class EvaluateDialog(QDialog):
         accuracy = float(np.trace(cm)) / max(1, int(cm.sum()))
         self.matrix_title.setText(
             f"<b>Confusion matrix</b>: {accuracy:.1%} right (rows: true class, columns: "
-            "predicted class; the diagonal is right)")
+            "predicted class; the diagonal is right)"
+            + ("; click a cell for its images" if self.gallery is not None else ""))
+        if self.gallery is not None:
+            for table in (self.matrix_table, self.scores):
+                _fit_rows(table)
+            self._show_gallery(split, x, y, outputs, names)
+
+    def _show_gallery(self, split: str, x: Any, y: np.ndarray, outputs: np.ndarray,
+                      names: list[str]) -> None:
+        """The images the model got wrong, from the part's files in their order."""
+        try:
+            answers = Answers.from_outputs(outputs, y, self.from_logits)
+        except ValueError as exc:
+            self.gallery.title.setText(f"No gallery: {exc}.")
+            return
+        self.answers = answers
+        paths = list(getattr(x, "paths", []))
+        self.gallery.show_answers(answers, paths, names, PART_NAMES[split])
+
+    def _on_cell(self, row: int, column: int) -> None:
+        if self.gallery is not None and self.answers is not None:
+            self.gallery.show_cell(row, column)

@@ -1,5 +1,12 @@
 """Exports from the File menu: script, History (CSV, JSON), plots (PNG, SVG), summary text.
 
+The History exports carry the run's findings (the live diagnostics' `FindingEvent`s,
+active and resolved): the JSON under "findings", the CSV in a second file beside it,
+`<name>-findings.csv` (written when there are findings), so that the History CSV stays
+one table that any spreadsheet or `csv` reader takes as it is. In both, epochs count from
+1, as in the window and the History CSV's `epoch` column (the event stream counts from 0),
+and `layer_index` is the layer's position in the project's `model.layers` (from 0).
+
 Each `write_*` function writes one file atomically (`project.write_atomic`), so a failed
 export never leaves half a file over a good one, and raises `ExportError` with a message a
 person can act on when there is nothing to export. The plot functions take what the
@@ -18,7 +25,7 @@ import io
 import json
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +33,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsView
 
+from ..core.diagnostics.events import RESOLVED, FindingEvent
 from ..core.project import write_atomic
 from ..core.spec import Project
 from ..core.summary import Summary, format_table
@@ -85,8 +93,10 @@ def history_csv(history: Mapping[str, Sequence[float]]) -> str:
     return out.getvalue()
 
 
-def history_json(history: Mapping[str, Sequence[float]], project_name: str = "") -> str:
-    """The History as JSON: Keras's `History.history` under "history", with a header."""
+def history_json(history: Mapping[str, Sequence[float]], project_name: str = "",
+                 findings: Iterable[FindingEvent] = ()) -> str:
+    """The History as JSON: Keras's `History.history` under "history", with a header,
+    and the run's findings under "findings" (`finding_json`; an empty list when none)."""
     history = _require_history(history)
     doc = {
         "format": HISTORY_FORMAT,
@@ -94,20 +104,65 @@ def history_json(history: Mapping[str, Sequence[float]], project_name: str = "")
         "project": project_name,
         "epochs": _epochs(history),
         "history": {key: [_number(v) for v in history[key]] for key in history_columns(history)},
+        "findings": [finding_json(f) for f in findings],
     }
     return json.dumps(doc, indent=2) + "\n"
 
 
-def write_history_csv(history: Mapping[str, Sequence[float]], path: str | os.PathLike) -> Path:
+def finding_json(finding: FindingEvent) -> dict[str, Any]:
+    """One finding as the History exports hold it: {"code", "epoch", "first_epoch",
+    "layer_index", "message", "fixes" [{"id", "label", "params"}], "resolved", "state",
+    "severity", "run"}, epochs from 1 (the epoch it reached its state, and the one it was
+    first reported in)."""
+    return {"code": finding.code, "epoch": finding.epoch + 1,
+            "first_epoch": finding.since + 1, "layer_index": finding.layer,
+            "message": finding.message, "fixes": [dict(f) for f in finding.fixes],
+            "resolved": finding.state == RESOLVED, "state": finding.state,
+            "severity": finding.severity, "run": finding.run}
+
+
+FINDINGS_COLUMNS = ("code", "resolved", "first_epoch", "epoch", "layer_index", "severity",
+                    "message", "fixes")
+
+
+def findings_csv(findings: Iterable[FindingEvent]) -> str:
+    """The findings as CSV, one row each (`FINDINGS_COLUMNS`); `resolved` is true or
+    false, `layer_index` empty for a finding about no layer, `fixes` the fixes' labels
+    joined by "; "."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(FINDINGS_COLUMNS)
+    for f in findings:
+        item = finding_json(f)
+        writer.writerow([item["code"], "true" if item["resolved"] else "false",
+                         item["first_epoch"], item["epoch"],
+                         "" if item["layer_index"] is None else item["layer_index"],
+                         item["severity"], item["message"],
+                         "; ".join(str(x.get("label", x.get("id", ""))) for x in item["fixes"])])
+    return out.getvalue()
+
+
+def findings_path(history_path: str | os.PathLike) -> Path:
+    """Where the CSV export puts the findings: `<name>-findings.csv` beside the History."""
+    target = Path(history_path)
+    return target.with_name(f"{target.stem}-findings.csv")
+
+
+def write_history_csv(history: Mapping[str, Sequence[float]], path: str | os.PathLike,
+                      findings: Sequence[FindingEvent] = ()) -> Path:
+    """Writes the History CSV, and the findings beside it (`findings_path`) when there
+    are any."""
     target = Path(path)
     write_atomic(target, history_csv(history).encode("utf-8"))
+    if findings:
+        write_atomic(findings_path(target), findings_csv(findings).encode("utf-8"))
     return target
 
 
 def write_history_json(history: Mapping[str, Sequence[float]], path: str | os.PathLike,
-                       project_name: str = "") -> Path:
+                       project_name: str = "", findings: Iterable[FindingEvent] = ()) -> Path:
     target = Path(path)
-    write_atomic(target, history_json(history, project_name).encode("utf-8"))
+    write_atomic(target, history_json(history, project_name, findings).encode("utf-8"))
     return target
 
 
@@ -253,7 +308,8 @@ def write_plot(target: Any, path: str | os.PathLike, title: str = "") -> Path:
 
 
 __all__ = [
-    "ExportError", "history_columns", "history_csv", "history_json", "plot_png", "plot_svg",
-    "summary_text", "write_history_csv", "write_history_json", "write_plot", "write_script",
+    "ExportError", "finding_json", "findings_csv", "findings_path", "history_columns",
+    "history_csv", "history_json", "plot_png", "plot_svg", "summary_text",
+    "write_history_csv", "write_history_json", "write_plot", "write_script",
     "write_summary_text",
 ]

@@ -617,7 +617,8 @@ def parse_text(param: Param, text: str) -> tuple[Any, str | None]:
         value = _listify(literal)
         while isinstance(value, list) and len(value) == 1 and isinstance(value[0], list):
             value = value[0]  # "(3, 5)" was read as ((3, 5),)
-        if isinstance(value, list) and len(value) == 1 and param.kind in ("size", "padding2d"):
+        if isinstance(value, list) and len(value) == 1 and param.kind in ("size", "padding2d",
+                                                                          "factor"):
             value = value[0]  # "3" means 3, not [3]
     problem = param.check(value)
     return (None, sentence(problem)) if problem else (value, None)

@@ -29,7 +29,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +128,7 @@ class FileActions(QObject):
         self.autosaver.failed.connect(self._on_autosave_failed)
         self._session_getter: Callable[[], Any] = lambda: None
         self._plots_getter: Callable[[], Mapping[str, Any]] = dict
+        self._findings_getter: Callable[[], Sequence[Any]] = list
         #: Trained weights waiting for a training session: the file beside an opened
         #: project, or an imported model's weights in a private folder.
         self.pending_weights: Path | None = None
@@ -257,7 +258,8 @@ class FileActions(QObject):
     # -- links to the training view ----------------------------------------------------------
 
     def connect_training(self, session: Callable[[], Any] | None = None,
-                         plots: Callable[[], Mapping[str, Any]] | None = None) -> None:
+                         plots: Callable[[], Mapping[str, Any]] | None = None,
+                         findings: Callable[[], Sequence[Any]] | None = None) -> None:
         """How the training view tells the file side about its session and its plots.
 
         Args:
@@ -265,11 +267,15 @@ class FileActions(QObject):
                 Trained Model, the weights saved with the project, and the History exports.
             plots: returns the plots by name ("Loss", "Accuracy", "Decision boundary"),
                 each a pyqtgraph PlotItem / PlotWidget or a QGraphicsScene.
+            findings: returns the run's findings (`FindingEvent`s, active and resolved),
+                which the History exports carry.
         """
         if session is not None:
             self._session_getter = session
         if plots is not None:
             self._plots_getter = plots
+        if findings is not None:
+            self._findings_getter = findings
 
     def session(self) -> Any:
         try:
@@ -639,17 +645,28 @@ class FileActions(QObject):
                             lambda p: write_summary_text(c.summary, c.project.name, p), path,
                             "Export summary", ".txt", "Text files (*.txt)", "-summary")
 
+    def _findings(self) -> list[Any]:
+        """The run's findings, oldest first (none when the view cannot say)."""
+        try:
+            return list(self._findings_getter() or ())
+        except Exception:  # noqa: BLE001 - a view being torn down must not break an export
+            return []
+
     @Slot()
     def export_history_csv(self, path: str | os.PathLike | None = None) -> bool:
-        return self._export("History", lambda p: write_history_csv(self._history(), p), path,
-                            "Export History as CSV", ".csv", "CSV files (*.csv)", "-history")
+        findings = self._findings()
+        what = "History and its findings" if findings else "History"
+        return self._export(what, lambda p: write_history_csv(self._history(), p, findings),
+                            path, "Export History as CSV", ".csv", "CSV files (*.csv)",
+                            "-history")
 
     @Slot()
     def export_history_json(self, path: str | os.PathLike | None = None) -> bool:
         name = self.controller.project.name
+        findings = self._findings()
         return self._export("History",
-                            lambda p: write_history_json(self._history(), p, name), path,
-                            "Export History as JSON", ".json", "JSON files (*.json)",
+                            lambda p: write_history_json(self._history(), p, name, findings),
+                            path, "Export History as JSON", ".json", "JSON files (*.json)",
                             "-history")
 
     def export_plot(self, name: str, ext: str, path: str | os.PathLike | None = None) -> bool:

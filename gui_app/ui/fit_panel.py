@@ -27,6 +27,8 @@ from .compile_panel import section_label, set_object_arg
 from .controller import ProjectController
 from .fields import FittedStack, PanelScroll, ParamForm, guard_wheel
 from .findings_view import FindingsView
+from .lesson_locks import attach_locks
+from .search_fields import attach_search
 
 VIRTUAL_PARAMS = [
     Param("stop_point", "float", 1.0,
@@ -61,6 +63,8 @@ class FitPanel(PanelScroll):
         layout.addWidget(section_label("Training loop"))
         self.form = ParamForm(FIT_PARAMS)
         self.form.setObjectName("fitForm")
+        attach_search(controller, self.form, lambda name: f"fit.{name}")
+        attach_locks(controller, self.form, lambda name: f"fit.{name}")  # a lesson's locks
         layout.addWidget(self.form)
 
         self.virtual = QGroupBox("Virtual epochs")
@@ -70,6 +74,7 @@ class FitPanel(PanelScroll):
                                 "so a big dataset still gives frequent plot points.")
         virtual_layout = QVBoxLayout(self.virtual)
         self.virtual_form = ParamForm(VIRTUAL_PARAMS)
+        attach_locks(controller, self.virtual_form, lambda name: f"fit.virtual_epochs.{name}")
         virtual_layout.addWidget(self.virtual_form)
         layout.addWidget(self.virtual)
 

@@ -23,6 +23,8 @@ from ..core.summary import format_shape
 from .controller import ProjectController
 from .fields import ERROR_STYLE, FittedStack, PanelScroll, ParamForm, TextField
 from .findings_view import FindingsView
+from .lesson_locks import attach_locks
+from .search_fields import attach_search
 from .stack_model import format_input_text, parse_shape
 from .text_scale import relative_font
 
@@ -160,7 +162,13 @@ class Inspector(PanelScroll):
             form.finished.connect(self._on_finished)
             self.forms[type_name] = form
             self.stack.addWidget(form)
+            attach_search(self.controller, form, self._search_path)
         return form
+
+    def _search_path(self, name: str) -> str | None:
+        """The JSON path of the shown layer's argument, for its Search... button."""
+        index = self.layer_index
+        return None if index is None or self.multi > 1 else f"model.layers[{index}].{name}"
 
     def _refresh(self) -> None:
         project = self.controller.project
@@ -199,6 +207,8 @@ class Inspector(PanelScroll):
         self.findings.set_filter(lambda f, i=index: f.layer_index == i)
         form = self._form_for(layer.type)
         form.set_values(layer.args)
+        form.search_buttons.refresh()
+        attach_locks(self.controller, form, self._search_path).refresh()  # a lesson's locks
         placeholder = form.fields.get("name")
         if isinstance(placeholder, TextField):
             placeholder.set_placeholder(f"automatic: {name}")

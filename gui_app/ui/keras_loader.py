@@ -14,11 +14,26 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+#: The window's modules that draw with pyqtgraph, imported with it off the GUI thread:
+#: made on the GUI thread at the engine's hello, their imports (each one read again by
+#: PySide's import hook, which looks for `from __feature__` in the module's source) held
+#: it for 80 ms.
+PLOTTING_MODULES = ("plots", "boundary_view", "predict_panel", "neuron_strip",
+                    "diagnostics_view", "xray_view", "layers_view")
+
 
 def import_plotting() -> None:
     """pyqtgraph: about 0.4 s of pure-Python import that defines classes and creates no
     widgets, so it is safe off the GUI thread; the plots themselves are made on it."""
+    import importlib
+
     import pyqtgraph  # noqa: F401
+
+    for name in PLOTTING_MODULES:
+        try:
+            importlib.import_module(f"{__package__}.{name}")
+        except ImportError:
+            pass  # imported (and explained) where it is used
 
 
 class KerasLoader(QObject):

@@ -1,9 +1,14 @@
-"""The lesson banner above the model: a lesson's title and explanation, hidden for projects.
+"""The lesson banner above the model: a lesson's title, explanation and steps, hidden for
+projects.
 
 Example lessons carry a few sentences (`Project.description`) that say what to try and
 what to look for; the banner keeps them in view while the person edits and trains. A
-note (e.g. "Fashion-MNIST is not cached, so this opens on the digits set") can be added by
-whoever opened the lesson; it is cleared as soon as another project is opened.
+guided lesson also has steps (`core.lesson_steps`): the banner shows the step to do and
+ticks it when its check passes, after each edit and each finished run
+(`lesson_steps_view.StepsBox`), and says which settings the lesson's locks leave
+editable. A note (e.g. "Fashion-MNIST is not cached, so this opens on the digits set")
+can be added by whoever opened the lesson; it is cleared as soon as another project is
+opened.
 
 The title, the text and the note sit one under the other, each wrapping its words. The
 banner keeps its minimum height at what the three need at its current width: a wrapped
@@ -15,7 +20,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QEvent, Qt, Slot
+from PySide6.QtCore import QEvent, Qt, Signal, Slot
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -29,6 +34,9 @@ from PySide6.QtWidgets import (
 
 from ..core.lessons import description_of
 from ..core.spec import Project
+from ..core.training.events import Finished
+from .lesson_locks import LockView
+from .lesson_steps_view import StepsBox
 
 #: A pale blue that reads as "information" in light and dark themes alike (text stays the
 #: palette's own, so it keeps its contrast).
@@ -40,6 +48,8 @@ _NOTE_COLOR = "#8a5a00"
 #: The lesson text never takes more than this many lines: the model table below must stay
 #: usable on a 720-pixel-high screen; longer lessons scroll (the note is always shown).
 MAX_LINES = 4
+#: ... and three when the lesson has steps, which take two lines of their own below it.
+MAX_LINES_WITH_STEPS = 3
 
 
 class _LessonText(QTextBrowser):
@@ -47,6 +57,7 @@ class _LessonText(QTextBrowser):
 
     def __init__(self) -> None:
         super().__init__()
+        self.max_lines = MAX_LINES
         self.setObjectName("lessonText")
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setOpenLinks(False)
@@ -63,7 +74,7 @@ class _LessonText(QTextBrowser):
         line = layout.lineAt(0).height() if layout is not None and layout.lineCount() else 0
         # The document's own line height (fontMetrics adds leading it does not use), so the
         # cap falls between two lines and no line shows cut in half.
-        cap = int((line or self.fontMetrics().lineSpacing()) * MAX_LINES + 0.999)
+        cap = int((line or self.fontMetrics().lineSpacing()) * self.max_lines + 0.999)
         self.setFixedHeight(max(self.fontMetrics().lineSpacing(), min(wanted, cap)))
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
@@ -72,7 +83,13 @@ class _LessonText(QTextBrowser):
 
 
 class LessonPanel(QFrame):
-    """Shows the open project's lesson text; invisible when the project has none."""
+    """Shows the open project's lesson text and steps; invisible when it has neither.
+
+    Signals:
+        stepDone(int, str): a step was ticked; the text says so, for the status bar.
+    """
+
+    stepDone = Signal(int, str)
 
     def __init__(self, controller: object, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -104,6 +121,11 @@ class LessonPanel(QFrame):
         self.note.setWordWrap(True)
         self.note.setStyleSheet(f"color: {_NOTE_COLOR};")
         self.note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.steps = StepsBox()
+        self.locks = QLabel()
+        self.locks.setObjectName("lessonLocks")
+        self.locks.setWordWrap(True)
+        self.locks.setStyleSheet("color: palette(mid);")
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
@@ -111,9 +133,17 @@ class LessonPanel(QFrame):
         layout.addLayout(head)
         layout.addWidget(self.text)
         layout.addWidget(self.note)
+        layout.addWidget(self.steps)
+        layout.addWidget(self.locks)
         layout.addStretch(1)  # extra height goes below the note, never between the parts
 
         controller.projectChanged.connect(self._on_project_changed)  # type: ignore[attr-defined]
+        replaced = getattr(controller, "replaced", None)
+        if replaced is not None:  # another project, even the same lesson again: start over
+            replaced.connect(self._on_replaced)
+        self.steps.stepDone.connect(self._on_step_done)
+        self.steps.set_lesson(self._steps_of(controller.project),  # type: ignore[attr-defined]
+                              controller.project)  # type: ignore[attr-defined]
         self.show_project(controller.project)  # type: ignore[attr-defined]
 
     # -- public ------------------------------------------------------------------------------
@@ -121,14 +151,23 @@ class LessonPanel(QFrame):
     def show_project(self, project: Project) -> None:
         """Fills the banner from a project; hides it when the project has no lesson text."""
         description = description_of(project)
-        self.title.setText(f"Lesson: {project.name}")
+        guided = self.steps.progress is not None
+        where = self.steps.summary()
+        self.title.setText(f"Lesson: {project.name}" + (f"  \u00b7  {where}" if where else ""))
+        self.text.max_lines = MAX_LINES_WITH_STEPS if guided else MAX_LINES
         self.text.setHtml(f"<p style='margin:0'>{html.escape(description)}</p>")
         self.text.setVisible(bool(description) and not self._collapsed)
         self.note.setText(self._note)
         self.note.setVisible(bool(self._note) and not self._collapsed)
+        self.steps.setVisible(guided and not self._collapsed)
+        locks = project.lesson.locks if project.lesson is not None else None
+        self.locks.setText("Locked by this lesson: you can change only "
+                           f"{locks.describe()}." if locks is not None and locks.restricts
+                           else "")
+        self.locks.setVisible(bool(self.locks.text()) and not self._collapsed)
         self.text.fit_height()
         self.toggle.setText("Show" if self._collapsed else "Hide")
-        self.setVisible(bool(description or self._note))
+        self.setVisible(bool(description or self._note or guided))
         self._keep_room()
 
     def set_note(self, note: str) -> None:
@@ -174,10 +213,50 @@ class LessonPanel(QFrame):
             self._keep_room()
         return handled
 
+    @staticmethod
+    def _steps_of(project: Project) -> tuple:
+        return project.lesson.steps if project.lesson is not None else ()
+
     @Slot(object, object)
     def _on_project_changed(self, old: Project, new: Project) -> None:
-        if old.description != new.description or old.name != new.name:
+        if self._steps_of(old) != self._steps_of(new):  # Save as Lesson gave new steps
+            self.steps.set_lesson(self._steps_of(new), new)
+        else:
+            self.steps.project_changed(new)  # a step about the model may pass now
+        if old.description != new.description or old.name != new.name \
+                or old.lesson != new.lesson or self.steps.progress is not None:
             self.show_project(new)
+
+    @Slot()
+    def _on_replaced(self) -> None:
+        project = self.controller.project  # type: ignore[attr-defined]
+        self.steps.set_lesson(self._steps_of(project), project)
+        self.show_project(project)
+
+    def connect_training(self, panel: QWidget) -> None:
+        """Counts the training panel's finished runs for the steps (`runEnded`)."""
+        panel.runEnded.connect(self._on_run_ended)  # type: ignore[attr-defined]
+
+    @Slot(object)
+    def _on_run_ended(self, event: object) -> None:
+        """A run that ended without error counts (done, stopped, stopped early); one whose
+        loss became NaN or that failed does not."""
+        if isinstance(event, Finished) and event.reason != "nan":
+            project = self.controller.project  # type: ignore[attr-defined]
+            self.steps.run_finished(project, event.history)
+            self.show_project(project)
+
+    @Slot(int, str)
+    def _on_step_done(self, index: int, _text: str) -> None:
+        progress = self.steps.progress
+        total = len(progress.steps) if progress is not None else 0
+        if progress is not None and progress.complete:
+            line = f"Step {index + 1} done: every step of this lesson is done."
+        elif index + 1 < total:
+            line = f"Step {index + 1} of {total} done. Next shows step {index + 2}."
+        else:
+            line = f"Step {index + 1} of {total} done."
+        self.stepDone.emit(index, line)
 
     @Slot()
     def _toggle(self) -> None:
@@ -197,7 +276,14 @@ class LessonPanel(QFrame):
 
 
 def install(window: QWidget, controller: object) -> LessonPanel:
-    """Puts a LessonPanel at the top of the model area (above the "Model" title)."""
+    """Puts a LessonPanel at the top of the model area (above the "Model" title), shows
+    the lesson's locks in the window (`lesson_locks.LockView`), and says in the status
+    bar when a step is done or an edit is refused by the locks."""
     panel = LessonPanel(controller)
     window.center_splitter.widget(0).layout().insertWidget(0, panel)  # type: ignore[attr-defined]
+    status = window.statusBar()  # type: ignore[attr-defined]
+    controller.editRefused.connect(  # type: ignore[attr-defined]
+        lambda text: status.showMessage(text, 8000))
+    panel.stepDone.connect(lambda _index, text: status.showMessage(text, 6000))
+    panel.lock_view = LockView(window, controller)
     return panel

@@ -84,8 +84,10 @@ from .fit_panel import FitPanel
 from .guard import ask_outside, guarded, load_consented
 from .inspector import Inspector
 from .keras_loader import KerasLoader, import_plotting
+from .lr_finder import LRFinderLauncher
 from .palette import Palette
 from .presenter import Presenter
+from .search_view import SearchLauncher
 from .settings import (
     add_recent_file,
     app_settings,
@@ -400,6 +402,7 @@ class MainWindow(QMainWindow):
                                          "The settings of the selected layer.")
         self.compile_panel = CompilePanel(self.controller)
         self.data_panel = DataPanel(self.controller)
+        self.data_panel.augment_preview.set_engine(self.training)
         self.fit_panel = FitPanel(self.controller)
         # One dock with a tab widget rather than three tabified docks: Qt (6.5 to 6.12 at
         # least) leaves a stray, click-eating QTabBar behind when two dock areas both hold
@@ -912,6 +915,9 @@ class MainWindow(QMainWindow):
             menu.addAction(act)
             self.addAction(act)  # its shortcut works wherever the focus is in the window
         menu.addSeparator()
+        self.lr_finder = LRFinderLauncher(panel, menu, self)  # Find Learning Rate...
+        self.search = SearchLauncher(self.controller, self.training, menu, self)  # Search...
+        menu.addSeparator()
         restart = QAction("Restart Training &Engine", self)
         restart.setObjectName("restartEngine")
         restart.setToolTip(say.RESTART_ACTION_TIP)
@@ -926,8 +932,12 @@ class MainWindow(QMainWindow):
         self.training_dock.visibilityChanged.connect(panel._on_dock_visible)  # noqa: SLF001
         self.training.lockedChanged.connect(self._on_training_locked)
         self.training.lockedChanged.connect(self.files.lesson_panel.set_running)
+        self.files.lesson_panel.connect_training(panel)  # a guided lesson counts the runs
         self.training.message.connect(self.statusBar().showMessage)
-        self.files.connect_training(session=lambda: panel.session, plots=panel.plot_items)
+        self.files.connect_training(
+            session=lambda: panel.session, plots=panel.plot_items,
+            findings=lambda: panel.diagnostics.findings if panel.diagnostics is not None
+            else [])
         return panel
 
     def _install_device_picker(self) -> DevicePicker:

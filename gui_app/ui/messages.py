@@ -56,7 +56,10 @@ def run_stopped(message: str) -> str:
     return f"Stopped: {message}. Continue trains on from here."
 
 
-def run_done(message: str) -> str:
+def run_done(message: str, images: bool = False) -> str:
+    if images:  # a folder of images has no boundary picture to click
+        return (f"Done: {message}. Continue for more epochs, Evaluate on held-out data (and "
+                "see the mistakes), or predict an image in the Predict tab.")
     return (f"Done: {message}. Continue for more epochs, Evaluate on held-out data, or click "
             "the boundary to predict a point.")
 
@@ -120,3 +123,47 @@ def device_next_train(label: str) -> str:
 
 def device_chosen(label: str) -> str:
     return f"Training will run on {label}."
+
+
+# -- the learning-rate finder (lr_finder.py) ------------------------------------------------
+RUN_BANNER = "Training: editing is locked until the run ends. Space pauses, Esc stops."
+FINDING_BANNER = ("Finding a learning rate: editing is locked until the sweep ends (Stop in "
+                  "the finder ends it at once).")
+FIND_LR_ACTION_TIP = ("Train a copy of the model with the learning rate growing from 1e-7 to "
+                      "10, draw the loss against the rate and suggest a rate; the model and "
+                      "its weights stay as they are")
+FIND_LR_INTRO = ("Trains a copy of the model for 100 to 300 batches with the learning rate "
+                 "growing from 1e-7 to 10, and draws the smoothed loss against the rate. "
+                 "Your model, its weights and its curves stay as they are.")
+FIND_LR_READY = "Press Start to sweep the learning rate."
+FIND_LR_NO_WEIGHTS = "There are no trained weights yet: train the model first."
+FIND_LR_STARTING = "Starting the sweep: building a copy of the model..."
+FIND_LR_STOPPING = "Stopping after the current batch..."
+FIND_LR_STOPPED_EARLY = "Stopped before the sweep began; press Start to sweep."
+FIND_LR_RUN_GOING = "A training run is going: stop it before finding a learning rate."
+
+
+def finding(batches: int, steps: int, rate: float) -> str:
+    return f"Sweeping: batch {batches} of {steps}, learning rate {rate:.2g}..."
+
+
+def finder_suggests(rate: float, rule_words: str) -> str:
+    return f"Suggested learning rate: {rate:g}, by {rule_words}."
+
+
+def finder_failed(reason: object) -> str:
+    return (f"Could not sweep the learning rate: {reason}. Your project is unchanged: fix "
+            "the model, data or settings and press Start again.")
+
+
+def rate_now(rate: object) -> str:
+    return f"The project's learning rate now: {rate}."
+
+
+def rate_used(rate: float, before: object) -> str:
+    return (f"The project's learning rate is now {rate:g} (it was {before}); Edit > Undo "
+            "puts it back.")
+
+
+def rate_not_used(reason: str) -> str:
+    return f"The learning rate was not changed: {reason}."

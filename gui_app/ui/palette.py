@@ -24,6 +24,7 @@ GROUP_TITLES = {
     "core": "Core", "convolution": "Convolution", "pooling": "Pooling",
     "recurrent": "Recurrent", "normalisation": "Normalisation",
     "regularisation": "Regularisation", "reshaping": "Reshaping",
+    "preprocessing": "Preprocessing", "augmentation": "Augmentation",
 }
 TYPE_ROLE = Qt.ItemDataRole.UserRole
 

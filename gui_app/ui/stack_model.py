@@ -33,6 +33,7 @@ from PySide6.QtWidgets import QAbstractItemView, QApplication, QHeaderView, QSty
 
 from ..core.catalog import LAYERS
 from ..core.checks import ERROR, INFO, WARNING, Finding
+from ..core.search import describe_dim, layer_dims, short_dim
 from ..core.spec import LayerSpec, Project
 from ..core.summary import LayerRow, check_input_shape, format_shape
 from .controller import ProjectController
@@ -234,7 +235,10 @@ class LayerStackModel(QAbstractTableModel):
                 name = summary_row.name if summary_row else layer.type.lower()
                 return f"{name} ({layer.type})"
             if col == COL_SETTINGS:
-                return layer_settings_text(layer)
+                searched = layer_dims(self.controller.project.search, i)
+                return layer_settings_text(layer) + (
+                    "  [search: " + ", ".join(short_dim(d) for d in searched) + "]"
+                    if searched else "")
             if col == COL_SHAPE:
                 if summary_row is None or summary_row.output_shape is None:
                     return "error" if summary_row is not None and summary_row.error else "?"
@@ -256,6 +260,8 @@ class LayerStackModel(QAbstractTableModel):
                 lines.append(summary_row.explanation)
             if not lines and definition is not None:
                 lines.append(definition.help)
+            lines += [f"Searched (Training > Search...): {describe_dim(d)}"
+                      for d in layer_dims(self.controller.project.search, i)]
             return "\n".join(lines)
         elif role == Qt.ItemDataRole.ForegroundRole:
             if summary_row is not None and summary_row.error or any(

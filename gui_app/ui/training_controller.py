@@ -4,8 +4,8 @@
 
 * the engine process (`link`, an `EngineLink`): sessions and commands go through it;
 * the device the next session trains on (the device picker sets it);
-* the run state ("idle", "starting", "running", "paused", "stopping") and whether editing
-  is locked, which follows from it.
+* the run state ("idle", "starting", "running", "paused", "stopping", or "finding" while
+  the learning-rate finder sweeps) and whether editing is locked, which follows from it.
 
 Widgets react to its signals instead of reaching into each other or into the window: the
 editor's widgets disable themselves on `lockedChanged`, the device picker on
@@ -26,8 +26,9 @@ from ..core.devices import engine_device
 from ..engine.client import Engine
 from .engine_link import EngineLink
 
-#: The run states in which the project must not change under the engine.
-RUNNING_STATES = frozenset({"starting", "running", "paused", "stopping"})
+#: The run states in which the project must not change under the engine ("finding": a
+#: learning-rate sweep, lr_finder.py).
+RUNNING_STATES = frozenset({"starting", "running", "paused", "stopping", "finding"})
 STATES = RUNNING_STATES | {"idle"}
 
 

@@ -26,6 +26,7 @@ import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -62,6 +63,7 @@ from ..core.boundary.units import UnitSnapshot
 from ..core.checks import ERROR
 from ..core.data import Dataset
 from ..core.diagnostics.events import FindingEvent
+from ..core.diagnostics.layers import LayerStatsEvent
 from ..core.history_views import (
     RunRecord,
     describe_prediction,
@@ -118,6 +120,12 @@ START_DELAY_MS = 15
 PAUSE_PICTURE_MS = 150
 #: How long closing the window waits for the worker to end.
 CLOSE_TIMEOUT = 2.0
+#: The Boundary tab's words for a folder of images, whose pixels stay on disk.
+IMAGES_NO_BOUNDARY = (
+    "No boundary picture for a folder of images: the plane through wide inputs needs every "
+    "image in memory, and these are read from disk as training needs them. See what the "
+    "model gets wrong with Evaluate (its gallery of mistakes), and try one image in the "
+    "Predict tab.")
 BANNER_STYLE = ("background: #fff3cd; color: #664d03; border: 1px solid #e0c36b; "
                 "border-radius: 3px; padding: 4px 8px; font-weight: bold;")
 ERROR_STYLE = "color: #b00020;"
@@ -239,6 +247,7 @@ class TrainingPanel(QWidget):
         self.predict_panel: PredictPanel | None = None
         self.diagnostics: Any = None  # the Diagnostics tab (diagnostics_view.py)
         self.xray: Any = None  # the X-ray tab (xray_view.py)
+        self.layers: Any = None  # the Layers tab (layers_view.py)
         self._pending_fix: dict | None = None  # asked for during a run: applied at its end
         self.evaluate_dialog: QWidget | None = None
         self.device = ""
@@ -262,6 +271,7 @@ class TrainingPanel(QWidget):
         self.controller.derivedChanged.connect(self._update_actions)
         self.controller.replaced.connect(self._on_project_replaced)
         self.training.lockedChanged.connect(self.banner.setVisible)
+        self.training.stateChanged.connect(self._on_training_state)
         self.training.deviceChanged.connect(self._on_device_chosen)
         self.training.engineRestarting.connect(self.engine_restarting)
         self._update_actions()
@@ -391,8 +401,7 @@ class TrainingPanel(QWidget):
         bottom.addWidget(self.log_loss)
         layout.addLayout(bottom)
 
-        self.banner = QLabel("Training: editing is locked until the run ends. "
-                             "Space pauses, Esc stops.")
+        self.banner = QLabel(say.RUN_BANNER)
         self.banner.setObjectName("trainingBanner")
         self.banner.setStyleSheet(BANNER_STYLE)
         self.banner.setWordWrap(True)
@@ -450,26 +459,41 @@ class TrainingPanel(QWidget):
 
     def ensure_views(self) -> None:
         """Creates the plots, the boundary view and the predict form (imports pyqtgraph)."""
-        if self.plots is not None:
-            return
-        from .boundary_view import BoundaryView
-        from .plots import MetricPlots
-        from .predict_panel import PredictPanel
+        for stage in self._view_stages():
+            stage()
 
-        self.plots = MetricPlots()
-        self.plots_holder.layout().addWidget(self.plots)
-        self.plots.hovered.connect(self._on_hover)
-        self.plots.set_log_loss(self.log_loss.isChecked())
-        scale = text_scale()  # View > Larger Text: thicker lines, bigger points and ticks
-        if scale.factor != 1.0:
-            self.plots.set_scale(scale.factor)
-        scale.scaleChanged.connect(self.plots.set_scale)
+    def _view_stages(self) -> list[Callable[[], None]]:
+        """What is left to make of the views, in order: each a step of its own, so that
+        `warm_up` can make them one per turn of the event loop (all at once they held the
+        GUI thread for 75 ms). `self.plots` is made last: it says the views are all there."""
+        if self.plots is not None:
+            return []
+        stages = []
+        if self.boundary is None:
+            stages.append(self._make_boundary)
+        if self.neurons is None:
+            stages.append(self._make_side_views)
+        if self.predict_panel is None:
+            stages.append(self._make_predict)
+        return [*stages, self._make_plots]
+
+    def _make_boundary(self) -> None:
+        from .boundary_view import BoundaryView
+
         self.boundary = BoundaryView()
         self.boundary_holder.layout().addWidget(self.boundary)
         self.boundary.scrubbed.connect(self._on_scrub)
         self.boundary.clicked.connect(self._on_boundary_click)
         self.boundary.planeRequested.connect(self._on_plane_requested)
         self.boundary.rangeRequested.connect(self._on_view_range)
+        scale = text_scale()  # View > Larger Text: thicker lines, bigger points and ticks
+        if scale.factor != 1.0:
+            self.boundary.set_scale(scale.factor)
+        scale.scaleChanged.connect(self.boundary.set_scale)
+        if self.bridge is not None:
+            self.bridge.prepare = self.boundary.pictures
+
+    def _make_side_views(self) -> None:
         from .neuron_strip import NeuronStrip
 
         self.neurons = NeuronStrip()
@@ -493,15 +517,39 @@ class TrainingPanel(QWidget):
         self.side_tabs.setTabToolTip(self.side_tabs.count() - 1,
                                      "The forward pass of the clicked or predicted input, "
                                      "layer by layer.")
-        for view in (self.boundary, self.neurons):
+        from .layers_view import LayersView
+
+        self.layers = LayersView()
+        self.side_tabs.addTab(self.layers, "Layers")
+        self.side_tabs.setTabToolTip(self.side_tabs.count() - 1,
+                                     "Each layer's gradient norm over the run, and how its "
+                                     "outputs and weights are spread.")
+        scale = text_scale()
+        for view in (self.neurons, self.layers):
             if scale.factor != 1.0:
                 view.set_scale(scale.factor)
             scale.scaleChanged.connect(view.set_scale)
-        if self.bridge is not None:
-            self.bridge.prepare = self.boundary.pictures
+
+    def _make_predict(self) -> None:
+        from .predict_panel import PredictPanel
+
         self.predict_panel = PredictPanel()
         self.predict_holder.layout().addWidget(self.predict_panel)
         self.predict_panel.requested.connect(self._on_predict_requested)
+        self.predict_panel.imageRequested.connect(self._on_predict_image)
+
+    def _make_plots(self) -> None:
+        from .plots import MetricPlots
+
+        plots = MetricPlots()
+        self.plots_holder.layout().addWidget(plots)
+        plots.hovered.connect(self._on_hover)
+        plots.set_log_loss(self.log_loss.isChecked())
+        scale = text_scale()
+        if scale.factor != 1.0:
+            plots.set_scale(scale.factor)
+        scale.scaleChanged.connect(plots.set_scale)
+        self.plots = plots
         self.splitter.setSizes([560, 440])  # proportions: the plots a little wider
         if self.record is not None:
             self.plots.set_record(self.record)
@@ -600,7 +648,8 @@ class TrainingPanel(QWidget):
         self.act_continue.setEnabled(not running and not blocked and weights)
         self.act_step.setEnabled(not running and not blocked)
         self.act_pause.setEnabled(self.state in ("running", "paused"))
-        self.act_stop.setEnabled(running and self.state != "stopping")
+        # a learning-rate sweep is stopped in its own dialog (lr_finder.py)
+        self.act_stop.setEnabled(running and self.state not in ("stopping", "finding"))
         self.act_reset.setEnabled(not running and self.has_weights())
         self.act_evaluate.setEnabled(not running and weights)
         paused = self.state == "paused"
@@ -608,6 +657,13 @@ class TrainingPanel(QWidget):
         self.act_pause.setIcon(self.style().standardIcon(
             QStyle.StandardPixmap.SP_MediaPlay if paused else QStyle.StandardPixmap.SP_MediaPause))
         self.runs_button.setEnabled(bool(self.plots is not None and self.plots.earlier))
+
+    @Slot(str)
+    def _on_training_state(self, state: str) -> None:
+        """A state set outside the panel too (the learning-rate finder's "finding"): the
+        actions and the banner follow it."""
+        self.banner.setText(say.FINDING_BANNER if state == "finding" else say.RUN_BANNER)
+        self._update_actions()
 
     def _expected_quantities(self) -> list[str]:
         return expected_quantities([m.type for m in self.controller.project.compile.metrics])
@@ -746,8 +802,12 @@ class TrainingPanel(QWidget):
         pyqtgraph has too), so the first Train does not wait for them."""
         if self.closed:
             return
+        stages = self._view_stages()
+        if stages:  # one view per turn of the event loop, then the rest of the warm-up
+            stages[0]()
+            QTimer.singleShot(0, self.warm_up)
+            return
         freeze_heap()
-        self.ensure_views()
         if self.plots is not None:  # loss and each metric: made now, not at the first picture
             self.plots.prepare(self._expected_quantities())
         if self.session is None and not self.blocked_reason():
@@ -870,6 +930,8 @@ class TrainingPanel(QWidget):
         self.store.clear()
         if self.diagnostics is not None:
             self.diagnostics.clear()  # a fresh run is judged afresh
+        if self.layers is not None:
+            self.layers.clear()
         if self.plots is not None:
             self.plots.set_record(record)
             self._fill_runs_menu()
@@ -918,6 +980,8 @@ class TrainingPanel(QWidget):
             self.neurons.clear()  # the next session's pictures come when it opens
         if self.diagnostics is not None:
             self.diagnostics.clear()
+        if self.layers is not None:
+            self.layers.clear()
         self._pending_fix = None
         self._clear_progress()
         self.readout.setText("")
@@ -1068,6 +1132,11 @@ class TrainingPanel(QWidget):
                 if self.diagnostics is not None and rs is not None \
                         and event.run in (0, rs.started.run):
                     self.diagnostics.add(event)
+            elif isinstance(event, LayerStatsEvent):
+                rs = self.run_state
+                if self.layers is not None and rs is not None \
+                        and event.run in (0, rs.started.run):
+                    self.layers.add(event)
             elif isinstance(event, (Finished, Failed)):
                 ended = event
         self._dirty = True
@@ -1169,7 +1238,8 @@ class TrainingPanel(QWidget):
         elif event.reason == "early_stopped":
             self._say(f"{event.message}.")
         else:
-            self._say(say.run_done(event.message))
+            ds = self.controller.dataset
+            self._say(say.run_done(event.message, ds is not None and ds.streamed))
         # the status bar gets the headline only: the panel above shows the whole message,
         # and a long line ran past the status bar's end at 1024 px
         self.training.say(say.headline(self.message_text), 8000)
@@ -1221,7 +1291,8 @@ class TrainingPanel(QWidget):
         if ds is not self._plane_for:
             self._plane_for = ds
             self.plane = None
-            self.boundary.set_dataset(ds)
+            self.boundary.set_dataset(ds, message=IMAGES_NO_BOUNDARY
+                                      if ds is not None and ds.streamed else "")
             self.predict_panel.set_dataset(ds)
             self.store.clear()
             if ds is not None and self._is_wide(ds):
@@ -1231,6 +1302,8 @@ class TrainingPanel(QWidget):
 
     @staticmethod
     def _is_wide(ds: Dataset) -> bool:
+        if ds.streamed:  # a folder of images: no pixels here to lay a plane through
+            return False
         x = ds.x_train
         return not (x.ndim == 2 and x.shape[1] <= 2)
 
@@ -1326,7 +1399,7 @@ class TrainingPanel(QWidget):
         source, ds = self.plane_source, self.controller.dataset
         if source is not None and source.probe is not None:
             return source.probe
-        if ds is None or self._is_wide(ds):
+        if ds is None or ds.streamed or self._is_wide(ds):
             return None
         project = self.controller.project
         from_logits = bool(project.compile.loss.args.get("from_logits", False))
@@ -1513,6 +1586,7 @@ class TrainingPanel(QWidget):
     @Slot(object, object)
     def _on_boundary_click(self, row: np.ndarray, where: tuple[float, float]) -> None:
         boundary = self.boundary
+        sample = self._sample_title(boundary.clicked_sample) if boundary is not None else None
 
         def done(outputs: np.ndarray) -> None:
             if boundary is not None:
@@ -1520,6 +1594,8 @@ class TrainingPanel(QWidget):
                 boundary.show_click_result(text)
                 where_text = f"({where[0]:.3g}, {where[1]:.3g})" \
                     if boundary.mode != "curve" else f"x = {where[0]:.3g}"
+                if sample is not None:
+                    where_text = sample
                 others = "; ".join(f"{n} {p:.3f}" for n, p in ranked[:4])
                 self.readout.setText(f"Prediction at {where_text}: {text}"
                                      + (f" ({others})" if len(ranked) > 1 else ""))
@@ -1531,8 +1607,27 @@ class TrainingPanel(QWidget):
         if not self._predict(row, done, failed) and boundary is not None:
             boundary.show_click_result("Train the model first, then click to predict.")
         curve = boundary is not None and boundary.mode == "curve"
-        self._xray(row, f"At x = {where[0]:.3g}" if curve
+        self._xray(row, sample[0].upper() + sample[1:] if sample is not None
+                   else f"At x = {where[0]:.3g}" if curve
                    else f"At ({where[0]:.3g}, {where[1]:.3g})")
+
+    def _sample_title(self, picked: tuple[str, int] | None) -> str | None:
+        """ "training sample 12 (true class: inner disk)" for a clicked data point."""
+        ds = self.controller.dataset
+        if picked is None or ds is None:
+            return None
+        split, index = picked
+        ys = ds.y_train if split == "training" else ds.y_val
+        title = f"{split} sample {index + 1}"
+        if ys is None or index >= len(ys):
+            return title
+        y = np.asarray(ys[index])
+        if ds.task == "regression":
+            return f"{title} (true value: {float(y.reshape(-1)[0]):.4g})"
+        label = int(y.argmax()) if y.ndim and y.size > 1 else int(y.reshape(-1)[0])
+        names = list(ds.class_names or [])
+        name = names[label] if label < len(names) else str(label)
+        return f"{title} (true class: {name})"
 
     def _xray(self, row: np.ndarray, title: str) -> None:
         """Every layer's output for `row` in the X-ray tab, made by the engine in the
@@ -1568,6 +1663,30 @@ class TrainingPanel(QWidget):
                                  "first (Ctrl+Return).")
         self._xray(row, "The input from the predict form")
 
+    @Slot(str)
+    def _on_predict_image(self, path: str) -> None:
+        """An image file through the model: the engine reads it as training does and sends
+        back the picture and the outputs; the X-ray gets the same picture."""
+        panel, session = self.predict_panel, self.session
+        if panel is None:
+            return
+        if session is None or not self.has_weights():
+            panel.show_image_error("There is no trained model for this project yet: train "
+                                   "it first (Ctrl+Return).")
+            return
+
+        def done(result: tuple[np.ndarray, np.ndarray]) -> None:
+            images, outputs = result
+            panel.show_image(images[0], path)
+            text, ranked = self._describe(outputs)
+            panel.show_result(text, ranked)
+            self._xray(np.asarray(images[:1], np.float32), f"The image {Path(path).name}")
+
+        def failed(exc: BaseException) -> None:
+            panel.show_image_error(f"Could not predict {Path(path).name}: {exc}.")
+
+        self.background.call(lambda: session.predict_files([path]), done, failed)
+
     @Slot()
     def evaluate(self) -> None:
         session, ds = self.session, self.controller.dataset
@@ -1578,7 +1697,8 @@ class TrainingPanel(QWidget):
 
         from_logits = bool(self.controller.project.compile.loss.args.get("from_logits", False))
         dialog = EvaluateDialog(self.window(), ds, session.evaluate, session.predict,
-                                self.background.call, from_logits)
+                                self.background.call, from_logits,
+                                getattr(session, "predict_split", None))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         self.evaluate_dialog = dialog

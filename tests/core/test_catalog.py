@@ -124,3 +124,15 @@ def test_palette_groups_cover_all_layers():
     groups = catalog.layers_by_group()
     assert sum(len(v) for v in groups.values()) == len(LAYERS)
     assert [d.type for d in groups["recurrent"]][:3] == ["SimpleRNN", "LSTM", "GRU"]
+
+
+def test_preprocessing_and_augmentation_layers_and_their_groups():
+    groups = catalog.layers_by_group()
+    assert [d.type for d in groups["preprocessing"]] == ["Rescaling", "Resizing", "CenterCrop"]
+    assert [d.type for d in groups["augmentation"]] == [
+        "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
+        "RandomBrightness"]
+    assert catalog.AUGMENTATION_LAYERS == tuple(d.type for d in groups["augmentation"])
+    for definition in groups["augmentation"]:  # the palette's tooltip and the inspector say so
+        assert "Active only while training (fit)" in definition.help
+        assert definition.param("seed") is not None

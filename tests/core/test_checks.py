@@ -251,8 +251,11 @@ def test_guards_stay_errors_whatever_a_project_says():
 
 def test_every_code_the_checks_give_is_listed():
     """CODES is what a file's `intended` may name, so it must hold every code checks.py
-    gives, with the severity it gives it."""
-    source = Path(checks_module.__file__).read_text(encoding="utf-8")
+    gives, with the severity it gives it (and the modules beside it, `*_checks.py`, that
+    it takes findings from)."""
+    here = Path(checks_module.__file__).parent
+    source = "".join(path.read_text(encoding="utf-8")
+                     for path in sorted(here.glob("*checks.py")))
     pairs = re.findall(r'Finding\(\s*(ERROR|WARNING|INFO[^,]*),\s*"([a-z-]+)"', source)
     given = {code: ERROR if severity == "ERROR" else WARNING if severity.startswith(
         ("WARNING", "INFO if")) else INFO for severity, code in pairs}

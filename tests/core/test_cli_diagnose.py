@@ -30,3 +30,11 @@ def test_diagnose_prints_findings_and_the_events_carry_them(tmp_path, capsys):
              if '"finding"' in line]
     assert any(f["type"] == "finding" and f["code"] == "vanishing_gradients"
                and f["fixes"] and "message" in f for f in found)
+    # the Layers view's statistics: one row per Dense layer, the last at the run's end
+    stats = [json.loads(line) for line in events.read_text().splitlines()
+             if '"layer_stats"' in line]
+    assert stats and stats[-1]["at"] == 12.0
+    rows = stats[-1]["layers"]
+    assert [row["index"] for row in rows] == list(range(11))
+    assert all(sum(row["act_hist"]) == 64 * row["units"] and row["weight_hist"]
+               and row["grad_norm"] > 0 for row in rows)

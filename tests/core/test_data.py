@@ -53,12 +53,12 @@ def test_sources_and_defaults_are_the_published_contract() -> None:
     assert DATA_SOURCES == (
         "circle", "xor", "gaussian", "spiral", "moons", "blobs", "sine", "housing", "digits",
         "iris", "wine", "breast_cancer", "keras:mnist", "keras:fashion_mnist", "keras:cifar10",
-        "csv", "npz",
+        "csv", "npz", "images",
     )  # fmt: skip
     assert DATA_DEFAULTS == {
         "source": "circle", "path": None, "features": None, "target": None, "samples": 500,
         "noise": 0.1, "classes": 2, "seed": 0, "validation_split": 0.2, "test_split": 0.0,
-        "standardize": False, "labels": "integer",
+        "standardize": False, "labels": "integer", "image_size": [64, 64], "color_mode": "rgb",
     }  # fmt: skip
 
 

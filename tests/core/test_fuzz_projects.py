@@ -747,7 +747,7 @@ CRAFTED_REFUSED = {
     "bidirectional-of-bidirectional": _with_layers(
         '[{"type": "Bidirectional", "layer": {"type": "Bidirectional", '
         '"layer": {"type": "LSTM", "units": 2}}}]', "[5, 3]"),
-    "version-newer": _doc_text(version=2),
+    "version-newer": _doc_text(version=VERSION + 1),
     "version-huge": _doc_text(version="@").replace('"@"', "1" * 30),
     "not-an-object": "[1, 2, 3]",
     "wrong-format": _doc_text(format="keras"),

@@ -41,11 +41,11 @@ def empty_keras_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home / "datasets"
 
 
-def test_the_ten_lessons_are_listed_by_file_name_with_descriptions():
+def test_the_twelve_lessons_are_listed_by_file_name_with_descriptions():
     found = list_examples()
     assert [lesson.path for lesson in found] == EXAMPLES
-    assert len(found) == 10
-    assert found[0].name.startswith("1. ") and found[-1].name.startswith("7. ")
+    assert len(found) == 12
+    assert found[0].name.startswith("1. ") and found[-1].name.startswith("8b. ")
     for lesson in found:
         assert lesson.description, f"{lesson.path.name} has no description"
         assert lesson.summary and lesson.summary in " ".join(lesson.description.split())
@@ -97,6 +97,13 @@ def test_prepare_lesson_leaves_other_lessons_alone_but_makes_data_paths_absolute
         if original.data.get("source") == "csv":
             assert Path(prepared.data["path"]).is_absolute()
             assert Path(prepared.data["path"]) == (path.parent / original.data["path"]).resolve()
+            assert prepared.replace(data=original.data) == original
+        elif original.data.get("source") == "images":  # drawn on first use (shapes.py)
+            from gui_app.core.paths import data_dir
+
+            assert note == ""
+            assert Path(prepared.data["path"]).parent == data_dir() / "lessons"
+            assert Path(prepared.data["path"]).is_dir()
             assert prepared.replace(data=original.data) == original
         elif original.data.get("source") not in lessons.FALLBACK_SOURCES:
             assert (prepared, note) == (original, "")

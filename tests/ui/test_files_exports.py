@@ -8,13 +8,16 @@ import csv
 import json
 import math
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
+from gui_app.core.diagnostics.events import FindingEvent
 from gui_app.core.summary import format_table
 from gui_app.ui.exports import (
     ExportError,
+    findings_path,
     history_columns,
     history_csv,
     history_json,
@@ -151,8 +154,10 @@ def test_every_export_from_the_window(qtbot, win, plots, tmp_path, monkeypatch):
     assert len(rows) == 3 and set(rows[0]) == {"epoch", *HISTORY}
     assert files.export_history_json(tmp_path / "history.json")
     doc = json.loads((tmp_path / "history.json").read_text())
-    assert set(doc) == {"format", "version", "project", "epochs", "history"}
+    assert set(doc) == {"format", "version", "project", "epochs", "history", "findings"}
     assert doc["history"]["accuracy"] == HISTORY["accuracy"]
+    assert doc["findings"] == []  # a run without problems
+    assert not (tmp_path / "history-findings.csv").exists()
 
     files.fill_plots_menu()
     names = [a.text() for a in files.plots_menu.actions()]
@@ -213,3 +218,55 @@ def test_history_numbers_survive_exactly():
     history = {"loss": [1 / 3, math.pi]}
     rows = list(csv.DictReader(history_csv(history).splitlines()))
     assert [float(r["loss"]) for r in rows] == history["loss"]
+
+
+FINDINGS = (
+    FindingEvent("vanishing_gradients", 4, 0, "The first layers barely learn: dense's gradient "
+                 "is 1e-05 of dense_10's.", ({"id": "relu_he", "label": "Use ReLU, He init",
+                                              "params": {"layers": [0, 1]}},),
+                 "active", "warning", 0, 1),
+    FindingEvent("overfitting", 9, None, "Validation loss rose, from 0.4 to 0.6.", (),
+                 "resolved", "warning", 5, 1),
+)
+
+
+def test_history_exports_carry_the_findings(qtbot, win, tmp_path):
+    files = win.files
+    files.connect_training(session=lambda: FakeSession(HISTORY, win.controller.project),
+                           findings=lambda: list(FINDINGS))
+    assert files.export_history_json(tmp_path / "history.json")
+    doc = json.loads((tmp_path / "history.json").read_text())
+    vanishing, overfitting = doc["findings"]
+    assert vanishing == {"code": "vanishing_gradients", "epoch": 5, "first_epoch": 1,
+                         "layer_index": 0, "message": FINDINGS[0].message,
+                         "fixes": [dict(FINDINGS[0].fixes[0])], "resolved": False,
+                         "state": "active", "severity": "warning", "run": 1}
+    assert overfitting["resolved"] and overfitting["layer_index"] is None
+    assert (overfitting["first_epoch"], overfitting["epoch"]) == (6, 10)
+
+    assert files.export_history_csv(tmp_path / "history.csv")
+    assert "findings" in win.statusBar().currentMessage()
+    rows = list(csv.DictReader((tmp_path / "history.csv").read_text().splitlines()))
+    assert len(rows) == 3 and set(rows[0]) == {"epoch", *HISTORY}  # the History stays one table
+    found = list(csv.DictReader((tmp_path / "history-findings.csv").read_text().splitlines()))
+    assert [(r["code"], r["resolved"], r["first_epoch"], r["epoch"], r["layer_index"])
+            for r in found] == [("vanishing_gradients", "false", "1", "5", "0"),
+                                ("overfitting", "true", "6", "10", "")]
+    assert found[0]["fixes"] == "Use ReLU, He init" and found[0]["message"] == FINDINGS[0].message
+    assert findings_path(tmp_path / "h.csv") == tmp_path / "h-findings.csv"
+
+
+def test_the_window_exports_the_findings_it_shows(qtbot, win, tmp_path):
+    """The findings come from the Diagnostics tab, as it shows them (the latest state)."""
+    panel = win.training_panel
+    panel.ensure_views()
+    win.files.connect_training(session=lambda: FakeSession(HISTORY, win.controller.project))
+    for event in (replace(FINDINGS[1], state="active"), *FINDINGS):
+        panel.diagnostics.add(event)
+    assert win.files.export_history_json(tmp_path / "h.json")
+    doc = json.loads((tmp_path / "h.json").read_text())
+    assert [(f["code"], f["resolved"]) for f in doc["findings"]] == [
+        ("overfitting", True), ("vanishing_gradients", False)]
+    panel.diagnostics.clear()  # a new run: its History export starts without them
+    assert win.files.export_history_json(tmp_path / "h.json")
+    assert json.loads((tmp_path / "h.json").read_text())["findings"] == []

@@ -36,7 +36,7 @@ def test_the_menu_lists_every_lesson_by_name(win):
     win.files.fill_examples_menu()
     lessons = list_examples()
     assert [a.text() for a in menu.actions()] == [lesson.name for lesson in lessons]
-    assert len(lessons) == 10
+    assert len(lessons) == 12
     assert all(a.toolTip() for a in menu.actions())
     file_menu = win.files._file_menu()
     titles = [a.text() for a in file_menu.actions()]

@@ -262,7 +262,7 @@ def test_layerlab_project_opens_it_from_the_command_line(qtbot, monkeypatch, tmp
 
 def test_layerlab_bad_project_shows_the_dialog_over_the_default(qtbot, monkeypatch, tmp_path):
     bad = tmp_path / "bad.layerlab.json"
-    bad.write_text('{"format": "layerlab-project", "version": 2}')
+    bad.write_text('{"format": "layerlab-project", "version": 3}')
     win = run_app_in_process(qtbot, monkeypatch, [str(bad)])
     assert win.controller.path is None and win.controller.project.name == "Circle"
     assert "newer LayerLab" in dialog_text(win.last_dialog)

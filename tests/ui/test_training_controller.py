@@ -72,7 +72,7 @@ def _imports(path: Path) -> set[str]:
 
 
 @pytest.mark.parametrize("module", ["training_panel.py", "device_picker.py",
-                                    "training_controller.py"])
+                                    "training_controller.py", "lr_finder.py"])
 def test_training_widgets_do_not_know_the_window(module):
     """No import of the main window (not even for types) and no `self.window.` attribute
     reach: the import cycle main_window <-> training_panel <-> device_picker is gone."""

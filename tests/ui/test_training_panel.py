@@ -284,14 +284,29 @@ def test_evaluate_predict_and_click(qtbot, make_window):
     assert "P =" in form.result.text()
     form.use_sample()
     assert "true class" in form.truth
-    # clicking the boundary predicts at that point
-    panel.boundary.click_at(0.0, 0.0)
-    qtbot.waitUntil(lambda: "P =" in panel.boundary.click_text.toPlainText(), timeout=10_000)
+    # clicking the boundary predicts at that point (hidden points are never picked)
+    boundary = panel.boundary
+    boundary.set_point_style("hidden")
+    boundary.click_at(0.0, 0.0)
+    assert boundary.clicked_sample is None
+    qtbot.waitUntil(lambda: "P =" in boundary.click_text.toPlainText(), timeout=10_000)
     # and the X-ray tab shows that input's forward pass, every layer (from the engine)
     # (the predict form's input was shown there first: wait for the click's)
     layers = len(window.controller.project.model.layers)
     qtbot.waitUntil(lambda: panel.xray.title.text().startswith("At (")
                     and len(panel.xray.rows) >= layers, timeout=10_000)
+    # a click on a training point asks about that sample itself, with its true class
+    boundary.set_point_style("normal")
+    coords, rows = boundary._shown_points["training"]  # noqa: SLF001 - what is drawn
+    boundary.click_at(float(coords[3, 0]), float(coords[3, 1]))
+    assert boundary.clicked_sample is not None and boundary.clicked_sample[0] == "training"
+    index = boundary.clicked_sample[1]
+    qtbot.waitUntil(lambda: panel.xray.title.text().startswith("Training sample")
+                    and len(panel.xray.rows) >= layers, timeout=10_000)
+    assert f"sample {index + 1} (true class: " in panel.xray.title.text()
+    assert f"sample {index + 1}" in panel.readout.text()
+    assert index == int(rows[3])
+    assert np.allclose(ds.x_train[index][:2], coords[3])
 
 
 def test_scrubbing_shows_an_earlier_epoch(qtbot, make_window):

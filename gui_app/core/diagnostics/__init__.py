@@ -18,6 +18,8 @@ The package, by concern:
   justified in `Thresholds`), active or resolved;
 - `fixes`: `FixRef` and the transformations `Project -> Project`, with `suggest`;
 - `events`: `FindingEvent`, the plain-data event for the training's event stream;
+- `layers`: `LayerStatsEvent` for the window's Layers view (each weighted layer's gradient
+  norms and histograms of its activations and weights), a few a second (`LayerFeed`);
 - `run`: `diagnose`, training a project in this thread with all of it on (benchmark,
   tests, command line).
 

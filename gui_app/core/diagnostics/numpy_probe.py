@@ -29,8 +29,11 @@ NUMPY_MAX_PARAMS = 300_000
 #: Layers that do nothing at inference, as the probe runs.
 PASS_THROUGH = frozenset({"Dropout", "GaussianNoise", "GaussianDropout", "AlphaDropout",
                           "ActivityRegularization", "InputLayer", "Flatten"})
-#: (x, y) -> ([loss, gradient norms..., unit shares...], kernels read, by layer index).
-ProbeFunction = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, dict[int, np.ndarray]]]
+#: (x, y) -> ([loss, gradient norms..., unit shares...], kernels read, outputs of the
+#: weighted layers on x), the last two by layer index; the compiled probes read no kernels
+#: (an empty dict) and give each output flattened and thinned (`stats._thinned`).
+ProbeFunction = Callable[[np.ndarray, np.ndarray],
+                         tuple[np.ndarray, dict[int, np.ndarray], dict[int, np.ndarray]]]
 #: Keras clips probabilities to [EPSILON, 1 - EPSILON] before taking their log.
 EPSILON = 1e-7
 
@@ -96,8 +99,9 @@ def numpy_probe(model: Any, kernel_order: list[int], activation_order: list[tupl
     """The probe function for a small Dense model, or None when the model is not one.
 
     Returns a function of (x, y) giving what the compiled probe gives (the loss, the
-    kernel gradient norms in `kernel_order`, the unit shares in `activation_order`) and
-    the kernels it read, by layer index, which the caller reuses for the weight norms.
+    kernel gradient norms in `kernel_order`, the unit shares in `activation_order`, the
+    outputs of the layers in `kernel_order`) and the kernels it read, by layer index, which
+    the caller reuses for the weight norms.
     """
     try:
         if model.count_params() > NUMPY_MAX_PARAMS or len(model.input_shape) != 2:
@@ -139,7 +143,8 @@ def numpy_probe(model: Any, kernel_order: list[int], activation_order: list[tupl
     position = {index: k for k, index in enumerate(kernel_order)}
     shares_at = {index: (k, what, act) for k, (index, what, act) in enumerate(activation_order)}
 
-    def probe(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    def probe(x: np.ndarray, y: np.ndarray
+              ) -> tuple[np.ndarray, dict[int, np.ndarray], dict[int, np.ndarray]]:
         # Each variable is read once: a read costs 20 to 200 microseconds (an eager op),
         # more than the arithmetic of a Playground network.
         kernels = {step.index: to_numpy(step.kernel) for step in steps if step.kernel is not None}
@@ -173,7 +178,8 @@ def numpy_probe(model: Any, kernel_order: list[int], activation_order: list[tupl
                 if step.index in position:
                     norms[position[step.index]] = float(np.linalg.norm(x_in.T @ grad))
                 grad = grad @ kernels[step.index].T
-        return np.asarray([value, *norms, *shares], dtype=np.float64), kernels
+        outputs = {step.index: out for step, _, _, out in trail if step.index in position}
+        return np.asarray([value, *norms, *shares], dtype=np.float64), kernels, outputs
 
     return probe
 

@@ -26,11 +26,15 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .layers import HIST_VALUES, sample_stride
 from .numpy_probe import ProbeFunction
+
+if TYPE_CHECKING:
+    from .layers import LayerFeed
 
 log = logging.getLogger(__name__)
 
@@ -248,8 +252,10 @@ def _unit_stats(keras: Any, out: Any, kind: str, activation: str) -> Any:
     return ops.mean(ops.cast(share >= SATURATED_SHARE, "float32"))
 
 
-def _forward(keras: Any, plan: _Plan, loss_fn: Any, x: Any, y: Any) -> tuple[Any, list[Any]]:
-    """The probe's loss and the unit shares, in inference mode, layer by layer."""
+def _forward(keras: Any, plan: _Plan, loss_fn: Any, x: Any, y: Any
+             ) -> tuple[Any, list[Any], list[Any]]:
+    """The probe's loss, the unit shares and the weighted layers' outputs (thinned for
+    their histograms, `_thinned`), in inference mode, layer by layer."""
     outputs = []
     h = x
     for layer in plan.layers:
@@ -257,7 +263,18 @@ def _forward(keras: Any, plan: _Plan, loss_fn: Any, x: Any, y: Any) -> tuple[Any
         outputs.append(h)
     loss = keras.ops.mean(loss_fn(y, h))
     shares = [_unit_stats(keras, outputs[i], kind, act) for i, kind, act in plan.activations]
-    return loss, shares
+    return loss, shares, [_thinned(keras, outputs[i]) for i, _ in plan.kernels]
+
+
+def _thinned(keras: Any, out: Any) -> Any:
+    """A layer's output as a flat tensor of at most `HIST_VALUES` values, evenly spread
+    over its units (`layers.sample_stride`): what its histogram in the Layers view is made
+    of, small enough to copy out of the compiled call at every sample."""
+    flat = keras.ops.reshape(out, (-1,))
+    shape = tuple(out.shape)
+    if not shape or not all(isinstance(d, int) for d in shape):
+        return flat[:HIST_VALUES]  # a size known only when it runs: its first values
+    return flat[::sample_stride(math.prod(shape), shape[-1])]
 
 
 def _tensorflow_probe(plan: _Plan, loss_fn: Any) -> ProbeFunction:
@@ -270,12 +287,17 @@ def _tensorflow_probe(plan: _Plan, loss_fn: Any) -> ProbeFunction:
     @tf.function(reduce_retracing=True, autograph=False)  # the loops are over layers
     def probe(x: Any, y: Any) -> Any:
         with tf.GradientTape() as tape:
-            loss, shares = _forward(keras, plan, loss_fn, x, y)
+            loss, shares, outputs = _forward(keras, plan, loss_fn, x, y)
         grads = tape.gradient(loss, kernels)
         norms = [tf.norm(g) if g is not None else tf.constant(float("nan")) for g in grads]
-        return tf.stack([tf.cast(v, tf.float32) for v in [loss, *norms, *shares]])
+        return tf.stack([tf.cast(v, tf.float32) for v in [loss, *norms, *shares]]), outputs
 
-    return lambda x, y: (probe(x, y).numpy(), {})
+    def run(x: Any, y: Any) -> tuple[np.ndarray, dict, dict[int, np.ndarray]]:
+        values, outputs = probe(x, y)
+        return values.numpy(), {}, {i: out.numpy()
+                                    for (i, _), out in zip(plan.kernels, outputs, strict=True)}
+
+    return run
 
 
 def _jax_probe(plan: _Plan, loss_fn: Any, model: Any) -> ProbeFunction:
@@ -292,16 +314,18 @@ def _jax_probe(plan: _Plan, loss_fn: Any, model: Any) -> ProbeFunction:
         kv, ov = iter(kernel_values), iter(other_values)
         mapping = [(v, next(kv) if id(v) in kernel_ids else next(ov)) for v in variables]
         with keras.StatelessScope(state_mapping=mapping):
-            return _forward(keras, plan, loss_fn, x, y)
+            loss, shares, outputs = _forward(keras, plan, loss_fn, x, y)
+        return loss, (shares, outputs)
 
     grad_fn = jax.jit(jax.value_and_grad(objective, has_aux=True))
 
-    def probe(x: Any, y: Any) -> np.ndarray:
+    def probe(x: Any, y: Any) -> tuple[np.ndarray, dict, dict[int, np.ndarray]]:
         kernel_values = [v.value for v in variables if id(v) in kernel_ids]
         other_values = [v.value for v in variables if id(v) not in kernel_ids]
-        (loss, shares), grads = grad_fn(kernel_values, other_values, x, y)
+        (loss, (shares, outputs)), grads = grad_fn(kernel_values, other_values, x, y)
         norms = [jnp.linalg.norm(g) for g in grads]
-        return np.asarray([float(loss), *map(float, norms), *map(float, shares)]), {}
+        picked = {i: np.asarray(out) for (i, _), out in zip(plan.kernels, outputs, strict=True)}
+        return np.asarray([float(loss), *map(float, norms), *map(float, shares)]), {}, picked
 
     return probe
 
@@ -310,10 +334,12 @@ def _forward_probe(plan: _Plan, loss_fn: Any) -> ProbeFunction:
     """Other backends: the loss and unit shares only; gradient norms are NaN (unknown)."""
     import keras
 
-    def probe(x: Any, y: Any) -> np.ndarray:
-        loss, shares = _forward(keras, plan, loss_fn, x, y)
+    def probe(x: Any, y: Any) -> tuple[np.ndarray, dict, dict[int, np.ndarray]]:
+        loss, shares, outputs = _forward(keras, plan, loss_fn, x, y)
         values = [loss, *[float("nan")] * len(plan.kernels), *shares]
-        return np.asarray([float(keras.ops.convert_to_numpy(v)) for v in values]), {}
+        picked = {i: np.asarray(keras.ops.convert_to_numpy(out))
+                  for (i, _), out in zip(plan.kernels, outputs, strict=True)}
+        return np.asarray([float(keras.ops.convert_to_numpy(v)) for v in values]), {}, picked
 
     return probe
 
@@ -356,13 +382,18 @@ class StatsCollector:
         y_probe: their labels or targets.
         sink: called with every `Sample` and `EpochLogs` (on the training thread; keep it
             quick: the detectors are).
+        feed: given every sample with the weighted layers' kernels and probe outputs
+            (`layers.LayerFeed`, the Layers view's events), and flushed at each run's end;
+            its time counts against the budget like the sample's.
     """
 
     def __init__(self, x_probe: np.ndarray, y_probe: np.ndarray,
-                 sink: Callable[[Sample | EpochLogs], None] | None = None) -> None:
+                 sink: Callable[[Sample | EpochLogs], None] | None = None,
+                 feed: LayerFeed | None = None) -> None:
         self.x_probe = np.asarray(x_probe)
         self.y_probe = np.asarray(y_probe)
         self.sink = sink
+        self.feed = feed
         self.samples: list[Sample] = []
         self.epochs: list[EpochLogs] = []
         self.cost = 0.0  # seconds spent sampling, the first (tracing) sample left out
@@ -390,8 +421,9 @@ class StatsCollector:
         self._previous_seen = 0
 
     def sample(self, epoch: int, step: int, seen: int, loss: float | None,
-               epoch_end: bool = False) -> Sample | None:
-        """Takes one sample now and hands it to the sink; None if sampling failed.
+               epoch_end: bool = False, detect: bool = True) -> Sample | None:
+        """Takes one sample now and hands it to the sink and the feed; None if sampling
+        failed. With `detect=False` it goes to the feed only (not kept, not to the sink).
 
         A failure (an unusual layer the probe cannot run) is logged once and switches the
         collector off for the run: diagnostics must never end a training run.
@@ -401,7 +433,7 @@ class StatsCollector:
         started = time.perf_counter()
         first = self._fn is None
         try:
-            result = self._take(epoch, step, seen, loss, epoch_end)
+            result, weights, outputs = self._take(epoch, step, seen, loss, epoch_end)
         except Exception:  # noqa: BLE001 - diagnostics never stop training
             log.exception("diagnostics sampling failed; no more samples this run")
             self._failed = True
@@ -412,10 +444,28 @@ class StatsCollector:
                 self.warmup += spent
             else:
                 self.cost += spent
-        self.samples.append(result)
-        if self.sink is not None:
-            self.sink(result)
+        if detect:
+            self.samples.append(result)
+            if self.sink is not None:
+                self.sink(result)
+        if self.feed is not None:
+            started = time.perf_counter()
+            try:
+                self.feed.offer(result, weights, outputs)
+            except Exception:  # noqa: BLE001 - the Layers view never stops training
+                log.exception("the Layers view's statistics failed; no more this run")
+                self.feed = None
+            self.cost += time.perf_counter() - started
         return result
+
+    def end_run(self) -> None:
+        """The run ended: the feed sends the sample it kept back, if any."""
+        if self.feed is None:
+            return
+        try:
+            self.feed.flush()
+        except Exception:  # noqa: BLE001 - the Layers view never stops training
+            log.exception("the Layers view's last statistics failed")
 
     def record_epoch(self, epoch: int, logs: dict[str, float]) -> None:
         """Keeps an epoch's logs and hands them to the sink."""
@@ -425,13 +475,16 @@ class StatsCollector:
         if self.sink is not None:
             self.sink(item)
 
-    def _take(self, epoch: int, step: int, seen: int, loss: float | None,
-              epoch_end: bool) -> Sample:
+    def _take(self, epoch: int, step: int, seen: int, loss: float | None, epoch_end: bool
+              ) -> tuple[Sample, dict[int, np.ndarray], dict[int, np.ndarray]]:
+        """The sample, the weighted layers' kernels and their outputs on the probe batch
+        (both by layer index, for the feed)."""
         model = self._model
         if self._fn is None or self._plan is None:
             self._plan, self._fn = make_probe_function(model)
         plan = self._plan
-        values, kernels = self._fn(self.x_probe, self.y_probe)
+        values, kernels, outputs = self._fn(self.x_probe, self.y_probe)
+        weights: dict[int, np.ndarray] = {}
         n_kernels = len(plan.kernels)
         grads = {i: float(values[1 + j]) for j, (i, _) in enumerate(plan.kernels)}
         shares = {i: (kind, float(values[1 + n_kernels + j]))
@@ -445,6 +498,7 @@ class StatsCollector:
                 if now is None:
                     now = read_variable(layer.kernel)
                 now = np.asarray(now, dtype=np.float32)
+                weights[i] = now
                 weight_norm = float(np.linalg.norm(now))
                 before = self._previous.get(i)
                 if before is not None and before.shape == now.shape and batches > 0:
@@ -462,8 +516,9 @@ class StatsCollector:
                 saturated=share if kind == "saturated" else None, units=plan.units[i]))
         if batches > 0:
             self._previous_seen = seen
-        return Sample(int(epoch), int(step), int(seen), loss, float(values[0]), tuple(rows),
-                      bool(epoch_end), _learning_rate(model))
+        sample = Sample(int(epoch), int(step), int(seen), loss, float(values[0]), tuple(rows),
+                        bool(epoch_end), _learning_rate(model))
+        return sample, weights, outputs
 
     @property
     def _gradients(self) -> bool:
@@ -505,6 +560,7 @@ class _DiagnosticsHooks:
         self.epoch = 0
         self.batch = 0  # batches finished in the current epoch (per-batch hooks only)
         self.seen = 0  # batches finished since the run began, at the last epoch's end
+        self.last_steps = 0  # batches in the last epoch that ended
         self.last_sample_seen = 0
         self.window_start = (0, 0.0)  # (batches into the epoch, running mean loss there)
         self.t0 = time.perf_counter()
@@ -560,7 +616,19 @@ class _DiagnosticsHooks:
         if due and self.weights_current:
             self._sample(step, self._window(step, loss), epoch_end=True)
         self.seen += step
+        self.last_steps = step
         self.collector.record_epoch(self.epoch, values)
+
+    def on_train_end(self, logs: Any = None) -> None:
+        # The Layers view ends on the weights the run ended with: a last epoch end that
+        # the budget skipped is sampled for the feed alone (the detectors keep their
+        # schedule, so a seeded run reports the same findings with or without the view).
+        if self.collector.feed is not None and self.last_sample_seen != self.seen:
+            self.collector.attach(self.model)
+            self.collector.sample(self.epoch, self.last_steps, self.seen, None,
+                                  epoch_end=True, detect=False)
+            self.last_sample_seen = self.seen
+        self.collector.end_run()
 
 
 class _BatchHooks(_DiagnosticsHooks):

@@ -36,6 +36,8 @@ The package, by concern:
 - `fast`: the compiled loop, when it applies, and what drives it like `fit` does;
 - `session` / `worker`: `TrainingSession`, its public half and its worker thread's half;
 - `hygiene`: BLAS threads, core pinning and TensorFlow's gradient registry;
+- `lr_range`: the learning-rate range test on the worker thread (`TrainingSession.lr_find`;
+  its arithmetic is `gui_app.core.lr_find`);
 - the device choice lives in `gui_app.core.devices`.
 
 Everything other modules import is re-exported here. To monkeypatch a module attribute,

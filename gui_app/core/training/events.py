@@ -16,6 +16,9 @@ import numpy as np
 
 from ..boundary import BoundaryGrid
 from ..diagnostics.events import FindingEvent
+from ..diagnostics.layers import LayerStatsEvent
+from ..lr_find import LRFindEvent
+from ..search_events import SearchDone, TrialEvent
 
 
 @dataclass(frozen=True)
@@ -133,8 +136,12 @@ class Failed:
     detail: str
 
 
-# A finding of the live diagnostics (`core.diagnostics.events`) travels with these.
-Event = Started | BatchProgress | EpochEnd | BoundarySnapshot | Finished | Failed | FindingEvent
+# A finding of the live diagnostics (`core.diagnostics.events`) and their per-layer
+# statistics for the Layers view (`core.diagnostics.layers`) travel with these.
+# A learning-rate sweep's curve (`core.lr_find`) too, while `TrainingSession.lr_find` runs,
+# and a hyperparameter search's trials and its end (`core.search_events`).
+Event = (Started | BatchProgress | EpochEnd | BoundarySnapshot | Finished | Failed | FindingEvent
+         | LayerStatsEvent | LRFindEvent | TrialEvent | SearchDone)
 FINISH_REASONS: tuple[str, ...] = ("completed", "stopped", "early_stopped", "nan")
 
 
@@ -172,6 +179,7 @@ def event_to_dict(event: Event, arrays: str = "list") -> dict[str, Any]:
     """
     if arrays not in ("list", "keep"):
         raise ValueError(f"arrays: expected 'list' or 'keep', got {arrays!r}.")
-    if isinstance(event, FindingEvent):  # its documented shape: {"type": "finding", ...}
+    if isinstance(event, (FindingEvent, LayerStatsEvent, LRFindEvent, TrialEvent, SearchDone)):
+        # their documented shapes: {"type": "finding", ...}, {"type": "trial", ...}
         return {"event": type(event).__name__, **event.to_dict()}
     return {"event": type(event).__name__, **_plain(event, arrays == "list")}

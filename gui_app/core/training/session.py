@@ -8,11 +8,13 @@ Keras objects or tensors.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import logging
 import threading
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ import numpy as np
 
 from ..boundary import BoundaryProbe
 from ..devices import _check_device
+from ..lr_find import LRFindEvent
 from ..spec import CompileSpec, FitSpec, Project
 from .events import Event
 from .messages import SessionError
@@ -30,6 +33,8 @@ log = logging.getLogger(__name__)
 
 #: Inputs up to this many rows are predicted with one compiled call (`predict_on_batch`).
 PREDICT_ON_BATCH_ROWS = 8192
+#: Up to this many rows, in equal parts of at most PREDICT_ON_BATCH_ROWS (see `predict`).
+PREDICT_IN_PARTS_ROWS = 4 * PREDICT_ON_BATCH_ROWS
 
 
 class TrainingSession(_Worker):
@@ -89,12 +94,18 @@ class TrainingSession(_Worker):
         self.fast_path = True
         #: live diagnostics (core.diagnostics): FindingEvents while training
         self.diagnostics = True
+        #: with the diagnostics on, seconds between two LayerStatsEvents (the Layers
+        #: view; `core.diagnostics.layers.LAYER_INTERVAL`); None sends none
+        self.layer_stats_interval: float | None = 0.25
         self._listeners: list[Callable[[Event], None]] = []
         self._data_lock = threading.Lock()
         # Worker state (touched on the worker thread only, except where noted).
         self._keras: Any = None
         self._fast_predict: tuple[Any, Any] | None = None  # (model, NumPy forward or None)
         self._fast_loop: Any = None  # fast.CompiledLoop for this model and compile
+        #: an image folder's tf.data pipelines, with the dataset they read ("for"), kept
+        #: across runs (worker._image_stream)
+        self._streams: dict[Any, Any] = {}
         self._model: Any = None
         self._probe: BoundaryProbe | None = None
         self._had_model = False
@@ -116,6 +127,7 @@ class TrainingSession(_Worker):
         self._busy = False
         self._pending_runs = 0
         self._run = 0
+        self._finds = 0  # learning-rate sweeps so far (`lr_find`)
         self._closed = False
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._main, name="layerlab-training", daemon=True)
@@ -214,6 +226,60 @@ class TrainingSession(_Worker):
     def step_epoch(self) -> None:
         """Trains exactly one more epoch (one checkpoint with virtual epochs)."""
         self.start(epochs=1)
+
+    def lr_find(self, trained: bool = False, steps: int | None = None,
+                timeout: float | None = 600) -> LRFindEvent:
+        """The learning-rate range test (`core.lr_find`): trains a copy of the model with
+        the rate growing from 1e-7 to 10 and suggests a rate from its loss curve.
+
+        It runs on the worker thread like a run: `running` is True meanwhile, `stop()`
+        ends it after the current batch, and listeners get `LRFindEvent`s (the curve so far,
+        every `progress_interval` seconds, then the last one with the suggestion). The
+        session's own model, optimizer and history stay as they were (`lr_range`).
+
+        Args:
+            trained: start from the session's weights (trained, or loaded) instead of the
+                fresh ones Train starts from.
+            steps: batches in the sweep; by default one epoch's, within 100 to 300.
+            timeout: seconds to wait for the sweep; on a timeout it is stopped.
+
+        Returns:
+            The sweep's last event: `suggested_lr` and `rule`, or None and "" with the
+            reason in `message` when the loss never fell.
+
+        Raises:
+            SessionError: when a run is going, the session is closed, or the sweep could
+                not run (the message says why).
+        """
+        if steps is not None and (int(steps) != steps or steps < 2):
+            raise ValueError(f"steps: expected an integer >= 2, got {steps!r}.")
+        from .lr_range import run_lr_find
+
+        self._ready.wait(120)
+        if self._startup_error is not None:  # the worker answers no sweep then
+            raise SessionError(f"Keras could not start: {_error_line(self._startup_error)}")
+        future: Future = Future()
+        with self._cv:
+            self._check_open()
+            if self._busy:
+                raise SessionError("a run is already going; stop it, or wait for it to "
+                                   "finish, before finding a learning rate")
+            self._busy = True
+            self._pending_runs += 1
+            self._stop.clear()
+            self._stopping = False
+            self._pause_requested = False
+            self._finds += 1
+            find = self._finds
+            self._heavy.append(_Command(lambda: run_lr_find(self, find, trained, steps),
+                                        future))
+            self._cv.notify_all()
+        try:
+            return future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            self.stop()  # never cancelled: the sweep itself clears the busy state
+            raise TimeoutError(f"the learning-rate sweep took over {timeout} s and was "
+                               "stopped; try fewer steps") from None
 
     def stop(self) -> None:
         """Ends the run after the current batch; the weights are kept.
@@ -331,11 +397,28 @@ class TrainingSession(_Worker):
 
         def predict() -> np.ndarray:
             model = self._live_model()
-            if len(x) <= PREDICT_ON_BATCH_ROWS:
-                out = self._quick_predictor(model)(x)
-            else:
-                out = model.predict(x, batch_size=1024, verbose=0)
-            return np.asarray(out)
+            n = len(x)
+            if n <= PREDICT_ON_BATCH_ROWS:
+                return np.asarray(self._quick_predictor(model)(x))
+            if n <= PREDICT_IN_PARTS_ROWS:
+                # A boundary grid over the visible plane (100 x 100 = 10,000 points): in
+                # equal parts of one shape (the last padded), one compiled call each. Under
+                # `model.predict` the picture took 20-50 ms, and the pictures' time budget
+                # let through two a second where the session's own grid made twenty.
+                quick = self._quick_predictor(model)
+                parts = -(-n // PREDICT_ON_BATCH_ROWS)
+                size = -(-n // parts)
+                outs = []
+                for start in range(0, n, size):
+                    chunk = x[start:start + size]
+                    short = size - len(chunk)
+                    if short:
+                        chunk = np.concatenate([chunk, np.zeros((short, *x.shape[1:]),
+                                                                dtype=x.dtype)])
+                    out = np.asarray(quick(chunk))
+                    outs.append(out[:len(out) - short] if short else out)
+                return np.concatenate(outs)
+            return np.asarray(model.predict(x, batch_size=1024, verbose=0))
 
         return self._call(predict, timeout)
 
@@ -367,7 +450,12 @@ class TrainingSession(_Worker):
                 saved = [np.array(self._keras.ops.convert_to_numpy(v.value))
                          for v in model.metrics_variables]
             try:
-                result = model.evaluate(x, y, batch_size=batch, verbose=0, return_dict=True)
+                if getattr(ds, "streamed", False):  # image files, read as for training
+                    result = model.evaluate(self._image_stream(split, batch), verbose=0,
+                                            return_dict=True)
+                else:
+                    result = model.evaluate(x, y, batch_size=batch, verbose=0,
+                                            return_dict=True)
             finally:
                 if saved is not None:
                     for variable, value in zip(model.metrics_variables, saved, strict=True):
@@ -375,6 +463,61 @@ class TrainingSession(_Worker):
             return _floats(result)
 
         return self._call(evaluate, timeout)
+
+    def predict_split(self, split: str = "test", timeout: float = 120) -> np.ndarray:
+        """The model's outputs for every sample of one part of the data ("test", "val" or
+        "train"), in the part's order: with the part's labels (and, for a folder of
+        images, its files: `dataset.x_test.paths`) they give the right and wrong answers.
+
+        Raises:
+            ValueError: for an unknown split or one the data does not have.
+        """
+        names = {"test": "x_test", "val": "x_val", "train": "x_train"}
+        if split not in names:
+            raise ValueError(f"split: expected 'test', 'val' or 'train', got {split!r}.")
+        ds = self.dataset
+        x = getattr(ds, names[split])
+        if x is None:
+            raise ValueError(f"split: expected data with a {split} part, got none")
+        batch = int(self._project.fit.batch_size or FitSpec.batch_size)
+
+        def predict() -> np.ndarray:
+            model = self._live_model()
+            if getattr(ds, "streamed", False):
+                return np.asarray(model.predict(self._image_stream(split, batch), verbose=0))
+            return np.asarray(model.predict(np.asarray(x, np.float32), batch_size=1024,
+                                            verbose=0))
+
+        return self._call(predict, timeout)
+
+    def read_images(self, paths: list[str], timeout: float = 60) -> np.ndarray:
+        """Image files as the model gets them (resized, grey or colour, float32 0 to 255),
+        shape (n, height, width, channels), for a folder-of-images project.
+
+        Raises:
+            ValueError: when the data is not a folder of images, or a file cannot be decoded.
+        """
+        ds = self.dataset
+        if not getattr(ds, "streamed", False):
+            raise ValueError("paths: expected a project whose data is a folder of images "
+                             "(data.source 'images')")
+
+        def read() -> np.ndarray:
+            from .image_pipeline import decode_files
+
+            try:
+                return decode_files(list(paths), ds.image_size, ds.channels)
+            except Exception as exc:  # noqa: BLE001 - TensorFlow's errors, in words
+                raise ValueError(f"paths: expected image files TensorFlow can decode, got "
+                                 f"one it cannot ({_error_line(exc)})") from None
+
+        return self._call(read, timeout)
+
+    def predict_files(self, paths: list[str], timeout: float = 60
+                      ) -> tuple[np.ndarray, np.ndarray]:
+        """Image files through the model: (the images as it sees them, its outputs)."""
+        images = self.read_images(paths, timeout)
+        return images, self.predict(images, timeout)
 
     def save_model(self, path: str | Path, timeout: float = 60) -> Path:
         """Saves the whole model (architecture, weights, optimizer) as a `.keras` file."""
@@ -419,3 +562,9 @@ class TrainingSession(_Worker):
             self._ensure_model().load_weights(str(source))
 
         self._call(load, timeout, light=False)
+
+
+def _error_line(exc: BaseException) -> str:
+    """The first line of an error, for a message."""
+    text = (getattr(exc, "message", None) or str(exc)).strip()
+    return text.splitlines()[0][:160] if text else type(exc).__name__

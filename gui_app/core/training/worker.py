@@ -278,6 +278,8 @@ class _Worker:
             shape = tuple(model.output_shape)
         except Exception:
             return None
+        if getattr(ds, "streamed", False):
+            return None  # image files: no decision-boundary grid over their pixels
         units = int(shape[1]) if len(shape) == 2 and shape[1] is not None else None
         from_logits = bool(self._project.compile.loss.args.get("from_logits", False))
         return make_probe(ds.x_train, units, ds.task, self.boundary_resolution, from_logits)
@@ -348,6 +350,8 @@ class _Worker:
                         f"{', '.join(map(str, unknown))}; remove those keys"
                     )
                 weights = {k: weights.get(k, 1.0) for k in range(ds.num_classes)}
+        if getattr(ds, "streamed", False):
+            return self._streamed_plan(ds, fit, epochs, weights)
         validation = (ds.x_val, ds.y_val) if ds.x_val is not None else None
         virtual = fit.virtual_epochs
         if virtual:
@@ -372,6 +376,62 @@ class _Worker:
         per_epoch = int(steps) if steps else -(-n // batch)
         return _FitPlan(ds.x_train, ds.y_train, batch, per_epoch, int(steps) if steps else None,
                         run_epochs, self._epoch, shuffle, weights, validation, n)
+
+    def _streamed_plan(self, ds: Any, fit: FitSpec, epochs: int | None,
+                       weights: dict[int, float] | None) -> _FitPlan:
+        """The plan for a folder of images: `fit` gets tf.data pipelines that read the files
+        (image_pipeline), never arrays, so the compiled loop (arrays in memory) stays out
+        and a folder larger than memory trains. Virtual epochs and steps_per_epoch read a
+        pipeline that repeats, each pass in a new order, as the arrays' passes are laid
+        end to end."""
+        n, batch = len(ds.x_train), int(fit.batch_size)
+        virtual = fit.virtual_epochs
+        if virtual:
+            vp = virtual_epoch_plan(float(virtual["stop_point"]), int(virtual["checkpoints"]),
+                                    n, batch)
+            run_epochs = int(epochs) if epochs is not None else vp.epochs
+            keras_steps: int | None = vp.steps_per_epoch
+        else:
+            run_epochs = int(epochs) if epochs is not None else int(fit.epochs)
+            keras_steps = int(fit.steps_per_epoch) if fit.steps_per_epoch else None
+        train = self._image_stream("train", batch, bool(fit.shuffle), fit.seed,
+                                   keras_steps is not None)
+        validation = self._image_stream("val", batch)
+        return _FitPlan(train, None, batch, keras_steps or -(-n // batch), keras_steps,
+                        run_epochs, self._epoch, False, weights, validation, n)
+
+    def _image_stream(self, split: str, batch: int, shuffle: bool = False,
+                      seed: int | None = None, repeat: bool = False) -> Any:
+        """One part of the image folder as batches (None when it is empty). The pipelines
+        are kept for the session's dataset, so Continue goes on with the next shuffle and
+        reads a cached folder from memory."""
+        from .image_pipeline import part_batches
+
+        ds = self.dataset
+        streams = self._streams
+        if streams.get("for") is not ds:
+            streams = self._streams = {"for": ds}
+        key = (split, batch, shuffle, seed, repeat)
+        if key not in streams:
+            for old in [k for k in streams if k != "for" and k[0] == split]:
+                del streams[old]  # one pipeline (and cache) per part: the latest settings
+            streams[key] = part_batches(ds, split, batch, shuffle, seed, repeat)
+        return streams[key]
+
+    def _probe_arrays(self, ds: Any, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """The diagnostics' fixed probe batch: for image files, the same rows decoded."""
+        from ..diagnostics import pick_probe
+
+        if not getattr(ds, "streamed", False):
+            return pick_probe(ds.x_train, ds.y_train, seed=seed)
+        from ..diagnostics.stats import PROBE_SIZE
+        from .image_pipeline import decode_files
+
+        n = len(ds.x_train)
+        rows = np.arange(n) if n <= PROBE_SIZE else \
+            np.sort(np.random.default_rng(seed).choice(n, PROBE_SIZE, replace=False))
+        images = decode_files([ds.x_train[int(i)] for i in rows], ds.image_size, ds.channels)
+        return images, ds.y_train[rows]
 
     def _user_callbacks(self, fit: FitSpec, continuing: bool) -> list[Any]:
         keras = self._keras
@@ -464,8 +524,7 @@ class _Worker:
                 model.fit(plan.x, plan.y, **kwargs)
         except Exception as exc:
             self._active = None
-            self._finish(Failed(run, explain_error(exc, self._context()),
-                                traceback.format_exc()))
+            self._finish(Failed(run, self._explain(exc), traceback.format_exc()))
             return
         finally:
             self._active = None
@@ -473,9 +532,27 @@ class _Worker:
                 allow_cores(held[1])
         self._finish(self._finished(run, monitor, fit, plan))
 
+    def _explain(self, exc: BaseException) -> str:
+        """A failed run's message; for image files TensorFlow could not decode, their names
+        (the error itself names none)."""
+        ds = self._dataset
+        if getattr(ds, "streamed", False):
+            from .image_pipeline import decode_problem
+
+            try:
+                message = decode_problem(ds, exc)
+            except Exception:  # noqa: BLE001 - fall back to the general explanation
+                log.debug("could not look for undecodable images", exc_info=True)
+                message = None
+            if message:
+                return message
+        return explain_error(exc, self._context())
+
     def _diagnostics(self, run: int, plan: _FitPlan, fit: FitSpec) -> list[Any]:
         """The live diagnostics' callback (`core.diagnostics`), or none when they are off
-        or cannot watch this run: its findings join the run's events as FindingEvents."""
+        or cannot watch this run: its findings join the run's events as FindingEvents, and
+        the weighted layers' statistics as LayerStatsEvents (the Layers view), at most one
+        every `layer_stats_interval` seconds."""
         if not self.diagnostics:
             return []
         try:
@@ -484,7 +561,6 @@ class _Worker:
                 StatsCollector,
                 context_for,
                 diagnostics_callback,
-                pick_probe,
             )
             from ..diagnostics.stats import DEFAULT_BUDGET, DEFAULT_EVERY
 
@@ -497,8 +573,14 @@ class _Worker:
                 for finding in diagnoser.add(item):
                     self._emit(finding.to_event(run))
 
-            probe = pick_probe(ds.x_train, ds.y_train, seed=int(fit.seed or 0))
-            collector = StatsCollector(*probe, sink)
+            probe = self._probe_arrays(ds, int(fit.seed or 0))
+            feed = None
+            if self.layer_stats_interval is not None:
+                from ..diagnostics.layers import LayerFeed
+
+                feed = LayerFeed(self._emit, run, plan.steps_per_epoch, plan.initial_epoch,
+                                 self.layer_stats_interval, len(probe[0]))
+            collector = StatsCollector(*probe, sink, feed=feed)
             return [diagnostics_callback(collector, DEFAULT_EVERY, DEFAULT_BUDGET,
                                          plan.steps_per_epoch)]
         except Exception:  # noqa: BLE001 - a run trains without diagnostics rather than not
