@@ -65,7 +65,7 @@ def project_text(trials: int, epochs: int) -> str:
 
 
 def layerlab_search(project, dataset, folder: Path) -> tuple[float, float, list]:
-    from gui_app.core.search import prepare_folder
+    from gui_app.core.search_folder import prepare_folder
     from gui_app.core.training import event_to_dict
     from gui_app.engine.tuning import SearchRun
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -114,3 +115,18 @@ def _load_data(project: Any, path: str) -> Any:
     except DataError as exc:
         more = f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
         raise UsageError(f"{path}: {exc.problems[0] if exc.problems else exc}{more}") from None
+
+
+def int_at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse `type` for a whole number of at least `minimum`, with a clear message."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected a number >= {minimum}, got {value}")
+        return value
+
+    return parse

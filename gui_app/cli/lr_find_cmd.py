@@ -18,18 +18,11 @@ from .common import (
     UsageError,
     _load_data,
     add_debug_flag,
+    int_at_least,
     load_project_arg,
 )
 
-
-def _steps(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"expected a number >= 2, got {value}")
-    return value
+_steps = int_at_least(2)
 
 
 def add_commands(subparsers: Any) -> None:

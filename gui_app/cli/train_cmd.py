@@ -28,20 +28,14 @@ from .common import (
     UsageError,
     _load_data,
     add_debug_flag,
+    int_at_least,
     load_project_arg,
 )
 
 SUFFIX = ".layerlab.json"
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
-    return value
+_positive_int = int_at_least(1)
 
 
 def add_commands(subparsers: Any) -> None:

@@ -146,7 +146,8 @@ def _sigterm_interrupts() -> Iterator[None]:
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
-    from ..core.search import SearchError, prepare_folder, search_folder
+    from ..core.search import SearchError
+    from ..core.search_folder import prepare_folder, search_folder
     from ..engine.tuning_cluster import cluster_problem, role
 
     project = load_project_arg(args.project)  # callbacks that write are left out of trials

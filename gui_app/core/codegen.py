@@ -264,11 +264,17 @@ def fit_code(project: Project) -> list[str]:
             ]
         lines.append("x_train, y_train = x_train[order], y_train[order]")
         args[2] = f"epochs={checkpoints}"
+    return lines + _fit_call(args, callbacks)
+
+
+def _fit_call(args: list[str], callbacks: list[Any]) -> list[str]:
+    """`history = model.fit(...)` with `args`, after the callbacks' list when there are any."""
+    lines = []
     if callbacks:
         lines.append("callbacks = [")
         lines.extend(f"{INDENT}{callback_code(c)}," for c in callbacks)
         lines.append("]")
-        args.append("callbacks=callbacks")
+        args = [*args, "callbacks=callbacks"]
     lines.append("history = model.fit(")
     lines.extend(f"{INDENT}{a}," for a in args)
     lines.append(")")
@@ -303,15 +309,7 @@ def _image_fit_code(project: Project) -> list[str]:
     if fit.class_weight:
         args.append("class_weight=class_weight")
     callbacks = [c for c in fit.callbacks or () if ObjectSpec.from_json(c).type in CALLBACKS]
-    if callbacks:
-        lines.append("callbacks = [")
-        lines.extend(f"{INDENT}{callback_code(c)}," for c in callbacks)
-        lines.append("]")
-        args.append("callbacks=callbacks")
-    lines.append("history = model.fit(")
-    lines.extend(f"{INDENT}{a}," for a in args)
-    lines.append(")")
-    return lines
+    return lines + _fit_call(args, callbacks)
 
 
 def _ident(name: str) -> str:

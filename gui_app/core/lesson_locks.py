@@ -142,12 +142,13 @@ def locks_from_json(value: Any, problems: list[str], where: str = "locks") -> Lo
                     problems.append(f"{where}.editable[{i}]: {exc}")
     hidden = value.get("hidden", [])
     if not isinstance(hidden, list) or len(hidden) > len(PANELS):
+        got = f"{len(hidden)} names" if isinstance(hidden, list) else _type_name(hidden)
         problems.append(f"{where}.hidden: expected a list of up to {len(PANELS)} panel "
-                        f"names ({', '.join(PANELS)}), got {_type_name(hidden)}")
+                        f"names ({', '.join(PANELS)}), got {got}")
         hidden = []
     else:
         for i, name in enumerate(hidden):
-            if name not in PANELS:
+            if not isinstance(name, str) or name not in PANELS:
                 problems.append(f"{where}.hidden[{i}]: expected one of "
                                 f"{', '.join(PANELS)}, got {_show(name)}")
     if len(problems) > before:

@@ -1,4 +1,5 @@
-"""The hyperparameter search's project section: checked, described and applied, in plain Python.
+"""The hyperparameter search's project section: read, checked and applied, in plain Python
+(`search_text` puts it in words and marks it, `search_folder` keeps its trials).
 
 A project file may carry a `"search"` block (format version 2):
 
@@ -34,13 +35,11 @@ trains the whole model, so 500 trials of the largest lesson already take days.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from .catalog import LAYERS, Param, loss_def, metric_def, optimizer_def
@@ -540,79 +539,6 @@ def fmt_value(value: Any) -> str:
     return str(value)
 
 
-def describe_dim(dim: SearchDim) -> str:
-    """One line: 'model.layers[0].units: 4 to 64 in steps of 4'."""
-    if dim.kind == "choice":
-        return f"{dim.path}: one of {', '.join(fmt_value(v) for v in dim.values)}"
-    text = f"{dim.path}: {fmt_value(dim.min)} to {fmt_value(dim.max)}"
-    if dim.kind == "int" and dim.step not in (None, 1):
-        text += f" in steps of {fmt_value(dim.step)}"
-    elif dim.kind == "float" and dim.step is not None:
-        text += f" in steps of {fmt_value(dim.step)}"
-    if dim.sampling == "log":
-        text += ", log scale"
-    return text
-
-
-def describe_space(search: SearchSpec) -> list[str]:
-    """The search in lines: the tuner and objective, then one line per setting."""
-    runs = f", {search.executions_per_trial} trainings each" \
-        if search.executions_per_trial > 1 else ""
-    head = (f"{search.tuner} search, up to {search.max_trials} trials{runs}, best by "
-            f"{search.objective} ({'lowest' if objective_direction(search.objective) == 'min' else 'highest'})")
-    return [head, *(describe_dim(d) for d in search.space)]
-
-
-def suggest_dim(path: str, project: Project) -> SearchDim:
-    """A first search for a setting, around its current value (the editor's starting
-    point): a range from a quarter to four times a whole number, a decade either side of
-    a rate (log scale), or the catalog's choices.
-
-    Raises:
-        SearchError: when the path names nothing searchable in this project.
-    """
-    target = _target(project, path, [])
-    param = target.param
-    value = _plain(current_value(target, project))
-    if target.section == "optimizer_type":
-        return SearchDim(path, "choice", values=("Adam", "SGD", "RMSprop"))
-    if target.path == "fit.batch_size" and _is_int(value):
-        sizes = [16, 32, 64, 128] if value in (16, 32, 64, 128) or value < 16 else \
-            [max(1, value // 2), value, value * 2]
-        return SearchDim(path, "choice", values=tuple(sizes))
-    if param.kind in ("int", "size") and _is_int(value):
-        lo = max(int(param.min) if param.min is not None else 1, int(value) // 4 or 1)
-        hi = max(lo + 1, int(value) * 4)
-        if param.max is not None:
-            hi = min(hi, int(param.max))
-        step = 1
-        while (hi - lo) / (step * 2) >= 8:  # a power of two: about 8 to 16 values
-            step *= 2
-        hi = lo + step * max(1, (hi - lo) // step)
-        return SearchDim(path, "int", lo, hi, step)
-    if param.kind in ("float", "factor") and _is_number(value) and value > 0 and param.log:
-        return SearchDim(path, "float", float(f"{value / 10:.3g}"),
-                         float(f"{value * 10:.3g}"), None, "log")
-    if param.kind in ("float", "factor"):
-        lo = param.min if param.min is not None else 0.0
-        hi = param.max if param.max is not None else max(1.0, float(value or 0) * 2)
-        if param.max_exclusive:
-            hi = hi * 0.9 if hi > 0 else hi - 0.1
-        if param.min_exclusive:
-            lo = lo + (hi - lo) * 0.01
-        return SearchDim(path, "float", float(lo), float(hi))
-    if param.kind == "bool":
-        return SearchDim(path, "choice", values=(True, False))
-    if param.kind == "choice":
-        choices = [c for c in param.choices if c is not None]
-        if param.name == "activation":  # the usual four, not Keras's 32
-            choices = [c for c in ("relu", "tanh", "elu", "sigmoid") if c in choices]
-        first = [value] if value is not None and value in param.choices else []
-        rest = [c for c in choices if c not in first]
-        return SearchDim(path, "choice", values=tuple((first + rest)[:4]))
-    raise SearchError(f"{path}: {_kind_words(param)} cannot be searched")
-
-
 def with_dim(project: Project, dim: SearchDim | None, path: str) -> Project:
     """The project with `path` searched by `dim` (None: no longer searched); a first
     search section is made when there is none, and dropped with its last setting."""
@@ -642,89 +568,6 @@ def check_search(project: Project) -> list[str]:
     problems: list[str] = []
     search_from_json(project.search.to_json(), project, problems)
     return problems
-
-
-# -- where a search keeps its trials ----------------------------------------------------------
-
-SUFFIX = ".layerlab.json"
-#: The file that marks a folder as made by LayerLab on this computer (`prepare_folder`).
-STAMP_FILE = "layerlab-search.json"
-
-
-def search_folder(project_path: str | Path) -> Path:
-    """`<folder>/<name>.search` beside `<folder>/<name>.layerlab.json`: always inside the
-    project's folder, whatever the project holds (the name comes from the file's name)."""
-    path = Path(project_path).absolute()
-    name = path.name[: -len(SUFFIX)] if path.name.endswith(SUFFIX) else path.stem
-    return path.parent / f"{name or 'project'}.search"
-
-
-def search_key(project: Project) -> str:
-    """A name for the trials of this search: the same for the same model, data, compile,
-    fit and search (trial counts aside), so a continued search finds its trials, and a
-    changed project or space starts afresh instead of mixing results."""
-    from .project import project_to_json
-
-    doc = project_to_json(project)
-    for key in ("name", "description", "intended", "allow_outside", "format", "version"):
-        doc.pop(key, None)
-    search = dict(doc.get("search") or {})
-    search.pop("max_trials", None)
-    doc["search"] = search
-    digest = hashlib.sha256(json.dumps(doc, sort_keys=True).encode("utf-8")).hexdigest()
-    tuner = project.search.tuner if project.search else "search"
-    return f"{tuner}-{digest[:12]}"
-
-
-def prepare_folder(folder: Path, project_folder: Path) -> Path:
-    """Creates (or checks) the search folder: inside the project's folder, not a link, and
-    made by LayerLab on this computer.
-
-    Keras Tuner reads its state back from this folder when a search continues; a folder
-    that came with a shared project (a zip file, a download) could hold state crafted to
-    mislead that reader, so a folder without this computer's stamp is refused, in words.
-
-    Raises:
-        SearchError: for a link, a folder outside the project's, a file in the way, or a
-            folder LayerLab did not make here.
-    """
-    from .paths import sign_approval, verify_approval
-
-    folder = Path(folder)
-    base = Path(project_folder).resolve()
-    if folder.is_symlink():
-        raise SearchError(f"{folder}: expected a folder for the search's trials, got a link; "
-                          "remove the link, then search again")
-    resolved = folder.resolve()
-    if resolved.parent != base:
-        raise SearchError(f"{folder}: expected the search folder inside {base}, got "
-                          f"{resolved}; searches keep their trials beside the project")
-    marker = folder / STAMP_FILE
-    token = ["layerlab-search", str(resolved)]
-    if folder.exists():
-        if not folder.is_dir():
-            raise SearchError(f"{folder}: expected a folder for the search's trials, got a "
-                              "file; rename or remove it")
-        stamp = None
-        try:
-            if marker.is_file() and not marker.is_symlink():
-                stamp = json.loads(marker.read_text(encoding="utf-8")).get("stamp")
-        except (OSError, ValueError, AttributeError):
-            stamp = None
-        if not verify_approval(token, stamp):
-            raise SearchError(f"{folder}: this search folder was not made by LayerLab on "
-                              "this computer (it may have come with a shared project); "
-                              "delete or rename it to start the search afresh")
-        return folder
-    try:
-        folder.mkdir()
-        marker.write_text(json.dumps({"made_by": "LayerLab", "stamp": sign_approval(token)})
-                          + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise SearchError(f"{folder}: cannot make the search folder "
-                          f"({exc.strerror or exc}); check the project folder's "
-                          "permissions") from None
-    return folder
 
 
 # -- small helpers ------------------------------------------------------------------------------
@@ -757,82 +600,6 @@ def _show(value: Any) -> str:
     except (TypeError, ValueError):
         text = type(value).__name__
     return text if len(text) < 60 else text[:57] + "..."
-
-
-# -- marking searched settings ----------------------------------------------------------------
-
-def short_dim(dim: SearchDim) -> str:
-    """A few words for a table cell: 'units 8–128', 'activation relu/tanh'."""
-    name = dim.path.rsplit(".", 1)[-1] if dim.path not in _OPTIMIZER_PATHS else "optimizer"
-    if dim.kind == "choice":
-        return f"{name} {'/'.join(fmt_value(v) for v in dim.values)}"
-    return f"{name} {fmt_value(dim.min)}–{fmt_value(dim.max)}"
-
-
-def layer_dims(search: SearchSpec | None, index: int) -> list[SearchDim]:
-    """The searched settings of layer `index` (model.layers[index].*)."""
-    if search is None:
-        return []
-    prefix = f"model.layers[{index}]."
-    return [d for d in search.space if d.path.startswith(prefix)]
-
-
-def annotate_code(text: str, search: SearchSpec | None) -> tuple[str, list[int]]:
-    """The model code (`codegen.model_code`) with the searched settings marked: a comment
-    at the top, and `# searched: ...` at the end of each line that holds one (the code
-    shows the current values, which a search replaces trial by trial). Returns the text and
-    the 0-based numbers of the marked lines.
-
-    A line is found by the code's own layout (one layer a line in the Sequential block,
-    one argument a line in compile and fit); where it is not found, the comment at the
-    top still names the setting.
-    """
-    if search is None or not search.space:
-        return text, []
-    lines = text.split("\n")
-    marks: dict[int, list[str]] = {}
-    layer_lines = _layer_lines(lines)
-    for dim in search.space:
-        at = None
-        match = _LAYER_PATH.fullmatch(dim.path)
-        if match and int(match.group(1)) < len(layer_lines):
-            at = layer_lines[int(match.group(1))]
-        elif dim.path.startswith("compile.optimizer"):
-            at = _line_starting(lines, "    optimizer=")
-        elif dim.path.startswith("compile.loss."):
-            at = _line_starting(lines, "    loss=")
-        elif dim.path.startswith("fit."):
-            at = _line_starting(lines, f"    {dim.path[4:]}=")
-        if at is not None:
-            marks.setdefault(at, []).append(short_dim(dim))
-    for at, words in marks.items():
-        lines[at] = f"{lines[at]}  # searched: {', '.join(words)}"
-    head = ["# Searched (Training > Search): each trial sets these; the code shows the",
-            "# project's current values.",
-            *(f"#   {describe_dim(d)}" for d in search.space), ""]
-    shift = len(head)
-    return "\n".join(head + lines), sorted(at + shift for at in marks)
-
-
-def _layer_lines(lines: list[str]) -> list[int]:
-    """The line of each layer in `model = keras.Sequential([` ... `])`, in order."""
-    try:
-        start = lines.index("model = keras.Sequential([")
-    except ValueError:
-        return []
-    found = []
-    for number in range(start + 1, len(lines)):
-        line = lines[number]
-        if line.startswith("]"):
-            break
-        if line.startswith("    ") and not line.startswith(("     ", "    )", "    ]")) \
-                and not line.startswith("    keras.Input("):
-            found.append(number)
-    return found
-
-
-def _line_starting(lines: list[str], prefix: str) -> int | None:
-    return next((i for i, line in enumerate(lines) if line.startswith(prefix)), None)
 
 
 # -- keeping the search with the project as it is edited ----------------------------------------

@@ -18,7 +18,7 @@ and `layerlab tune` runs it in its own process.
   and a search started again on the same project and space continues there: Keras Tuner
   reloads its state (`overwrite=False`) and runs the abandoned trial first.
 - The folder is `<project>.search/<tuner>-<hash>/` beside the project
-  (`core.search.search_folder` and `search_key`): a changed model, data or space starts a
+  (`core.search_folder`): a changed model, data or space starts a
   search of its own instead of mixing scores.
 
 Distributed searches (a chief and workers, Keras Tuner's own mode) are in `tuning_cluster`.
@@ -39,8 +39,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..core.search import SearchError, apply_values, objective_direction, search_key
+from ..core.search import SearchError, apply_values, objective_direction
 from ..core.search_events import SearchDone, TrialEvent, best_trial
+from ..core.search_folder import search_key
 from ..core.spec import Project, SearchDim, SearchSpec
 
 log = logging.getLogger(__name__)
@@ -440,7 +441,7 @@ class SearchRun:
 
     Args:
         project: the project, with a `search` section.
-        directory: the search's folder (`core.search.search_folder`, prepared by the
+        directory: the search's folder (`core.search_folder.search_folder`, prepared by the
             caller with `prepare_folder`).
         base_dir: the project file's folder (relative data paths are read there).
         dataset: the data, when the caller has it loaded.
@@ -600,7 +601,7 @@ def start_search(project: Project, project_path: str | None, base_dir: Path | No
     """
     import tempfile
 
-    from ..core.search import prepare_folder, search_folder
+    from ..core.search_folder import prepare_folder, search_folder
 
     for name in CLUSTER_ENV:
         os.environ.pop(name, None)

@@ -63,6 +63,10 @@ MAX_POINTS = 1500
 PICK_PIXELS = 6.0
 POINT_STYLES: dict[str, tuple[float, float] | None] = {
     "hidden": None, "small": (3.5, 4.5), "normal": (6.0, 7.0), "large": (10.0, 11.0)}
+#: Input values (features, or pixels times channels) up to which a plane of two of them is
+#: offered: 64x64 grey images. Past that, two lists of tens of thousands of names say little
+#: and take a while to fill; the principal components remain.
+MAX_FEATURE_CHOICES = 4096
 #: Milliseconds the view waits after the last pan, zoom or resize before it asks for a
 #: grid over the new range (one request per gesture, not one per mouse move).
 RANGE_DEBOUNCE_MS = 300
@@ -445,12 +449,23 @@ class BoundaryView(QWidget):
         self._updating = True
         try:
             flat = int(np.prod(ds.x_train.shape[1:]))
+            choices = flat <= MAX_FEATURE_CHOICES
+            item = self.plane_mode.model().item(1)
+            item.setEnabled(choices)
+            item.setToolTip("" if choices else f"Offered for inputs of up to "
+                            f"{MAX_FEATURE_CHOICES:,} values; these have {flat:,}.")
+            self.feature_x.setVisible(choices)
+            self.feature_y.setVisible(choices)
             names = list(ds.feature_names) if len(ds.feature_names) == flat else \
-                [f"value {i + 1}" for i in range(flat)]
-            if self.feature_x.count() != flat:
+                [f"value {i + 1}" for i in range(flat)] if choices else []
+            if choices and (self.feature_x.count() != flat
+                            or self.feature_x.itemText(0) != names[0]):
                 for combo in (self.feature_x, self.feature_y):
                     combo.clear()
                     combo.addItems(names)
+            elif not choices:
+                for combo in (self.feature_x, self.feature_y):
+                    combo.clear()
             plane = self.plane
             if plane is not None:
                 self.plane_mode.setCurrentIndex(0 if plane.mode == "pca" else 1)

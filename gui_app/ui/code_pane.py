@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.codegen import UnsafeCodeError, comment_text, model_code
-from ..core.search import annotate_code
+from ..core.search_text import annotate_code
 from ..core.spec import Project
 from .controller import ProjectController
 

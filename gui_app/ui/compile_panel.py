@@ -34,7 +34,7 @@ from .controller import ProjectController
 from .fields import FittedStack, PanelScroll, ParamForm, guard_wheel
 from .findings_view import FindingsView
 from .lesson_locks import attach_locks
-from .search_fields import attach_search
+from .search_fields import SearchButton, attach_search
 
 
 def section_label(text: str) -> QLabel:
@@ -143,6 +143,7 @@ class CompilePanel(PanelScroll):
                                       self._on_finished)
         self.optimizer.combo.setToolTip("How the weights are updated from the gradients.")
         layout.addWidget(self.optimizer)
+        layout.addWidget(SearchButton(controller, "compile.optimizer", "Search optimizers..."))
 
         layout.addWidget(section_label("Loss"))
         self.loss = ObjectPicker(LOSSES, "lossCombo", self._on_loss_arg, self._on_finished,

@@ -47,7 +47,7 @@ from ..core.project import (
     project_to_json,
 )
 from ..core.spec import CompileSpec, ModelSpec, Project
-from . import lesson_panel
+from . import lesson_dialog, lesson_panel
 from .autosave import Autosaver, OrphanClaim, RecoveryEntry, claim_orphans
 from .exports import (
     ExportError,
@@ -142,6 +142,7 @@ class FileActions(QObject):
 
         self._build_actions()
         self._install_menus()
+        self.act_save_lesson = lesson_dialog.install(window)  # File > Save as Lesson...
         # Drops reach `accept_drag` / `accept_drop` through the window's own drag handlers,
         # not through an event filter: a Python filter on the window would run for every
         # event the window gets, repaints included, which during training costs the

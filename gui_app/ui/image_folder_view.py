@@ -9,7 +9,9 @@ classes, counts and problems come from the scan the project's data loader alread
 from __future__ import annotations
 
 import html
+import os
 
+import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
@@ -31,6 +33,19 @@ THUMBNAIL = 48
 TIP_PATHS = 30
 SEVERITY_COLORS = {ERROR: "#c62828", WARNING: "#b26a00", NOTE: "palette(dark)"}
 SEVERITY_WORDS = {ERROR: "Error", WARNING: "Left out", NOTE: "Note"}
+
+
+def spread_samples(ds: ImageDataset, class_index: int, count: int) -> list[str]:
+    """Up to `count` files of a class (relative to the folder), spread over it as
+    `FolderScan.samples` picks them (first, last and evenly between), found with one NumPy
+    pass over the labels: `samples` walks every file per class, about a second on the GUI
+    thread for 24 classes of a 200,000-image folder."""
+    rows = np.flatnonzero(ds.scan.labels == class_index)
+    n = len(rows)
+    if n > count:
+        rows = rows[[round(k * (n - 1) / (count - 1)) if count > 1 else 0
+                     for k in range(count)]]
+    return [ds.scan.files[int(r)] for r in rows]
 
 
 def _problem_tip(problem: FolderProblem) -> str:
@@ -106,6 +121,7 @@ class ImageFolderView(QWidget):
         self.summary.setText(
             f"{k} classes, {total:,} images; a few of each below{gray} (hover for the file, "
             f"each is resized to {ds.image_size[0]}x{ds.image_size[1]} for the model).")
+        root = os.fspath(ds.root)
         for i, name in enumerate(ds.class_names[:CLASSES_SHOWN]):
             in_train = f", {train[i]:,} in training" if i < len(train) else ""
             label = QLabel(f"<b>{html.escape(name)}</b>: {counts[i]:,} images{in_train}")
@@ -114,15 +130,8 @@ class ImageFolderView(QWidget):
             self.body_layout.addWidget(label)
             grid = ImageGrid(self.loader)
             grid.setObjectName(f"imageSamples{i}")
-            root = ds.root
-            tiles = []
-            for path in ds.samples(i, SAMPLES_PER_CLASS):
-                try:
-                    shown = path.relative_to(root).as_posix()
-                except ValueError:
-                    shown = str(path)
-                tiles.append(Tile(str(path), tip=shown))
-            grid.set_tiles(tiles)
+            grid.set_tiles([Tile(os.path.join(root, *f.split("/")), tip=f)
+                            for f in spread_samples(ds, i, SAMPLES_PER_CLASS)])
             self.body_layout.addWidget(grid)
             self.class_labels.append(label)
             self.grids.append(grid)

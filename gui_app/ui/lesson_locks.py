@@ -45,6 +45,13 @@ def _allows(locks: Locks | None, path: str | None) -> bool:
         return True
 
 
+def _attr(owner: Any, dotted: str) -> Any:
+    """owner.a.b, or None when a panel has no such control (it changed shape)."""
+    for name in dotted.split("."):
+        owner = getattr(owner, name, None)
+    return owner if isinstance(owner, QWidget) else None
+
+
 def _allows_any(locks: Locks | None, prefix: str) -> bool:
     return locks is None or locks.allows_any(prefix)
 
@@ -141,13 +148,14 @@ class LockView(QObject):
             (getattr(palette, "tree", None), layers),
             (getattr(palette, "search", None), layers),
             (getattr(inspector, "input_editor", None), _allows(locks, "model.input_shape")),
-            (data_panel.widget() if data_panel is not None else None,
+            (data_panel.widget() if hasattr(data_panel, "widget") else None,
              _allows_any(locks, "data")),
         ]
         if compile_panel is not None:
-            out += [(compile_panel.optimizer.combo, _allows(locks, "compile.optimizer.type")),
-                    (compile_panel.loss.combo, _allows(locks, "compile.loss.type")),
-                    (compile_panel.metrics, _allows(locks, "compile.metrics"))]
+            out += [(_attr(compile_panel, "optimizer.combo"),
+                     _allows(locks, "compile.optimizer.type")),
+                    (_attr(compile_panel, "loss.combo"), _allows(locks, "compile.loss.type")),
+                    (_attr(compile_panel, "metrics"), _allows(locks, "compile.metrics"))]
         if fit_panel is not None:
             out += [(getattr(fit_panel, "virtual", None), _allows(locks, "fit.virtual_epochs")),
                     (getattr(fit_panel, "class_weight", None),

@@ -98,6 +98,7 @@ class LessonPanel(QFrame):
         self.controller = controller
         self._note = ""
         self._collapsed = False
+        self._shown_html = ""
 
         self.title = QLabel()
         self.title.setObjectName("lessonTitle")
@@ -125,7 +126,7 @@ class LessonPanel(QFrame):
         self.locks = QLabel()
         self.locks.setObjectName("lessonLocks")
         self.locks.setWordWrap(True)
-        self.locks.setStyleSheet("color: palette(mid);")
+        self.locks.setTextFormat(Qt.TextFormat.RichText)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
@@ -142,6 +143,7 @@ class LessonPanel(QFrame):
         if replaced is not None:  # another project, even the same lesson again: start over
             replaced.connect(self._on_replaced)
         self.steps.stepDone.connect(self._on_step_done)
+        self.steps.changed.connect(self._show_title)
         self.steps.set_lesson(self._steps_of(controller.project),  # type: ignore[attr-defined]
                               controller.project)  # type: ignore[attr-defined]
         self.show_project(controller.project)  # type: ignore[attr-defined]
@@ -152,18 +154,21 @@ class LessonPanel(QFrame):
         """Fills the banner from a project; hides it when the project has no lesson text."""
         description = description_of(project)
         guided = self.steps.progress is not None
-        where = self.steps.summary()
-        self.title.setText(f"Lesson: {project.name}" + (f"  \u00b7  {where}" if where else ""))
+        self._show_title()
         self.text.max_lines = MAX_LINES_WITH_STEPS if guided else MAX_LINES
-        self.text.setHtml(f"<p style='margin:0'>{html.escape(description)}</p>")
+        shown = f"<p style='margin:0'>{html.escape(description)}</p>"
+        if shown != self._shown_html:  # a guided lesson comes here after every edit
+            self._shown_html = shown
+            self.text.setHtml(shown)
         self.text.setVisible(bool(description) and not self._collapsed)
         self.note.setText(self._note)
         self.note.setVisible(bool(self._note) and not self._collapsed)
-        self.steps.setVisible(guided and not self._collapsed)
+        # the steps stay when the text folds (a run started): their ticks are the news
+        self.steps.setVisible(guided)
         locks = project.lesson.locks if project.lesson is not None else None
-        self.locks.setText("Locked by this lesson: you can change only "
-                           f"{locks.describe()}." if locks is not None and locks.restricts
-                           else "")
+        self.locks.setText("<b>Locked by this lesson:</b> you can change only "
+                           f"{html.escape(locks.describe())}."
+                           if locks is not None and locks.restricts else "")
         self.locks.setVisible(bool(self.locks.text()) and not self._collapsed)
         self.text.fit_height()
         self.toggle.setText("Show" if self._collapsed else "Hide")
@@ -228,8 +233,18 @@ class LessonPanel(QFrame):
             self.show_project(new)
 
     @Slot()
-    def _on_replaced(self) -> None:
+    def _show_title(self) -> None:
+        """The lesson's name, and where the person is in its steps while the text is folded
+        (unfolded, the steps' own row says it)."""
         project = self.controller.project  # type: ignore[attr-defined]
+        where = self.steps.summary() if self._collapsed else ""
+        self.title.setText(f"Lesson: {project.name}" + (f"  \u00b7  {where}" if where else ""))
+
+    @Slot()
+    def _on_replaced(self) -> None:
+        """Another project: its text unfolds (it was folded for the last one's run)."""
+        project = self.controller.project  # type: ignore[attr-defined]
+        self._collapsed = False
         self.steps.set_lesson(self._steps_of(project), project)
         self.show_project(project)
 

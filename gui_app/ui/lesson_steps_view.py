@@ -17,7 +17,8 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
-from ..core.lesson_steps import FinishedRun, LessonProgress, Step
+from ..core.lesson_checks import FinishedRun
+from ..core.lesson_steps import LessonProgress, Step
 from ..core.spec import Project
 
 #: Marks for a done step, the step shown, and the others (fonts on Linux, macOS and
@@ -40,9 +41,11 @@ class StepsBox(QWidget):
 
     Signals:
         stepDone(int, str): a step was ticked (its index and text), for the status bar.
+        changed(): what the box shows changed (a tick, Next, Back): `summary` may differ.
     """
 
     stepDone = Signal(int, str)
+    changed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -85,7 +88,7 @@ class StepsBox(QWidget):
         self.hint = QLabel()
         self.hint.setObjectName("stepHintText")
         self.hint.setWordWrap(True)
-        self.hint.setStyleSheet("color: palette(mid);")
+        self.hint.setTextFormat(Qt.TextFormat.RichText)
         self.hint.setVisible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 2, 0, 0)
@@ -137,9 +140,9 @@ class StepsBox(QWidget):
 
     @Slot()
     def next(self) -> None:
-        if self.progress is None or self._project is None:
+        if self.progress is None:
             return
-        self._ticked(self.progress.next(self._project, self.runs))
+        self._ticked(self.progress.next())
         self.hint_button.setChecked(False)
         self.refresh()
 
@@ -197,7 +200,7 @@ class StepsBox(QWidget):
         self.text.setAccessibleName(f"Step {i + 1}: {step.text}"
                                     + (" (done)" if p.done[i] else ""))
         self.hint_button.setVisible(bool(step.hint))
-        self.hint.setText(step.hint)
+        self.hint.setText(f"<b>Hint:</b> <i>{html.escape(step.hint)}</i>" if step.hint else "")
         self.hint.setVisible(self.hint_button.isChecked() and bool(step.hint))
         self.back_button.setEnabled(i > 0)
         self.next_button.setEnabled(i < len(p.steps) - 1 or (step.check is None
@@ -205,6 +208,7 @@ class StepsBox(QWidget):
         font = self.next_button.font()
         font.setBold(p.done[i] and i < len(p.steps) - 1)  # done: Next is what to press
         self.next_button.setFont(font)
+        self.changed.emit()
 
     @Slot(bool)
     def _show_hint(self, on: bool) -> None:

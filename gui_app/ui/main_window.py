@@ -1010,8 +1010,11 @@ class MainWindow(QMainWindow):
             at = rows[-1]  # row r is layer r - 1: after it is index r
         else:
             at = len(self.controller.project.model.layers)
+        before = self.controller.project
         index = self.controller.add_layer(type_name, at)
         self.controller.end_merge()
+        if self.controller.project is before:
+            return  # refused: a lesson's lock (the status bar says why) or a run
         self.table.select_layers([index])
         self.statusBar().showMessage(f"Added {type_name}. Undo with Ctrl+Z.", 3000)
 

@@ -57,9 +57,10 @@ def run_stopped(message: str) -> str:
 
 
 def run_done(message: str, images: bool = False) -> str:
-    if images:  # a folder of images has no boundary picture to click
+    if images:  # a folder of images: its boundary plane's points are a sample of it
         return (f"Done: {message}. Continue for more epochs, Evaluate on held-out data (and "
-                "see the mistakes), or predict an image in the Predict tab.")
+                "see the mistakes), click an image's point on the boundary plane, or "
+                "predict an image in the Predict tab.")
     return (f"Done: {message}. Continue for more epochs, Evaluate on held-out data, or click "
             "the boundary to predict a point.")
 

@@ -35,12 +35,11 @@ from ..core.search import (
     Target,
     check_search,
     current_value,
-    describe_dim,
     fmt_value,
     resolve_target,
-    suggest_dim,
     with_dim,
 )
+from ..core.search_text import describe_dim, suggest_dim
 from ..core.spec import Project, SearchDim
 from .controller import ProjectController
 from .fields import ERROR_STYLE
@@ -346,3 +345,37 @@ def _number(text: str) -> int | float:
         return float(text)
     except ValueError:
         raise ValueError(f"expected a number, got {text!r}") from None
+
+
+class SearchButton(QToolButton):
+    """One "Search..." button for a setting that is not a form field (the optimizer itself:
+    `compile.optimizer`, a choice of optimizers); pressed while the setting is searched."""
+
+    def __init__(self, controller: ProjectController, path: str, text: str) -> None:
+        super().__init__()
+        self.controller = controller
+        self.path = path
+        self.setObjectName(f"search_{path.replace('.', '_')}")
+        self.setText(text)
+        self.setAutoRaise(True)
+        self.setCheckable(True)
+        self.clicked.connect(self.edit)
+        controller.projectChanged.connect(self.refresh)
+        self.refresh()
+
+    @Slot()
+    def refresh(self, *_args: Any) -> None:
+        search = self.controller.project.search
+        dim = search.dim(self.path) if search is not None else None
+        self.setChecked(dim is not None)
+        self.setToolTip(f"Searched: {describe_dim(dim)}. Click to change it." if dim
+                        else SEARCH_TIP)
+
+    @Slot()
+    def edit(self) -> None:
+        dialog = SearchDimDialog(self.controller.project, self.path, self.window())
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            verb = "Search" if dialog.result_dim is not None else "Stop searching"
+            self.controller.edit(with_dim(self.controller.project, dialog.result_dim,
+                                          self.path), f"{verb} {self.path}")
+        self.refresh()

@@ -41,12 +41,12 @@ from ..core.search import (
     SearchError,
     apply_values,
     check_search,
-    describe_space,
     fmt_value,
     objective_direction,
     objective_names,
 )
 from ..core.search_events import SearchDone, TrialEvent, best_so_far, best_trial
+from ..core.search_text import describe_space
 from ..core.spec import SearchSpec
 from .controller import ProjectController
 from .fields import ERROR_STYLE

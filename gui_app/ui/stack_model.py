@@ -33,7 +33,7 @@ from PySide6.QtWidgets import QAbstractItemView, QApplication, QHeaderView, QSty
 
 from ..core.catalog import LAYERS
 from ..core.checks import ERROR, INFO, WARNING, Finding
-from ..core.search import describe_dim, layer_dims, short_dim
+from ..core.search_text import describe_dim, layer_dims, short_dim
 from ..core.spec import LayerSpec, Project
 from ..core.summary import LayerRow, check_input_shape, format_shape
 from .controller import ProjectController
@@ -466,7 +466,8 @@ class LayerTable(QTableView):
             self._fit_rows()
             self.updateGeometry()
             # The header takes the new font after the table: ask the layout again then.
-            QTimer.singleShot(0, self.updateGeometry)
+            # (with the table as the context: a table deleted meanwhile gets no call)
+            QTimer.singleShot(0, self, self.updateGeometry)
 
     def rows_height(self, rows: int) -> int:
         """The height the table needs to show `rows` whole rows under its header."""

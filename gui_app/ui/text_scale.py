@@ -16,6 +16,8 @@ first use. The factor is remembered in the settings (`settings.text_scale_settin
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QWidget
@@ -126,16 +128,21 @@ def _refresh_style_sheets() -> None:
     """Makes widgets with a style sheet take the new application font.
 
     Qt resolves such a widget's font once, from its style sheet, and does not redo it when
-    the application font changes: a coloured label would keep the old size. Setting the
-    same style sheet again makes Qt resolve the font anew.
+    the application font changes: a coloured label would keep the old size. A new
+    application style sheet (a comment naming the size, so the text differs) makes Qt
+    repolish every widget and resolve their fonts anew, in C++. Setting each widget's
+    sheet again from Python, over `QApplication.allWidgets()`, crashed now and then
+    (a segmentation fault in the tests) on widgets of windows being torn down.
     """
-    for widget in QApplication.allWidgets():
-        try:
-            sheet = widget.styleSheet()
-            if sheet:
-                widget.setStyleSheet(sheet)
-        except RuntimeError:  # a widget Qt is deleting (its Python side is already gone)
-            continue
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        return
+    sheet = _FONT_MARK.sub("", app.styleSheet())
+    app.setStyleSheet(f"{sheet}/* text {app.font().pointSizeF():.2f}pt */")
+
+
+#: The comment `_refresh_style_sheets` adds to the application style sheet.
+_FONT_MARK = re.compile(r"/\* text [0-9.]+pt \*/")
 
 
 class _RelativeFont(QObject):

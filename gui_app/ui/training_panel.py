@@ -25,7 +25,7 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +53,7 @@ from PySide6.QtWidgets import (
 from ..core.boundary import (
     Plane,
     SnapshotStore,
+    forward_cost,
     make_plane,
     make_probe,
     plane_probe,
@@ -71,6 +72,7 @@ from ..core.history_views import (
     format_duration,
     time_left,
 )
+from ..core.image_sample import ImageSample, read_image_sample
 from ..core.run_labels import RunFacts, run_facts, run_labels
 from ..core.spec import Project
 from ..core.training import (
@@ -120,12 +122,13 @@ START_DELAY_MS = 15
 PAUSE_PICTURE_MS = 150
 #: How long closing the window waits for the worker to end.
 CLOSE_TIMEOUT = 2.0
-#: The Boundary tab's words for a folder of images, whose pixels stay on disk.
-IMAGES_NO_BOUNDARY = (
-    "No boundary picture for a folder of images: the plane through wide inputs needs every "
-    "image in memory, and these are read from disk as training needs them. See what the "
-    "model gets wrong with Evaluate (its gallery of mistakes), and try one image in the "
-    "Predict tab.")
+#: The Boundary tab's words for a folder of images while the engine decodes the sample of
+#: it that the plane is laid through (`core.image_sample`), and if that fails.
+IMAGES_SAMPLING = "Reading a sample of the images for the plane..."
+IMAGES_WAITING = ("The plane through the images is laid through a sample of them, which the "
+                  "training engine reads: it comes once the engine is ready, or at Train.")
+IMAGES_SAMPLE_FAILED = ("No plane through the images: the training engine could not read a "
+                        "sample of them ({reason}). Evaluate and the Predict tab still work.")
 BANNER_STYLE = ("background: #fff3cd; color: #664d03; border: 1px solid #e0c36b; "
                 "border-radius: 3px; padding: 4px 8px; font-weight: bold;")
 ERROR_STYLE = "color: #b00020;"
@@ -237,6 +240,10 @@ class TrainingPanel(QWidget):
         self.plane: Plane | None = None
         self._plane_choice: tuple[str, tuple[int, int]] = ("pca", (0, 1))
         self._plane_for: Dataset | None = None
+        #: What the plane is laid through and the view draws: the dataset itself, or for a
+        #: folder of images the sample of it the engine decoded (None until it has).
+        self.plane_data: Dataset | None = None
+        self._sampling: Dataset | None = None  # the folder whose sample is being read
         self._scrub_index = -1
         self._dirty = False
         self._pending_marker: str | None = None
@@ -718,6 +725,7 @@ class TrainingPanel(QWidget):
         self._apply_probe()
         self.background.call(lambda: session.device, self._on_device, lambda _e: None)
         self._load_saved_weights(session)
+        self._want_image_sample()  # a folder of images: its sample needs this session
         if self.neurons is not None and hasattr(session, "watch_units"):
             session.watch_units(True)  # UnitSnapshot events during runs, twice a second
             self._refresh_neurons()
@@ -1291,21 +1299,66 @@ class TrainingPanel(QWidget):
         if ds is not self._plane_for:
             self._plane_for = ds
             self.plane = None
-            self.boundary.set_dataset(ds, message=IMAGES_NO_BOUNDARY
-                                      if ds is not None and ds.streamed else "")
+            images = ds is not None and ds.streamed
+            self.plane_data = None if images else ds
+            self.boundary.set_dataset(self.plane_data,
+                                      message=IMAGES_WAITING if images else "")
             self.predict_panel.set_dataset(ds)
             self.store.clear()
-            if ds is not None and self._is_wide(ds):
+            if images:
+                self._want_image_sample()
+            elif ds is not None and self._is_wide(ds):
                 self._make_plane(ds)
         self._update_actions()
         self._show_saved_weights()
 
     @staticmethod
     def _is_wide(ds: Dataset) -> bool:
-        if ds.streamed:  # a folder of images: no pixels here to lay a plane through
+        if ds.streamed:  # a folder of images: the plane goes through a sample of it
             return False
         x = ds.x_train
         return not (x.ndim == 2 and x.shape[1] <= 2)
+
+    def _want_image_sample(self) -> None:
+        """For a folder of images, asks the engine for the sample the plane is laid through
+        (`core.image_sample`): a few hundred images spread over the classes, decoded as the
+        model sees them, once per folder. The engine decodes them, so it waits for a
+        session on the current data; one made for earlier data is replaced (not during a
+        run), as the next Train would."""
+        ds = self.controller.dataset
+        if ds is None or not ds.streamed or self.boundary is None or self.closed \
+                or self.plane_data is not None or self._sampling is ds:
+            return
+        if self._session_key != self._key_now():
+            if self.session is None or self.running or self.controller.data_loading:
+                return  # the warm-up's or the next Train's session will ask
+            try:
+                self.ensure_session()  # calls this again with the session
+            except (SessionError, TimeoutError):
+                pass
+            return
+        session = self.session
+        self._sampling = ds
+        self.boundary.set_dataset(None, message=IMAGES_SAMPLING)
+
+        def done(sample: ImageSample) -> None:
+            if self._sampling is ds:
+                self._sampling = None
+            if ds is not self.controller.dataset or self.boundary is None:
+                return
+            self.plane_data = sample
+            self._make_plane(sample)
+
+        def failed(exc: BaseException) -> None:
+            if self._sampling is ds:
+                self._sampling = None
+            if ds is self.controller.dataset and self.boundary is not None \
+                    and self.plane_data is None:
+                self.boundary.set_dataset(None, message=IMAGES_SAMPLE_FAILED.format(
+                    reason=str(exc).rstrip(".")))
+
+        self.background.call(lambda: read_image_sample(ds, session.read_images),
+                             done, failed)
 
     def _make_plane(self, ds: Dataset) -> None:
         mode, features = self._plane_choice
@@ -1315,13 +1368,16 @@ class TrainingPanel(QWidget):
         names = list(ds.feature_names)
 
         def work() -> Plane:
-            return make_plane(ds.x_train, mode, features, names)
+            plane = make_plane(ds.x_train, mode, features, names)
+            if isinstance(ds, ImageSample):  # the header says which images the points are
+                plane = replace(plane, description=ds.describe(plane))
+            return plane
 
         self.background.call(work, lambda plane: self._on_plane(ds, plane),
                              lambda exc: self._say(f"No plane to draw on: {exc}", error=True))
 
     def _on_plane(self, ds: Dataset, plane: Plane) -> None:
-        if ds is not self.controller.dataset or self.boundary is None:
+        if ds is not self.plane_data or self.boundary is None:
             return
         self.plane = plane
         self.store.clear()
@@ -1333,7 +1389,7 @@ class TrainingPanel(QWidget):
     @Slot(str, int, int)
     def _on_plane_requested(self, mode: str, i: int, j: int) -> None:
         self._plane_choice = (mode, (i, j))
-        ds = self.controller.dataset
+        ds = self.plane_data
         if ds is not None and self._is_wide(ds):
             self._make_plane(ds)
 
@@ -1345,7 +1401,7 @@ class TrainingPanel(QWidget):
 
     def _apply_probe(self) -> None:
         """Gives the worker-side plane source the probe for the current plane (or none)."""
-        source, ds, plane = self.plane_source, self.controller.dataset, self.plane
+        source, ds, plane = self.plane_source, self.plane_data, self.plane
         if source is None:
             return
         extent = self.boundary.requested_extent if self.boundary is not None else None
@@ -1355,7 +1411,10 @@ class TrainingPanel(QWidget):
             source.probe = None  # two features: the engine's own grid over the data
             return
         project = self.controller.project
-        resolution = 100 if flat else plane_resolution(self.controller.summary.total_params)
+        # a convolution's weights are used at every position: its cost, not its parameter
+        # count, sizes the grid; and the grid's inputs (as wide as an image) stay bounded
+        resolution = 100 if flat else plane_resolution(
+            forward_cost(self.controller.summary.rows), values=int(np.prod(plane.shape)))
         from_logits = bool(project.compile.loss.args.get("from_logits", False))
         units = self._output_units()
         # the grid's model inputs (10,000 rows as wide as the data) are made once per
@@ -1612,13 +1671,15 @@ class TrainingPanel(QWidget):
                    else f"At ({where[0]:.3g}, {where[1]:.3g})")
 
     def _sample_title(self, picked: tuple[str, int] | None) -> str | None:
-        """ "training sample 12 (true class: inner disk)" for a clicked data point."""
-        ds = self.controller.dataset
+        """ "training sample 12 (true class: inner disk)" for a clicked data point; for a
+        folder of images, "training image circle_0003.png (true class: circle)"."""
+        ds = self.plane_data
         if picked is None or ds is None:
             return None
         split, index = picked
         ys = ds.y_train if split == "training" else ds.y_val
-        title = f"{split} sample {index + 1}"
+        title = f"{split} image {Path(ds.path_of(split, index)).name}" \
+            if isinstance(ds, ImageSample) else f"{split} sample {index + 1}"
         if ys is None or index >= len(ys):
             return title
         y = np.asarray(ys[index])

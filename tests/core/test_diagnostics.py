@@ -381,24 +381,6 @@ def test_short_epochs_get_a_callback_without_batch_hooks():
     assert type(long).on_train_batch_end is base.on_train_batch_end  # no per-batch sync
 
 
-def test_numpy_probe_matches_the_compiled_one():
-    import keras
-
-    from gui_app.core.build import build_model, compile_model
-    from gui_app.core.diagnostics.stats import make_probe_function
-
-    keras.utils.set_random_seed(0)
-    model = build_model(tiny_project().model)
-    compile_model(model, tiny_project().compile)
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(64, 2)).astype(np.float32)
-    y = (rng.random(64) > 0.5).astype(np.float32)
-    _, fast = make_probe_function(model)
-    _, compiled = make_probe_function(model, compiled=True)
-    assert fast.__module__.endswith("numpy_probe")
-    np.testing.assert_allclose(fast(x, y)[0], compiled(x, y)[0], rtol=2e-4, atol=1e-6)
-
-
 @pytest.mark.slow
 def test_the_circle_lesson_raises_nothing():
     from gui_app.core.diagnostics.run import diagnose

@@ -232,6 +232,8 @@ def test_the_numpy_probe_gives_the_compiled_ones_outputs():
     _, fast = make_probe_function(model)
     _, compiled = make_probe_function(model, compiled=True)
     assert fast.__module__.endswith("numpy_probe")
+    # the statistics (gradient norms, ...) and the layers' outputs alike
+    np.testing.assert_allclose(fast(x, y)[0], compiled(x, y)[0], rtol=2e-4, atol=1e-6)
     quick, slow = fast(x, y)[2], compiled(x, y)[2]
     assert sorted(quick) == sorted(slow) == [0, 2, 3]
     for i in quick:

@@ -1,4 +1,5 @@
-"""A lesson's steps, checks and locks (`core.lesson_steps`, `lesson_locks`, `lesson_paths`).
+"""A lesson's steps, checks and locks (`core.lesson_steps`, `lesson_checks`, `lesson_locks`,
+`lesson_paths`).
 
 Every check kind is evaluated both ways (a project or run that passes, one that does not),
 every kind of bad step is refused with its JSON path, and the locks are tested where they
@@ -12,6 +13,13 @@ from dataclasses import replace
 
 import pytest
 
+from gui_app.core.lesson_checks import (
+    MAX_NODES,
+    FinishedRun,
+    check_passes,
+    check_problems,
+    hidden_layer_count,
+)
 from gui_app.core.lesson_locks import Locks, locks_from_json, refusal
 from gui_app.core.lesson_paths import (
     PathError,
@@ -21,16 +29,11 @@ from gui_app.core.lesson_paths import (
     parse_path,
 )
 from gui_app.core.lesson_steps import (
-    MAX_NODES,
     MAX_STEPS,
-    FinishedRun,
     LessonProgress,
     LessonSpec,
     Step,
-    check_passes,
-    check_problems,
     evaluate,
-    hidden_layer_count,
     steps_from_json,
 )
 from gui_app.core.project import ProjectError, dumps, loads, project_to_json
@@ -192,27 +195,46 @@ def test_progress_ticks_in_order_and_counts_only_later_runs(circle):
     progress = LessonProgress(steps)
     runs: list[FinishedRun] = []
     assert progress.update(circle, runs) == []
-    runs.append(run_of(flat, 0.5))  # out of order: step 2's run before step 1's
-    assert progress.update(flat, runs) == [0]  # the run ticks step 1 only ...
-    assert progress.done == [True, False, False, False]
-    runs.append(run_of(flat, 0.48))  # ... step 2 needs a run after step 1 was ticked
-    assert progress.update(flat, runs) == [1]
-    # step 3 has no check: it waits for Next, and step 4 waits for it
     runs.append(run_of(circle, 0.97))
+    assert progress.update(circle, runs) == [0]
+    # an edit first: the run before it does not count for step 2 (nor for step 4)
+    assert progress.update(flat, runs) == []
+    runs.append(run_of(flat, 0.48))
+    assert progress.update(flat, runs) == [1]
+    assert progress.done == [True, True, False, False]
+    # step 4 counts runs from the one that ticked step 2 on: that run had no hidden layer
+    assert progress.since[3] == 1
     assert progress.update(circle, runs) == []
-    progress.current = 2
-    assert progress.next(circle, runs) == [2]  # step 4's run came before: it waits
-    assert progress.current == 3 and not progress.done[3]
     runs.append(run_of(circle, 0.96))
     assert progress.update(circle, runs) == [3]
-    assert progress.complete
+    # step 3 has no check: it held nothing back, and Next on it ticks it
+    assert not progress.complete
+    progress.current = 2
+    assert progress.next() == [2] and progress.current == 3
+    assert progress.complete and progress.next() == [] and progress.current == 3
     progress.back()
     assert progress.current == 2
-    # Next on a step that is not open yet moves on without ticking it
-    fresh = LessonProgress(steps)
-    fresh.update(circle, [])
-    fresh.current = 2
-    assert fresh.next(circle, []) == [] and not fresh.done[2] and fresh.current == 3
+
+
+def test_one_run_ticks_train_it_and_the_step_about_its_result(circle):
+    steps = steps_from_json([
+        {"text": "Train.", "check": {"runs_finished": 1}},
+        {"text": "Reach 95 %.", "check": {"metric": "val_accuracy", "at_least": 0.95}},
+        {"text": "Train again.", "check": {"runs_finished": 1}},
+    ], [])
+    progress = LessonProgress(steps)
+    progress.update(circle, [])
+    runs = [run_of(circle, 0.97)]
+    # the run ticks 1 and 2; step 3 counts from that run on too ("again" wants a step
+    # between that needs a new run; a lesson says so with ran)
+    assert progress.update(circle, runs) == [0, 1, 2]
+    low = LessonProgress(steps)
+    low.update(circle, [])
+    assert low.update(circle, [run_of(circle, 0.5)]) == [0]
+    # an edit: nothing new ticks; a later, better run ticks step 2 (the metric reads the
+    # last run of the step's runs, which start with the run that ticked step 1)
+    assert low.update(circle, [run_of(circle, 0.5)]) == []
+    assert low.update(circle, [run_of(circle, 0.5), run_of(circle, 0.99)]) == [1, 2]
 
 
 def test_a_ticked_step_stays_ticked(circle):
@@ -341,6 +363,13 @@ def test_steps_and_locks_survive_a_save_and_load(circle):
     assert "steps" not in plain and "locks" not in plain and plain["version"] == 1
 
 
+def test_empty_steps_and_locks_are_no_lesson():
+    doc = json.loads(dumps(default_project()))
+    doc.update(steps=[], locks={})
+    project = loads(json.dumps(doc))
+    assert project.lesson is None and loads(dumps(project)) == project
+
+
 def test_a_version_1_file_with_steps_is_read():
     doc = json.loads(dumps(default_project()))
     assert doc["version"] == 1
@@ -356,6 +385,10 @@ def test_bad_locks_are_reported_with_their_paths():
                for p in problems), problems
     assert any(p.startswith("locks.hidden[0]:") and "'codes'" in p for p in problems)
     assert any(p.startswith("locks.read_only:") for p in problems)
+    problems = []
+    locks_from_json({"hidden": [["code"]]}, problems)  # not a name: said, never raised
+    assert problems == ["locks.hidden[0]: expected one of palette, inspector, code, compile, "
+                        "data, fit, got [\"code\"]"]
     problems = []
     locks_from_json({"editable": "fit"}, problems)
     assert problems == ["locks.editable: expected a list of settings' JSON paths, such as "

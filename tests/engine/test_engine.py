@@ -109,14 +109,6 @@ def test_an_engine_of_another_version_is_refused():
 
 # -- a live engine -----------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def engine():
-    made = Engine().start()
-    assert made.wait_ready(120), made.death
-    yield made
-    made.close()
-
-
 def _run(session, epochs=None, timeout=60):
     events = []
     session.subscribe(events.append)

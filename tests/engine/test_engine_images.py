@@ -11,15 +11,6 @@ from gui_app.core.data import load_dataset
 from gui_app.core.shapes import write_folder
 from gui_app.core.spec import CompileSpec, LayerSpec, ModelSpec, ObjectSpec, Project
 from gui_app.core.training import EpochEnd, Finished, Started
-from gui_app.engine.client import Engine
-
-
-@pytest.fixture(scope="module")
-def engine():
-    made = Engine().start()
-    assert made.wait_ready(120), made.death
-    yield made
-    made.close()
 
 
 def test_a_folder_of_images_trains_in_the_engine(engine, tmp_path):

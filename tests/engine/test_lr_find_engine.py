@@ -13,19 +13,10 @@ import pytest
 from gui_app.core.lr_find import LRFindEvent
 from gui_app.core.spec import default_project
 from gui_app.core.training import SessionError
-from gui_app.engine.client import Engine
 
 PROJECT = default_project().replace(
     data={"source": "circle", "samples": 200, "noise": 0.1, "seed": 0, "validation_split": 0.2},
     fit={"epochs": 2, "batch_size": 32, "seed": 0})
-
-
-@pytest.fixture(scope="module")
-def engine():
-    made = Engine().start()
-    assert made.wait_ready(120), made.death
-    yield made
-    made.close()
 
 
 def test_the_sweep_answers_with_its_curve_and_streams_it(engine):

@@ -204,3 +204,28 @@ def test_no_request_without_a_picture_and_one_check_when_it_comes(qtbot, view) -
     with qtbot.waitSignal(view.rangeRequested, timeout=5000):
         _first_picture(view)  # the next picture: the zoomed-out view asks for more
     assert len(requests) == 1
+
+
+def test_two_features_are_offered_only_for_inputs_of_a_few_thousand_values(qtbot, view) -> None:
+    from gui_app.core.boundary import make_plane
+    from gui_app.core.image_sample import pixel_names
+
+    rng = np.random.default_rng(0)
+    base = load_dataset(CIRCLE)
+
+    def images(shape: tuple[int, int, int]) -> object:
+        x = rng.uniform(0, 255, (30, *shape)).astype(np.float32)
+        ds = dataclasses.replace(base, x_train=x, y_train=base.y_train[:30], x_val=None,
+                                 y_val=None, feature_names=pixel_names(shape))
+        return ds, make_plane(x)
+
+    view.set_dataset(*images((16, 16, 1)))
+    mode = view.plane_mode.model().item(1)
+    assert view.mode == "wide" and mode.isEnabled() and not view.feature_x.isHidden()
+    assert view.feature_x.count() == 256
+    assert view.feature_y.itemText(17) == "pixel (row 2, column 2)"
+    view.set_dataset(*images((64, 64, 3)))  # 12,288 values: principal components only
+    assert view.mode == "wide" and not mode.isEnabled() and "12,288" in mode.toolTip()
+    assert view.feature_x.isHidden() and view.feature_x.count() == 0
+    view.set_dataset(*images((8, 8, 1)))
+    assert mode.isEnabled() and view.feature_x.count() == 64

@@ -17,6 +17,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from gui_app.core.history_views import confusion_matrix
+from gui_app.core.image_sample import ImageSample
 from gui_app.core.mistakes import Answers, class_probabilities
 from gui_app.core.shapes import write_folder
 from gui_app.core.spec import CompileSpec, LayerSpec, ModelSpec, ObjectSpec, Project
@@ -194,12 +195,53 @@ def trained(qtbot, folder, monkeypatch):
     win.controller.wait_for_data()
 
 
+def check_boundary_plane(qtbot, panel, ds) -> None:
+    """The Boundary tab lays its plane through a sample of the images the engine decoded:
+    the points are drawn, the model's pictures on it come, and a click on a point X-rays
+    that image; the rest of the window keeps the folder."""
+    view = panel.boundary
+    qtbot.waitUntil(lambda: view.mode == "wide" and len(panel.store) > 0
+                    and view.grid is not None, timeout=60_000)
+    sample = panel.plane_data
+    assert isinstance(sample, ImageSample) and view.dataset is sample
+    assert panel.controller.dataset is ds and ds.streamed  # Data, Evaluate, Predict: the folder
+    # fewer than 500 training images: all of them, as the model sees them (0 to 255)
+    assert sample.x_train.shape == (len(ds.x_train), 16, 16, 1)
+    assert sorted(sample.paths_train) == sorted(ds.x_train.paths)
+    assert 0 <= sample.x_train.min() and sample.x_train.max() <= 255
+    assert sample.x_train.max() > 1 and sample.x_val is not None
+    assert view.plane.shape == (16, 16, 1) and view.plane.mode == "pca"
+    header = view.header.text()
+    assert "Principal components 1 and 2 of the images" in header and "Reading" not in header
+    assert f"{len(ds.x_train)} of the {len(ds.x_train)} training images" in header
+    coords, rows = view._shown_points["training"]
+    assert len(coords) == len(ds.x_train) and len(view._shown_points["validation"][0])
+    grid = panel.store.latest()[1]
+    assert grid.values.shape[-1] == 3 and np.isfinite(grid.values).all()
+    # the engine's probe: the grid's points mapped back to images of the model's shape
+    assert panel.plane_source.probe.points.shape[1:] == (16, 16, 1)
+    # a click on a drawn point asks about that image itself, and X-rays it
+    view.click_at(float(coords[3, 0]), float(coords[3, 1]))
+    assert view.clicked_sample is not None and view.clicked_sample[0] == "training"
+    name = Path(sample.paths_train[view.clicked_sample[1]]).name
+    qtbot.waitUntil(lambda: panel.xray.title.text().startswith(f"Training image {name}"),
+                    timeout=30_000)
+    assert "true class" in panel.xray.title.text()
+    qtbot.waitUntil(lambda: f"training image {name}" in panel.readout.text(), timeout=30_000)
+    # two pixels instead of the principal components: named by row and column
+    assert view.feature_x.itemText(17) == "pixel (row 2, column 2)"
+    view.plane_mode.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: panel.plane.mode == "features" and len(panel.store) == 1,
+                    timeout=30_000)
+    assert "held at their training mean" in view.header.text()
+
+
 def test_training_evaluate_gallery_cells_and_predict(qtbot, trained):
     win = trained
     panel, ds = win.training_panel, win.controller.dataset
     assert panel.record is not None and panel.record.epochs_done == 2
-    # the boundary tab says in words why it has no picture
-    assert "folder of images" in panel.boundary.header.text()
+    assert "predict an image in the Predict tab" in panel.message_text
+    check_boundary_plane(qtbot, panel, ds)
     panel.evaluate()
     dialog = panel.evaluate_dialog
     qtbot.waitUntil(lambda: dialog.matrix is not None and dialog.answers is not None,
@@ -299,6 +341,9 @@ def test_predict_without_a_trained_model_says_so(qtbot, folder, monkeypatch):
     qtbot.waitUntil(lambda: win.controller.dataset is not None, timeout=10_000)
     panel = win.training_panel
     panel.ensure_views()
+    # no engine session yet: the Boundary tab says where its plane will come from
+    assert "sample of them" in panel.boundary.header.text()
+    assert panel.boundary.mode == "none" and panel.plane_data is None
     predict = panel.predict_panel
     qtbot.waitUntil(lambda: predict.images, timeout=10_000)
     predict.predict()

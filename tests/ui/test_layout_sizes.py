@@ -197,3 +197,60 @@ def test_the_boundary_plot_stays_above_its_slider_row(qtbot, window, size):
         assert boundary.header.geometry().bottom() < boundary.plot.geometry().top()
     finally:
         window.training.set_state("idle")
+
+
+@pytest.mark.parametrize("size", SMALL_SCREENS)
+def test_a_guided_lesson_fits_and_keeps_the_tables_rows(qtbot, window, size):
+    """A guided lesson's banner (text, step, buttons, locks) at the small sizes: the
+    window keeps its size and the model table its five rows, before and during a run,
+    with the step and its buttons on screen throughout."""
+    from gui_app.resources import examples_dir
+
+    assert window.files.open_example(examples_dir() / "02a_circle.layerlab.json",
+                                     confirm=False)
+    ready(qtbot, window)
+    window.resize(*size)
+    qtbot.wait(50)
+    fits(window)
+    assert window.size() == QSize(*size)
+    panel = window.files.lesson_panel
+    steps = panel.steps
+    assert panel.text.isVisible() and steps.isVisible() and steps.next_button.isVisible()
+    assert visible_rows(window) >= MIN_VISIBLE_ROWS
+    steps.next_button.click()  # the longest step text of the lesson wraps: still fits
+    qtbot.wait(30)
+    assert window.size() == QSize(*size) and visible_rows(window) >= MIN_VISIBLE_ROWS
+    window.training.set_state("running")
+    try:
+        window._make_room_for_training()
+        qtbot.wait(50)
+        assert window.size() == QSize(*size)
+        assert visible_rows(window) >= MIN_VISIBLE_ROWS
+        assert not panel.text.isVisible() and steps.isVisible()  # folded: the step stays
+        bottom = steps.next_button.mapTo(window, steps.next_button.rect().bottomLeft()).y()
+        assert bottom < window.table.mapTo(window, window.table.rect().topLeft()).y()
+    finally:
+        window.training.set_state("idle")
+
+
+def test_a_label_with_a_style_sheet_follows_the_text_scale(qtbot):
+    """Qt resolves a style-sheeted widget's font once; the scale makes it resolve again."""
+    from PySide6.QtWidgets import QLabel
+
+    from gui_app.ui.text_scale import text_scale
+
+    label = QLabel("coloured")
+    label.setStyleSheet("color: #b00020; font-weight: bold")
+    qtbot.addWidget(label)
+    label.show()
+    scale = text_scale()
+    normal = scale.base_point_size
+    try:
+        scale.set_factor(1.5)
+        qtbot.wait(10)
+        assert label.font().pointSizeF() == pytest.approx(normal * 1.5, abs=0.05)
+        assert label.font().bold()  # the sheet's own rules stay
+    finally:
+        scale.set_factor(1.0)
+    qtbot.wait(10)
+    assert label.font().pointSizeF() == pytest.approx(normal, abs=0.05)

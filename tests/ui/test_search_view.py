@@ -4,6 +4,7 @@ trials table, Apply Best (undoable), and no Keras in the window's process."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -17,7 +18,9 @@ from gui_app.core.spec import SearchDim
 
 from .files_support import close_quietly, make_window
 
-pytest.importorskip("keras_tuner")
+# Keras Tuner runs in the engine process: looked for, never imported, in the window's
+if importlib.util.find_spec("keras_tuner") is None:
+    pytest.skip("keras-tuner is not installed", allow_module_level=True)
 
 TINY = {
     "format": "layerlab-project", "version": 1, "name": "tiny",
@@ -164,3 +167,27 @@ def test_the_editor_offers_a_choice_for_names(qtbot, win):
     assert dialog.ok.isEnabled()
     dialog._on_accept()
     assert dialog.result_dim.kind == "choice" and "relu" in dialog.result_dim.values
+
+
+def test_the_optimizer_itself_can_be_searched(qtbot, win):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QToolButton
+
+    button = win.compile_panel.findChild(QToolButton, "search_compile_optimizer")
+    assert button is not None and not button.isChecked()
+
+    def choose(dialog) -> None:
+        for i in range(dialog.values.count()):
+            item = dialog.values.item(i)
+            item.setCheckState(Qt.CheckState.Checked if item.text() in ("Adam", "SGD")
+                               else Qt.CheckState.Unchecked)
+        assert dialog.ok.isEnabled(), dialog.problem.text()
+        dialog.ok.click()
+
+    answer_dialog(qtbot, choose)
+    button.click()
+    dim = win.controller.project.search.dim("compile.optimizer")
+    assert dim.kind == "choice" and set(dim.values) == {"Adam", "SGD"}
+    assert button.isChecked()
+    win.controller.undo_stack.undo()
+    assert win.controller.project.search is None and not button.isChecked()

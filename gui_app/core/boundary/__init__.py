@@ -4,7 +4,7 @@
   (`BoundaryGrid`, `BoundaryProbe`, `make_probe`, `dense_predictor`), and the rectangle a
   zoomed-out view asks the picture to cover (`Extent`, `cover_extent`, `data_extent`);
 - `planes`: planes through inputs wider than two features (`Plane`, `make_plane`,
-  `plane_probe`);
+  `plane_probe`, and `plane_resolution` with `forward_cost` for its grid's size);
 - `pictures`: grids as coloured class regions and contour lines (`region_rgb`, ...);
 - `snapshots`: a run's grids kept for scrubbing back (`SnapshotStore`);
 - `plane_snapshots` and `units` (imported by name, not here: they use the training events,
@@ -31,7 +31,7 @@ from .grids import (
 from .grids import _sigmoid as _sigmoid
 from .grids import _softmax as _softmax
 from .pictures import contour_segments, region_index, region_lut, region_rgb
-from .planes import Plane, make_plane, plane_probe, plane_resolution
+from .planes import Plane, forward_cost, make_plane, plane_probe, plane_resolution
 from .snapshots import SnapshotStore
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "data_extent",
     "dense_predictor",
     "extent_covers",
+    "forward_cost",
     "grid_points",
     "make_plane",
     "make_probe",

@@ -8,8 +8,9 @@ components) and probes the model on it. Only NumPy is imported.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -126,17 +127,46 @@ def make_plane(x_train: np.ndarray, mode: str = "pca", features: tuple[int, int]
                  (), explained)
 
 
+#: Bytes the grid's model inputs may take (resolution^2 points, each as wide as one input):
+#: 80 x 80 points of 784 values are 20 MB, of 64x64 RGB images they would be 315 MB.
+PROBE_MAX_BYTES = 32 * 2**20
+
+
 def plane_resolution(params: int, low: int = 12, high: int = 80,
-                     budget: float = 1.3e8) -> int:
+                     budget: float = 1.3e8, values: int = 0) -> int:
     """Grid points per axis for a plane: fewer for big models, so one picture stays cheap.
 
-    A forward pass costs about 2 x params multiply-adds per point; `budget` bounds that,
-    so that ten pictures a second cost training about 2-3 % on a 2-core CPU (the
-    784-300-100-10 MLP gets 15 x 15, drawn smoothed; a small MLP 80 x 80).
+    A forward pass costs about 2 x params multiply-adds per point (`forward_cost` for
+    layers that use their weights more than once per sample, as a convolution does);
+    `budget` bounds that, so that ten pictures a second cost training about 2-3 % on a
+    2-core CPU (the 784-300-100-10 MLP gets 15 x 15, drawn smoothed; a small MLP 80 x 80).
+    `values` (one input's width) keeps the grid's inputs under `PROBE_MAX_BYTES`: 64x64 RGB
+    images get at most 26 x 26, however small the model.
     """
-    if params <= 0:
-        return high
-    return int(min(high, max(low, math.sqrt(budget / (2.0 * params)))))
+    side = high if params <= 0 else \
+        int(min(high, max(low, math.sqrt(budget / (2.0 * params)))))
+    if values > 0:
+        side = min(side, max(low, int(math.sqrt(PROBE_MAX_BYTES / (4.0 * values)))))
+    return side
+
+
+def forward_cost(rows: Iterable[Any]) -> int:
+    """Multiply-adds of one sample's forward pass, estimated from a model summary's rows
+    (`summary.LayerRow`: `output_shape` with the batch first, `params`): each layer's
+    weights once per output position, so a Dense layer counts its parameters and a Conv2D
+    its parameters times the output's height and width. For `plane_resolution`: the shapes
+    CNN (7,203 parameters) costs about 670,000, not 7,203, per point."""
+    total = 0
+    for row in rows:
+        shape, params = getattr(row, "output_shape", None), getattr(row, "params", None)
+        if not params or getattr(row, "type", "") == "Embedding":  # a lookup, no product
+            continue
+        positions = 1
+        if shape is not None and len(shape) > 2:
+            for d in shape[1:-1]:
+                positions *= int(d) if d else 1
+        total += int(params) * positions
+    return total
 
 
 def plane_probe(plane: Plane, x_train: np.ndarray, output_units: int | None, task: str,
