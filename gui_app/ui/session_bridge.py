@@ -46,7 +46,7 @@ DEFAULT_RATE = 15.0
 #: since the previous delivery (pictures come at about that interval, with jitter) ...
 EARLY = 0.5
 #: ... and while pictures come, other events wait for the next one, up to this share.
-LATE = 1.5
+LATE = 1.0
 #: Milliseconds after a delivery when whatever came since is delivered anyway (the last
 #: numbers before a pause, say).
 HEARTBEAT_MS = 250
