@@ -61,6 +61,24 @@ def add_debug_flag(parser: argparse.ArgumentParser,
     parser.add_argument("--debug", action="store_true", help=help)
 
 
+def _with_lesson_data(project, path: str):
+    """A bundled lesson whose data LayerLab generates (the shapes pictures of lessons 8a
+    and 8b): written on first use, as File > Open Example does, so that `layerlab train`
+    runs the lesson file as it is shipped."""
+    from ..core.lessons import default_examples_dir, generated_lesson_data
+
+    try:
+        bundled = Path(path).resolve().parent == default_examples_dir().resolve()
+    except OSError:
+        return project
+    if not bundled:
+        return project
+    made, note = generated_lesson_data(project, default_examples_dir())
+    if note:
+        raise UsageError(f"{path}: {note}")
+    return made
+
+
 def load_project_arg(path: str, allow_outside: bool | None = None):
     """The project at `path`, or UsageError.
 
@@ -71,12 +89,12 @@ def load_project_arg(path: str, allow_outside: bool | None = None):
     from ..core.project import OutsidePathsError, ProjectError, load_project
 
     try:
-        return load_project(path)
+        return _with_lesson_data(load_project(path), path)
     except OutsidePathsError as exc:
         if allow_outside is None:
-            return exc.project
+            return _with_lesson_data(exc.project, path)
         if allow_outside:
-            return exc.approved()
+            return _with_lesson_data(exc.approved(), path)
         problems = exc.problems
     except ProjectError as exc:
         problems = exc.problems

@@ -142,6 +142,12 @@ def _generated_folder(project: Project, folder: Path) -> tuple[Project, str]:
     return replace(project, data={**project.data, "path": str(made)}), ""
 
 
+def generated_lesson_data(project: Project, folder: str | os.PathLike) -> tuple[Project, str]:
+    """The lesson with the image folder LayerLab generates for it written (on first use)
+    and its data path set there; with a note instead when it could not be written."""
+    return _generated_folder(project, Path(folder))
+
+
 def prepare_lesson(project: Project, base_dir: str | os.PathLike | None = None,
                    cached: bool | None = None) -> tuple[Project, str]:
     """Makes a lesson ready to train here; returns it with a note for the person ("" if none).
@@ -227,6 +233,7 @@ def description_of(project: Project) -> str:
 
 
 __all__ = [
-    "FALLBACK_SOURCES", "Lesson", "description_of", "keras_dataset_cached",
+    "FALLBACK_SOURCES", "Lesson", "description_of", "generated_lesson_data",
+    "keras_dataset_cached",
     "list_examples", "load_example", "prepare_lesson",
 ]

@@ -917,6 +917,7 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         self.lr_finder = LRFinderLauncher(panel, menu, self)  # Find Learning Rate...
         self.search = SearchLauncher(self.controller, self.training, menu, self)  # Search...
+        self.search.overlay = panel.add_overlay_run  # a trial's curves with earlier runs
         menu.addSeparator()
         restart = QAction("Restart Training &Engine", self)
         restart.setObjectName("restartEngine")

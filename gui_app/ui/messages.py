@@ -127,6 +127,8 @@ def device_chosen(label: str) -> str:
 
 
 # -- the learning-rate finder (lr_finder.py) ------------------------------------------------
+SEARCHING_BANNER = ("Searching hyperparameters: editing and training wait until the search "
+                    "ends (Stop in the Search window).")
 RUN_BANNER = "Training: editing is locked until the run ends. Space pauses, Esc stops."
 FINDING_BANNER = ("Finding a learning rate: editing is locked until the sweep ends (Stop in "
                   "the finder ends it at once).")

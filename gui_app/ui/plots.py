@@ -404,6 +404,26 @@ class MetricPlots(QWidget):
         self.hidden_runs.clear()
         self.run_end = 1.0
 
+    def add_earlier(self, record: RunRecord) -> None:
+        """Draws `record` faintly, as an earlier run (a search trial's curves, say)."""
+        self.earlier.append(record)
+        added = False
+        for name in record.quantities():
+            if name in self.plots:
+                self.plots[name].add_overlay(record, record.number not in self.hidden_runs)
+            else:
+                self.plots[name] = self._make(name)  # with every earlier run, this one too
+                added = True
+        if added:
+            self._layout()
+        if self.record is not None:
+            self.refresh()
+            return
+        shown = [r for r in self.earlier if r.number not in self.hidden_runs]
+        x_end = max([float(r.epochs_done) for r in shown] + [1.0])
+        for plot in self.plots.values():
+            plot.fit_view(None, x_end, shown)
+
     def forget_earlier(self) -> None:
         """Removes the overlays of earlier runs (Earlier runs > Clear)."""
         for plot in self.plots.values():

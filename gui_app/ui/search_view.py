@@ -13,6 +13,7 @@ one of an earlier session, ended. pyqtgraph is imported when the window is first
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -118,6 +119,8 @@ class SearchRunner(QObject):
                                     path.resolve().parent if path is not None else None)
         self._remote.subscribe(self._fromEngine.emit)
         self._remote.start()
+        # Train, Step and editing wait for the search (the trials share the engine)
+        self.training.set_state("searching")
         self.runningChanged.emit(True)
         return None
 
@@ -129,6 +132,7 @@ class SearchRunner(QObject):
         if self._remote is not None:
             self._remote.close()
             self._remote = None
+        self._release()
 
     def best(self) -> TrialEvent | None:
         if self.search is None:
@@ -160,6 +164,7 @@ class SearchRunner(QObject):
             if self._remote is not None:
                 self._remote.close()
                 self._remote = None
+            self._release()
             self.runningChanged.emit(False)
             self.finished.emit(event)
 
@@ -168,18 +173,32 @@ class SearchRunner(QObject):
         """Another project took this one's place: its search and its trials go."""
         self.stop()
         self.close()
+        self._release()
         self.trials, self.result, self.search = {}, None, None
         self.runningChanged.emit(False)
 
+    def _release(self) -> None:
+        """Training and editing again, once the search is over."""
+        if self.training.state == "searching":
+            self.training.set_state("idle")
+
 
 class SearchWindow(QDialog):
-    """The search's window: settings, Start / Continue, Stop, Apply Best, the trials table
-    and the best-so-far plot."""
+    """The search's window: settings, Start / Continue, Stop, Apply Best, Curves on the
+    Plots, the trials table and the best-so-far plot.
+
+    Signals:
+        curvesRequested(list): [(label, History dict), ...] of finished trials to draw on
+            the Training plots as earlier runs.
+    """
+
+    curvesRequested = Signal(list)
 
     def __init__(self, runner: SearchRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         import pyqtgraph as pg
 
+        self._drawn: set[int] = set()  # trials whose curves went to the plots
         self.setObjectName("searchWindow")
         self.setWindowTitle("Hyperparameter Search")
         self.runner = runner
@@ -224,7 +243,13 @@ class SearchWindow(QDialog):
         self.apply_button.setObjectName("searchApply")
         self.apply_button.setToolTip("Set the best trial's values in the project (Undo "
                                      "takes them back).")
-        for button in (self.start_button, self.stop_button, self.apply_button):
+        self.curves_button = QPushButton("Curves on the Plots")
+        self.curves_button.setObjectName("searchCurves")
+        self.curves_button.setToolTip("Draw each finished trial's curves on the Training "
+                                      "plots, faint, like earlier runs (Earlier runs lists "
+                                      "them).")
+        for button in (self.start_button, self.stop_button, self.apply_button,
+                       self.curves_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
@@ -261,6 +286,7 @@ class SearchWindow(QDialog):
         self.start_button.clicked.connect(self._on_start)
         self.stop_button.clicked.connect(runner.stop)
         self.apply_button.clicked.connect(self._on_apply)
+        self.curves_button.clicked.connect(self._on_curves)
         self.tuner.currentIndexChanged.connect(self._on_settings)
         self.objective.currentIndexChanged.connect(self._on_settings)
         self.max_trials.valueChanged.connect(self._on_settings)
@@ -332,6 +358,23 @@ class SearchWindow(QDialog):
     def _on_apply(self) -> None:
         self.status.setText(self.runner.apply_best())
 
+    @Slot()
+    def _on_curves(self) -> None:
+        """Each finished trial's History, not drawn yet, to the Training plots."""
+        curves = []
+        for number in sorted(self.runner.trials):
+            trial = self.runner.trials[number]
+            if number in self._drawn or not trial.history:
+                continue
+            self._drawn.add(number)
+            values = ", ".join(f"{k.rsplit('.', 1)[-1]} {fmt_value(v)}"
+                               for k, v in trial.values.items())
+            curves.append((f"Trial {number}: {values}", dict(trial.history)))
+        if curves:
+            self.curvesRequested.emit(curves)
+        self.status.setText(f"{len(curves)} trial(s) drawn on the Training plots."
+                            if curves else "Every finished trial is on the plots already.")
+
     @Slot(bool)
     def _refresh_buttons(self, _running: bool = False) -> None:
         running = self.runner.running
@@ -343,6 +386,7 @@ class SearchWindow(QDialog):
                                      "trials are kept beside the project.")
         self.stop_button.setEnabled(running)
         self.apply_button.setEnabled(self.runner.best() is not None)
+        self.curves_button.setEnabled(any(t.history for t in self.runner.trials.values()))
 
     @Slot(object)
     def _on_trial(self, event: TrialEvent) -> None:
@@ -462,6 +506,9 @@ class SearchLauncher(QObject):
         self.parent_widget = parent
         self.runner = SearchRunner(controller, training, self)
         self.window: SearchWindow | None = None
+        #: Draws a finished History on the Training plots as an earlier run (label, history)
+        #: (the training panel's `add_overlay_run`, set by the window).
+        self.overlay: Callable[[str, dict], None] | None = None
         self.action = QAction("&Search...", parent)
         self.action.setObjectName("searchAction")
         self.action.setToolTip("Search the settings marked for search (units, learning "
@@ -469,10 +516,17 @@ class SearchLauncher(QObject):
         self.action.triggered.connect(self.open)
         menu.addAction(self.action)
 
+    @Slot(list)
+    def _on_curves(self, curves: list) -> None:
+        if self.overlay is not None:
+            for label, history in curves:
+                self.overlay(label, history)
+
     @Slot()
     def open(self) -> SearchWindow:
         if self.window is None:
             self.window = SearchWindow(self.runner, self.parent_widget)
+            self.window.curvesRequested.connect(self._on_curves)
         self.window.refresh()
         self.window.show()
         self.window.raise_()

@@ -28,7 +28,8 @@ from .engine_link import EngineLink
 
 #: The run states in which the project must not change under the engine ("finding": a
 #: learning-rate sweep, lr_finder.py).
-RUNNING_STATES = frozenset({"starting", "running", "paused", "stopping", "finding"})
+RUNNING_STATES = frozenset({"starting", "running", "paused", "stopping", "finding",
+                            "searching"})
 STATES = RUNNING_STATES | {"idle"}
 
 

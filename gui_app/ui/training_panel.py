@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -658,8 +658,9 @@ class TrainingPanel(QWidget):
         self.act_continue.setEnabled(not running and not blocked and weights)
         self.act_step.setEnabled(not running and not blocked)
         self.act_pause.setEnabled(self.state in ("running", "paused"))
-        # a learning-rate sweep is stopped in its own dialog (lr_finder.py)
-        self.act_stop.setEnabled(running and self.state not in ("stopping", "finding"))
+        # a learning-rate sweep and a search are stopped in their own windows
+        self.act_stop.setEnabled(running and self.state not in ("stopping", "finding",
+                                                                "searching"))
         self.act_reset.setEnabled(not running and self.has_weights())
         self.act_evaluate.setEnabled(not running and weights)
         paused = self.state == "paused"
@@ -672,7 +673,9 @@ class TrainingPanel(QWidget):
     def _on_training_state(self, state: str) -> None:
         """A state set outside the panel too (the learning-rate finder's "finding"): the
         actions and the banner follow it."""
-        self.banner.setText(say.FINDING_BANNER if state == "finding" else say.RUN_BANNER)
+        self.banner.setText(say.FINDING_BANNER if state == "finding"
+                            else say.SEARCHING_BANNER if state == "searching"
+                            else say.RUN_BANNER)
         self._update_actions()
 
     def _expected_quantities(self) -> list[str]:
@@ -950,6 +953,23 @@ class TrainingPanel(QWidget):
             self.boundary.show_grid(None)
             self.boundary.set_snapshot_count(0, force=True)
             self.boundary.hide_click()
+
+    def add_overlay_run(self, label: str, history: Mapping[str, Sequence[float]]) -> None:
+        """A finished History (a search trial's) drawn with the earlier runs, faintly, and
+        listed in Earlier runs under `label`."""
+        self.ensure_views()
+        record = RunRecord(len(self.records) + 1 if not self.records
+                           else max(r.number for r in self.records) + 1, label)
+        epochs = max((len(v) for v in history.values()), default=0)
+        for epoch in range(epochs):
+            record.add_epoch(epoch, {k: float(v[epoch]) for k, v in history.items()
+                                     if epoch < len(v) and v[epoch] is not None})
+        if not record.epochs_done:
+            return
+        self.records.append(record)
+        if self.plots is not None:
+            self.plots.add_earlier(record)
+            self._fill_runs_menu()
 
     def _relabel(self) -> None:
         """Every run's label says what differs between the runs of this project."""

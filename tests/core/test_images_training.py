@@ -173,3 +173,19 @@ def test_the_exported_script_trains_on_the_same_folder(tmp_path, shapes):
         (shapes / "circle" / "notes.txt").unlink()
     assert result.returncode == 0, result.stderr[-2000:]
     assert "final: {" in result.stdout and "test: {" in result.stdout
+
+
+def test_layerlab_train_runs_the_shapes_lesson_as_shipped(tmp_path, capsys):
+    """The bundled lesson names its generated folder ("shapes"): `layerlab train` writes it
+    on first use, as File > Open Example does (into LAYERLAB_DATA_DIR, a temporary folder
+    in the tests), instead of refusing a folder that is not there."""
+    from gui_app.core.lessons import list_examples
+
+    lesson = next(x.path for x in list_examples() if x.path.name.startswith("08b"))
+    out = tmp_path / "out"
+    code = run_cli(["train", str(lesson), "--out", str(out), "--epochs", "1", "--device",
+                    "cpu"])
+    stdout = capsys.readouterr().out
+    assert code == 0, stdout
+    assert "3 classes" in stdout and "28x28x1" in stdout
+    assert len(json.loads((out / "history.json").read_text())["val_accuracy"]) == 1

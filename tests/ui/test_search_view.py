@@ -125,9 +125,15 @@ def test_search_in_the_window_applies_the_best_and_undo_restores(qtbot, win):
     searched = win.controller.project
     window.start_button.click()
     assert win.search.runner.running
+    # the trials share the engine: Train and editing wait for the search
+    assert win.training.state == "searching" and win.controller.locked
+    assert not win.training_panel.act_train.isEnabled()
+    assert "Searching hyperparameters" in win.training_panel.banner.text()
     qtbot.waitUntil(lambda: win.search.runner.result is not None, timeout=180_000)
     done = win.search.runner.result
     assert done.status == "completed", done.message
+    assert win.training.state == "idle" and not win.controller.locked
+    assert win.training_panel.act_train.isEnabled()
     table = window.table
     assert table.rowCount() == 3
     heads = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
@@ -141,6 +147,18 @@ def test_search_in_the_window_applies_the_best_and_undo_restores(qtbot, win):
     assert window.start_button.text() == "Continue" and window.apply_button.isEnabled()
     best = win.search.runner.best()
     assert best.values == done.best
+    # each finished trial's curves go to the Training plots, as earlier runs
+    assert window.curves_button.isEnabled()
+    window.curves_button.click()
+    plots = win.training_panel.plots
+    assert [r.label.split(":")[0] for r in plots.earlier] == ["Trial 1", "Trial 2", "Trial 3"]
+    assert all(r.epochs_done == 1 for r in plots.earlier)
+    assert set(plots.plots) >= {"loss", "accuracy"}
+    assert all(len(p.overlays) == 3 for p in plots.plots.values())
+    menu = [a.text() for a in win.training_panel.runs_menu.actions()]
+    assert any(t.startswith("Run 1: Trial 1: units") for t in menu), menu
+    window.curves_button.click()  # nothing new to draw
+    assert len(plots.earlier) == 3 and "already" in window.status.text()
     window.apply_button.click()
     applied = win.controller.project
     assert applied != searched
