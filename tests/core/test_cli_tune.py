@@ -11,25 +11,12 @@ import pytest
 
 from gui_app.__main__ import main
 
+from ..search_support import tiny_project_json
+
 if importlib.util.find_spec("keras_tuner") is None:  # looked for, not imported yet
     pytest.skip("keras-tuner is not installed", allow_module_level=True)
 
-TINY = {
-    "format": "layerlab-project", "version": 2, "name": "tiny",
-    "model": {"input_shape": [2], "layers": [
-        {"type": "Dense", "units": 8, "activation": "relu"},
-        {"type": "Dense", "units": 1, "activation": "sigmoid"}]},
-    "compile": {"optimizer": {"type": "Adam", "learning_rate": 0.01},
-                "loss": "binary_crossentropy", "metrics": ["accuracy"]},
-    "data": {"source": "circle", "samples": 120, "seed": 0, "validation_split": 0.25},
-    "fit": {"epochs": 1, "batch_size": 32, "seed": 0},
-    "search": {"tuner": "random", "objective": "val_loss", "max_trials": 2,
-               "executions_per_trial": 1,
-               "space": [{"path": "model.layers[0].units", "kind": "int", "min": 2, "max": 32,
-                          "step": 2},
-                         {"path": "compile.optimizer.learning_rate", "kind": "float",
-                          "min": 1e-3, "max": 0.1, "sampling": "log"}]},
-}
+TINY = tiny_project_json(max_trials=2)
 
 
 def write(tmp_path: Path, doc: dict | None = None, name: str = "tiny") -> str:

@@ -16,22 +16,14 @@ from PySide6.QtWidgets import QApplication
 from gui_app.core.project import loads, save_project
 from gui_app.core.spec import SearchDim
 
+from ..search_support import tiny_project_json
 from .files_support import close_quietly, make_window
 
 # Keras Tuner runs in the engine process: looked for, never imported, in the window's
 if importlib.util.find_spec("keras_tuner") is None:
     pytest.skip("keras-tuner is not installed", allow_module_level=True)
 
-TINY = {
-    "format": "layerlab-project", "version": 1, "name": "tiny",
-    "model": {"input_shape": [2], "layers": [
-        {"type": "Dense", "units": 8, "activation": "relu"},
-        {"type": "Dense", "units": 1, "activation": "sigmoid"}]},
-    "compile": {"optimizer": {"type": "Adam", "learning_rate": 0.01},
-                "loss": "binary_crossentropy", "metrics": ["accuracy"]},
-    "data": {"source": "circle", "samples": 120, "seed": 0, "validation_split": 0.25},
-    "fit": {"epochs": 1, "batch_size": 32, "seed": 0},
-}
+TINY = tiny_project_json()
 HEAVY = ("keras", "tensorflow", "keras_tuner", "jax", "torch")
 
 
