@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .lesson_checks import _show, _type_name
 from .lesson_paths import (
     PathError,
     Token,
@@ -181,20 +182,6 @@ def refusal(old: Project, new: Project) -> str | None:
     more = f" (and {len(locked) - 1} more)" if len(locked) > 1 else ""
     return (f"This lesson keeps {what}{more} as it is: it lets you change only "
             f"{locks.describe()}.")
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    return {dict: "an object", list: "a list", str: "text", int: "a number",
-            float: "a number", bool: "true or false"}.get(type(value), type(value).__name__)
-
-
-def _show(value: Any) -> str:
-    import json
-
-    text = repr(value) if isinstance(value, str) else json.dumps(value, default=str)
-    return text if len(text) < 60 else text[:57] + "..."
 
 
 __all__ = ["Locks", "PANELS", "locks_from_json", "refusal"]

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .catalog import LAYERS, Param, loss_def, metric_def, optimizer_def
+from .project import _type_name
 from .spec import ObjectSpec, Project, SearchDim, SearchSpec, snake_name
 
 TUNERS = ("random", "hyperband", "bayesian")
@@ -583,15 +584,6 @@ def _is_number(value: Any) -> bool:
 
 def _fmt(value: Any) -> str:
     return fmt_value(value) if _is_number(value) else _show(value)
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return {dict: "an object", list: "a list", str: "text", int: "a number",
-            float: "a number"}.get(type(value), type(value).__name__)
 
 
 def _show(value: Any) -> str:
