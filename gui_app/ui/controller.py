@@ -20,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from ..core.catalog import LAYERS
@@ -30,6 +30,7 @@ from ..core.lesson_locks import refusal as lesson_refusal
 from ..core.search import follow_edit
 from ..core.spec import CompileSpec, DataInfo, LayerSpec, ModelSpec, Project
 from ..core.summary import Summary, summarize
+from . import mailbox
 
 #: Sources generated in about a millisecond: loaded on the GUI thread so checks are instant.
 QUICK_SOURCES = frozenset(GENERATED_SOURCES) | {"sine"}
@@ -68,32 +69,6 @@ class ProjectCommand(QUndoCommand):
 
     def undo(self) -> None:
         self.controller._set(self.old)
-
-
-class _LoadSignals(QObject):
-    done = Signal(int, object)  # generation, Dataset
-    failed = Signal(int, object)  # generation, list of problem lines
-
-
-class _LoadJob(QRunnable):
-    """Loads one dataset on a pool thread; the result travels back by queued signal."""
-
-    def __init__(self, generation: int, data: Mapping[str, Any], base_dir: Path | None) -> None:
-        super().__init__()
-        self.generation, self.data, self.base_dir = generation, dict(data), base_dir
-        self.signals = _LoadSignals()
-
-    def run(self) -> None:
-        try:
-            dataset = load_dataset(self.data, self.base_dir)
-        except DataError as exc:
-            self.signals.failed.emit(self.generation, list(exc.problems))
-        except Exception as exc:  # noqa: BLE001 - a bad file must never kill the window
-            self.signals.failed.emit(self.generation, [
-                f"data: expected a loadable dataset, got {type(exc).__name__}: {exc}. "
-                "Check the file or pick another source."])
-        else:
-            self.signals.done.emit(self.generation, dataset)
 
 
 class ProjectController(QObject):
@@ -139,9 +114,7 @@ class ProjectController(QObject):
         self.data_error: list[str] | None = None
         self.data_loading = False
         self._generation = 0
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        self._jobs: dict[int, _LoadJob] = {}
+        self._workers = mailbox.Workers(1, "layerlab-data")
         self.derive_seconds = 0.0
         self._load_data()
         self._derive()
@@ -364,18 +337,14 @@ class ProjectController(QObject):
             self.datasetChanged.emit()
             return
         self.data_loading = True
-        job = _LoadJob(self._generation, data, self._base_dir())
-        job.signals.done.connect(self._on_loaded)
-        job.signals.failed.connect(self._on_load_failed)
-        job.setAutoDelete(False)  # the Python side keeps the signals object alive
-        self._jobs[self._generation] = job
-        self._pool.start(job)
+        generation, data, base_dir = self._generation, dict(data), self._base_dir()
+        self._workers.submit(self, lambda: load_dataset(data, base_dir),
+                             lambda dataset: self._on_loaded(generation, dataset),
+                             lambda exc: self._on_load_failed(generation, exc))
         self.datasetChanged.emit()
 
-    @Slot(int, object)
     def _on_loaded(self, generation: int, dataset: Dataset) -> None:
         assert QThread.currentThread() is self.thread(), "data results are handled on the GUI thread"
-        self._jobs.pop(generation, None)
         if generation != self._generation:
             return  # the settings changed while this was loading
         self.dataset, self.data_error, self.data_loading = dataset, None, False
@@ -383,12 +352,13 @@ class ProjectController(QObject):
         self.datasetChanged.emit()
         self.derivedChanged.emit()
 
-    @Slot(int, object)
-    def _on_load_failed(self, generation: int, problems: list[str]) -> None:
+    def _on_load_failed(self, generation: int, exc: BaseException) -> None:
         assert QThread.currentThread() is self.thread(), "data results are handled on the GUI thread"
-        self._jobs.pop(generation, None)
         if generation != self._generation:
             return
+        problems = list(exc.problems) if isinstance(exc, DataError) else [  # never a crash
+            f"data: expected a loadable dataset, got {type(exc).__name__}: {exc}. "
+            "Check the file or pick another source."]
         self.dataset, self.data_error, self.data_loading = None, problems, False
         self._derive()
         self.datasetChanged.emit()
@@ -396,4 +366,4 @@ class ProjectController(QObject):
 
     def wait_for_data(self, msecs: int = 30_000) -> bool:
         """Blocks until background loading is done (closing the window, tests)."""
-        return self._pool.waitForDone(msecs)
+        return self._workers.wait(msecs)

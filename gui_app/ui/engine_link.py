@@ -19,6 +19,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from ..engine.client import Engine
+from . import mailbox
 
 #: Seconds without a heartbeat, while a run is going, before the engine counts as hung.
 HUNG_AFTER_S = 10.0
@@ -52,8 +53,6 @@ class EngineLink(QObject):
     cannotStart = Signal(str)
     hung = Signal(float)
     restarted = Signal()
-    _readyFromThread = Signal(dict)
-    _diedFromThread = Signal(str)
 
     def __init__(self, parent: QObject | None = None,
                  factory: Callable[[], Engine] | None = None) -> None:
@@ -65,8 +64,7 @@ class EngineLink(QObject):
         self._hung_reported = False
         self._early_deaths = 0  # engines in a row that ended before saying hello
         self._busy: Callable[[], bool] = lambda: False
-        self._readyFromThread.connect(self._on_ready)
-        self._diedFromThread.connect(self._on_died)
+        mailbox.install()
         self._watch = QTimer(self)
         self._watch.setInterval(2000)
         self._watch.timeout.connect(self._check_heartbeat)
@@ -82,12 +80,12 @@ class EngineLink(QObject):
             self.engine = engine
             self.cannotStart.emit(engine.death)
             return engine
-        engine.on_ready.append(self._readyFromThread.emit)
-        engine.on_death.append(self._diedFromThread.emit)
+        engine.on_ready.append(lambda hello: mailbox.post(self, self._on_ready, hello))
+        engine.on_death.append(lambda reason: mailbox.post(self, self._on_died, reason))
         self.engine = engine
         self.hello = None
         if engine.hello is not None:  # a shared engine that is already up
-            self._readyFromThread.emit(engine.hello)
+            mailbox.post(self, self._on_ready, engine.hello)
         self._watch.start()
         return engine
 

@@ -79,8 +79,7 @@ class ThumbnailLoader(QObject):
         super().__init__(parent)
         self.size = size
         self.gray = gray
-        self.background = Background(self)
-        self.background.pool.setMaxThreadCount(1)  # the disk, not the cores, sets the pace
+        self.background = Background(self, threads=1)  # the disk, not the cores, sets the pace
         self._images: OrderedDict[str, QImage] = OrderedDict()
         self._pending: set[str] = set()
         self._generation = 0

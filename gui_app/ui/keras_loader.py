@@ -2,17 +2,20 @@
 
 Keras itself loads in the engine process, never here (`engine_link.py`); this worker
 imports pyqtgraph (about 0.4 s) and then runs the `importer` it is given: a stand-in for
-the engine's Keras import in tests, or nothing. Results arrive by signal, and the catalog
-takes Keras's defaults on the GUI thread, in the slot, because that rewrites catalog lists
+the engine's Keras import in tests, or nothing. Results arrive by `mailbox`, and the catalog
+takes Keras's defaults on the GUI thread, in the callback, because that rewrites catalog lists
 the GUI thread reads all the time.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject
+
+from . import mailbox
 
 #: The window's modules that draw with pyqtgraph, imported with it off the GUI thread:
 #: made on the GUI thread at the engine's hello, their imports (each one read again by
@@ -36,37 +39,49 @@ def import_plotting() -> None:
             pass  # imported (and explained) where it is used
 
 
-class KerasLoader(QObject):
-    """Runs the imports on its thread.
+class KerasLoader:
+    """Runs the imports on a thread of its own and posts the results to the GUI thread
+    (`mailbox`: the thread never calls Qt).
 
-    Signals:
-        plotsReady(): pyqtgraph is imported (done first: the data preview wants it soon).
+    Args:
+        receiver: the QObject whose callbacks these are (nothing is called once it is gone).
+        importer: returns Keras's version (or raises).
+        plotting: imports pyqtgraph.
+        plots_ready(): pyqtgraph is imported (done first: the data preview wants it soon).
         loaded(version, seconds): Keras is imported.
         failed(message): Keras could not be imported.
     """
 
-    plotsReady = Signal()
-    loaded = Signal(str, float)
-    failed = Signal(str)
+    def __init__(self, receiver: QObject, importer: Callable[[], str],
+                 plotting: Callable[[], None], plots_ready: Callable[[], None],
+                 loaded: Callable[[str, float], None] | None,
+                 failed: Callable[[str], None] | None) -> None:
+        mailbox.install()
+        self.receiver, self.importer, self.plotting = receiver, importer, plotting
+        self.plots_ready, self.loaded, self.failed = plots_ready, loaded, failed
+        self.thread = threading.Thread(target=self.run, name="layerlab-imports", daemon=True)
 
-    def __init__(self, importer: Callable[[], str],
-                 plotting: Callable[[], None] = import_plotting) -> None:
-        super().__init__()
-        self.importer = importer
-        self.plotting = plotting
+    def start(self) -> None:
+        self.thread.start()
 
-    @Slot()
+    def wait(self, msecs: int | None = None) -> bool:
+        """Waits for the imports to end; False after `msecs`."""
+        self.thread.join(None if msecs is None else msecs / 1000)
+        return not self.thread.is_alive()
+
     def run(self) -> None:
         try:
             self.plotting()
         except Exception:  # noqa: BLE001 - the window imports it itself when needed
             pass
         else:
-            self.plotsReady.emit()
+            mailbox.post(self.receiver, self.plots_ready)
         start = time.perf_counter()
         try:
             version = self.importer()
         except Exception as exc:  # noqa: BLE001 - reported in the window, never a crash
-            self.failed.emit(f"{type(exc).__name__}: {exc}")
+            if self.failed is not None:
+                mailbox.post(self.receiver, self.failed, f"{type(exc).__name__}: {exc}")
         else:
-            self.loaded.emit(version, time.perf_counter() - start)
+            if self.loaded is not None:
+                mailbox.post(self.receiver, self.loaded, version, time.perf_counter() - start)

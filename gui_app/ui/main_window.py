@@ -264,8 +264,7 @@ class MainWindow(QMainWindow):
         self._shown_once = False
         self._training_sized = False
         self._training_room_asked = 0  # the height _make_room_for_training last asked for
-        self._keras_thread: QThread | None = None
-        self._keras_worker: KerasLoader | None = None
+        self._keras_thread: KerasLoader | None = None
         # Set from the engine's hello (`_on_engine_ready`): this process never reads Keras.
         self._keras_sync: Callable[[], list[str]] = list
         # The run's owner: the engine process (Keras loads and trains there, never in this
@@ -816,21 +815,14 @@ class MainWindow(QMainWindow):
         self.keras_label.setText(say.ENGINE_LOADING)
         self.keras_busy.setVisible(True)
         self.keras_label.setToolTip(say.ENGINE_LOADING_TIP)
-        thread = QThread(self)
-        thread.setObjectName("kerasLoader")
-        worker = KerasLoader(importer or (lambda: ""), plotting)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        worker.plotsReady.connect(self.data_panel.ensure_preview)
-        if importer is not None:
-            worker.loaded.connect(self._on_keras_loaded)
-            worker.failed.connect(self._on_keras_failed)
-        else:
+        if importer is None:
             self.training.start_engine()
-        worker.loaded.connect(thread.quit)
-        worker.failed.connect(thread.quit)
-        self._keras_thread, self._keras_worker = thread, worker
-        thread.start(QThread.Priority.LowPriority)
+        loader = KerasLoader(self, importer or (lambda: ""), plotting,
+                             self.data_panel.ensure_preview,
+                             self._on_keras_loaded if importer is not None else None,
+                             self._on_keras_failed if importer is not None else None)
+        self._keras_thread = loader
+        loader.start()
 
     @Slot(dict)
     def _on_engine_ready(self, hello: dict) -> None:
@@ -1281,11 +1273,10 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stops the background threads; an import in progress is waited for (it cannot be
-        interrupted, and a QThread destroyed while running would crash)."""
+        interrupted, and its results must not arrive in a window being torn down)."""
         self.training_panel.shutdown()  # stops a run: the worker ends within about a second
         self.training.close()  # the engine process ends within 2 s
         if self._keras_thread is not None:
-            self._keras_thread.quit()
             self._keras_thread.wait()
         self.files.shutdown()
         self.controller.wait_for_data()

@@ -49,6 +49,7 @@ from ..core.search import (
 from ..core.search_events import SearchDone, TrialEvent, best_so_far, best_trial
 from ..core.search_text import describe_space
 from ..core.spec import SearchSpec
+from . import mailbox
 from .controller import ProjectController
 from .fields import ERROR_STYLE
 
@@ -70,7 +71,6 @@ class SearchRunner(QObject):
     trialChanged = Signal(object)
     finished = Signal(object)
     runningChanged = Signal(bool)
-    _fromEngine = Signal(object)
 
     def __init__(self, controller: ProjectController, training: Any,
                  parent: QObject | None = None) -> None:
@@ -81,7 +81,7 @@ class SearchRunner(QObject):
         self.result: SearchDone | None = None
         self.search: SearchSpec | None = None  # the search as it was started
         self._remote: Any = None
-        self._fromEngine.connect(self._on_event, Qt.ConnectionType.QueuedConnection)
+        mailbox.install()
         controller.replaced.connect(self._on_replaced)
 
     @property
@@ -117,7 +117,7 @@ class SearchRunner(QObject):
         engine = self.training.link.start()
         self._remote = RemoteSearch(engine, project, path,
                                     path.resolve().parent if path is not None else None)
-        self._remote.subscribe(self._fromEngine.emit)
+        self._remote.subscribe(lambda event: mailbox.post(self, self._on_event, event))
         self._remote.start()
         # Train, Step and editing wait for the search (the trials share the engine)
         self.training.set_state("searching")

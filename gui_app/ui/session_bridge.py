@@ -5,7 +5,7 @@ Nothing there may touch a widget, and nothing there may wait for the GUI: a list
 blocks slows training down. So:
 
 - `SessionBridge.listener` only appends the event to a list under a lock and, when a
-  delivery is due, signals the GUI thread, which takes the whole list, in order, to the
+  delivery is due, posts to the GUI thread (`mailbox`, no Qt call from the worker), which takes the whole list, in order, to the
   panel; the panel updates its arrays per event and redraws once per delivery. A burst of
   a thousand tiny epochs costs one redraw, not a thousand. Deliveries follow the
   boundary pictures (each picture is shown, with the curves of the same moment), at most
@@ -15,7 +15,7 @@ blocks slows training down. So:
   process too, ready to draw: `core.boundary.plane_snapshots.PlaneSnapshots` runs there,
   in the session's event stream, a few times a second within a share of the training
   time.
-- `Background` runs blocking session calls (predict, evaluate) on a pool thread and
+- `Background` runs blocking session calls (predict, evaluate) on a worker thread and
   delivers the result to a GUI-thread callback, so the window never waits on the worker.
 
 Slots assert that they run on the GUI thread; nothing here ever calls `wait()` from a
@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThread, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from ..core.training import (
     BoundarySnapshot,
@@ -38,6 +38,7 @@ from ..core.training import (
     Failed,
     Finished,
 )
+from . import mailbox
 
 #: Redraws per second at most while training (plots, boundary, progress): above the
 #: 10 a second that looks live, and every redraw holds the GIL the training thread needs.
@@ -75,7 +76,6 @@ class SessionBridge(QObject):
     """
 
     delivered = Signal(list)
-    _now = Signal()  # a delivery is due
 
     def __init__(self, rate: float = DEFAULT_RATE, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -94,7 +94,7 @@ class SessionBridge(QObject):
         self._heartbeat.setSingleShot(True)
         self._heartbeat.setInterval(HEARTBEAT_MS)
         self._heartbeat.timeout.connect(self._drain)
-        self._now.connect(self._drain, Qt.ConnectionType.QueuedConnection)
+        mailbox.install()
 
     @property
     def rate(self) -> float:
@@ -133,7 +133,7 @@ class SessionBridge(QObject):
             if post:
                 self._posted = True
         if post:
-            self._now.emit()
+            mailbox.post(self, self._drain)
 
     def close(self) -> None:
         """Drops whatever is queued and ignores later events (the window is closing)."""
@@ -161,69 +161,42 @@ class SessionBridge(QObject):
         self._drain()
 
 
-class _JobSignals(QObject):
-    done = Signal(int, object)
-    failed = Signal(int, object)
-
-
-class _Job(QRunnable):
-    def __init__(self, number: int, fn: Callable[[], Any]) -> None:
-        super().__init__()
-        self.number, self.fn = number, fn
-        self.signals = _JobSignals()
-        self.setAutoDelete(False)  # the Python side keeps the signals object alive
-
-    def run(self) -> None:
-        try:
-            result = self.fn()
-        except BaseException as exc:  # noqa: BLE001 - delivered to the GUI thread
-            self.signals.failed.emit(self.number, exc)
-        else:
-            self.signals.done.emit(self.number, result)
-
-
 class Background(QObject):
     """Runs blocking calls (session.predict, session.evaluate) off the GUI thread.
 
-    `call(fn, on_done, on_error)`: `fn` runs on a pool thread; `on_done(result)` or
-    `on_error(exception)` runs on the GUI thread afterwards.
+    `call(fn, on_done, on_error)`: `fn` runs on a worker thread (`threads` at most);
+    `on_done(result)` or `on_error(exception)` runs on the GUI thread afterwards, unless
+    this object has been deleted by then. The worker threads never call Qt (`mailbox`).
     """
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, threads: int = 2) -> None:
         super().__init__(parent)
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(2)
+        self.workers = mailbox.Workers(threads, "layerlab-background")
         self._count = itertools.count(1)
-        self._jobs: dict[int, tuple[_Job, Callable[[Any], None],
-                                    Callable[[BaseException], None] | None]] = {}
+        self._jobs: set[int] = set()
 
     def call(self, fn: Callable[[], Any], on_done: Callable[[Any], None],
              on_error: Callable[[BaseException], None] | None = None) -> int:
         number = next(self._count)
-        job = _Job(number, fn)
-        job.signals.done.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
-        job.signals.failed.connect(self._on_failed, Qt.ConnectionType.QueuedConnection)
-        self._jobs[number] = (job, on_done, on_error)
-        self.pool.start(job)
+        self._jobs.add(number)
+
+        def done(result: Any) -> None:
+            assert QThread.currentThread() is self.thread(), "results are handled on the GUI thread"
+            self._jobs.discard(number)
+            on_done(result)
+
+        def failed(exc: BaseException) -> None:
+            assert QThread.currentThread() is self.thread(), "results are handled on the GUI thread"
+            self._jobs.discard(number)
+            if on_error is not None:
+                on_error(exc)
+
+        self.workers.submit(self, fn, done, failed)
         return number
 
     @property
     def busy(self) -> bool:
         return bool(self._jobs)
 
-    @Slot(int, object)
-    def _on_done(self, number: int, result: Any) -> None:
-        assert QThread.currentThread() is self.thread(), "results are handled on the GUI thread"
-        entry = self._jobs.pop(number, None)
-        if entry is not None:
-            entry[1](result)
-
-    @Slot(int, object)
-    def _on_failed(self, number: int, exc: BaseException) -> None:
-        assert QThread.currentThread() is self.thread(), "results are handled on the GUI thread"
-        entry = self._jobs.pop(number, None)
-        if entry is not None and entry[2] is not None:
-            entry[2](exc)
-
     def wait(self, msecs: int = 5000) -> bool:
-        return self.pool.waitForDone(msecs)
+        return self.workers.wait(msecs)

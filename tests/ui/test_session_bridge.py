@@ -61,17 +61,26 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 
 def _count_wake_ups(bridge) -> list:  # noqa: ANN001
-    """One entry per signal the worker posts to wake the GUI thread."""
-    posts: list = []
-    bridge._now.connect(lambda: posts.append(1))
-    return posts
+    """One entry per call the worker posts to wake the GUI thread (counted from now)."""
+    bridge.posts.clear()
+    return bridge.posts
 
 
 @pytest.fixture
-def bridge(qtbot):
+def bridge(qtbot, monkeypatch):
+    from gui_app.ui import mailbox
     from gui_app.ui.session_bridge import SessionBridge
 
     bridge = SessionBridge(10.0)  # a delivery every 100 ms at most
+    bridge.posts = []
+    real_post = mailbox.post
+
+    def counting_post(receiver, fn, *args):  # noqa: ANN001, ANN202
+        if receiver is bridge:
+            bridge.posts.append(1)
+        real_post(receiver, fn, *args)
+
+    monkeypatch.setattr(mailbox, "post", counting_post)
     got: list[list] = []
     bridge.delivered.connect(got.append)
     bridge.got = got
@@ -138,8 +147,7 @@ def test_the_end_of_a_run_is_not_held_back(qtbot, bridge, clock) -> None:
 def test_one_wake_up_of_the_gui_thread_per_delivery(qtbot, bridge) -> None:
     """Each wake-up takes the GIL from the training thread: a burst of events between two
     deliveries must not post one signal each."""
-    posts = []
-    bridge._now.connect(lambda: posts.append(1))
+    posts = _count_wake_ups(bridge)
 
     def burst() -> None:
         bridge.listener(_snapshot(1))

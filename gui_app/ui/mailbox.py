@@ -1,0 +1,174 @@
+"""Work handed to the GUI thread from other threads, without calling Qt from them.
+
+The window's Python threads (the engine link's reader and session threads, the pool that
+loads data and waits on the engine) must not call into Qt: a signal emitted from such a
+thread holds the GIL while Qt takes its own locks, and the GUI thread may hold one of those
+locks while it waits for the GIL (PySide 6.8 and later showed such hangs and crashes under
+load). So the only thing another thread does here is plain Python: it appends a call to a
+queue and writes one byte to a socket pair. The GUI thread's `QSocketNotifier` wakes on
+that byte and runs the queued calls, in order.
+
+- `post(receiver, fn, *args)`: from any thread. `fn(*args)` runs on the GUI thread soon,
+  unless `receiver` (a QObject) has been deleted by then.
+- `Workers(n)`: a few daemon threads that run blocking calls and post the results (the
+  window's replacement for QThreadPool, whose threads run Python inside Qt).
+
+`install()` makes the mailbox on the GUI thread; the window does it at start, and the
+first `post` from the GUI thread does it too.
+"""
+
+from __future__ import annotations
+
+import collections
+import queue
+import socket
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QObject, QSocketNotifier, QThread, Slot
+
+_lock = threading.Lock()
+_box: _Mailbox | None = None
+
+
+class _Mailbox(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self._calls: collections.deque[tuple[QObject | None, Callable[..., Any], tuple]] = \
+            collections.deque()
+        self._read, self._write = socket.socketpair()
+        self._read.setblocking(False)
+        self._write.setblocking(False)
+        self._woken = False  # a byte is on its way (guarded by _lock)
+        self._notifier = QSocketNotifier(self._read.fileno(), QSocketNotifier.Type.Read, self)
+        self._notifier.activated.connect(self._run)
+
+    def post(self, receiver: QObject | None, fn: Callable[..., Any], args: tuple) -> None:
+        with _lock:
+            self._calls.append((receiver, fn, args))
+            wake, self._woken = not self._woken, True
+        if wake:
+            try:
+                self._write.send(b"\0")
+            except (BlockingIOError, OSError):  # full: a byte is waiting already
+                pass
+
+    @Slot()
+    def _run(self) -> None:
+        try:
+            while self._read.recv(4096):
+                pass
+        except (BlockingIOError, OSError):
+            pass
+        with _lock:
+            self._woken = False
+            calls, self._calls = self._calls, collections.deque()
+        for receiver, fn, args in calls:
+            if receiver is not None and not shiboken6.isValid(receiver):
+                continue  # its window has gone
+            try:
+                fn(*args)
+            except Exception:  # noqa: BLE001 - one broken call must not stop the others
+                import traceback
+
+                traceback.print_exc()
+
+    def run_now(self) -> None:
+        self._run()
+
+
+def install() -> None:
+    """Makes the mailbox; call it on the GUI thread (the window does at start)."""
+    global _box
+    with _lock:
+        if _box is not None:
+            return
+    app = QCoreApplication.instance()
+    if app is None or QThread.currentThread() is not app.thread():
+        raise RuntimeError("the mailbox is made on the GUI thread, after the QApplication")
+    box = _Mailbox()
+    with _lock:
+        if _box is None:
+            _box = box
+
+
+def post(receiver: QObject | None, fn: Callable[..., Any], *args: Any) -> None:
+    """Runs `fn(*args)` on the GUI thread soon (from any thread); dropped when `receiver`
+    has been deleted by then."""
+    if _box is None:
+        install()  # raises when not on the GUI thread: the window installs it first
+    assert _box is not None
+    _box.post(receiver, fn, args)
+
+
+def deliver_now() -> None:
+    """Runs what is queued now, on the GUI thread (tests, and before closing)."""
+    if _box is not None:
+        _box.run_now()
+
+
+class Workers:
+    """`threads` daemon threads that run blocking calls off the GUI thread.
+
+    `submit(receiver, fn, on_done, on_error)`: `fn()` runs on a worker thread; then
+    `on_done(result)` or `on_error(exception)` runs on the GUI thread (dropped when
+    `receiver` has been deleted). No worker thread ever calls Qt.
+    """
+
+    def __init__(self, threads: int, name: str) -> None:
+        install()
+        self._size, self._name = threads, name
+        self._queue: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._threads: list[threading.Thread] = []
+        self._busy = 0
+        self._cv = threading.Condition()
+
+    def submit(self, receiver: QObject | None, fn: Callable[[], Any],
+               on_done: Callable[[Any], None],
+               on_error: Callable[[BaseException], None] | None = None) -> None:
+        def job() -> None:
+            try:
+                result = fn()
+            except BaseException as exc:  # noqa: BLE001 - delivered to the GUI thread
+                if on_error is not None:
+                    post(receiver, on_error, exc)
+            else:
+                post(receiver, on_done, result)
+
+        with self._cv:
+            self._busy += 1
+            if len(self._threads) < min(self._size, self._busy):
+                thread = threading.Thread(target=self._main, daemon=True,
+                                          name=f"{self._name}-{len(self._threads) + 1}")
+                self._threads.append(thread)
+                thread.start()
+        self._queue.put(job)
+
+    def _main(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            try:
+                job()
+            finally:
+                with self._cv:
+                    self._busy -= 1
+                    self._cv.notify_all()
+
+    @property
+    def busy(self) -> bool:
+        return self._busy > 0
+
+    def wait(self, msecs: int = 5000) -> bool:
+        """Waits until no call is running or queued; False after `msecs`."""
+        with self._cv:
+            return self._cv.wait_for(lambda: self._busy == 0, timeout=msecs / 1000)
+
+    def close(self) -> None:
+        """Lets the threads end once the queued calls are done."""
+        for _ in self._threads:
+            self._queue.put(None)
+        self._threads = []
