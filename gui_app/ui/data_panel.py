@@ -51,6 +51,7 @@ from .augment_preview import AugmentPreview
 from .compile_panel import section_label
 from .controller import ProjectController
 from .fields import ERROR_STYLE, PanelScroll, ParamForm, guard_wheel
+from .lesson_locks import attach_locks
 
 SOURCE_LABELS: dict[str, str] = {
     "circle": "circle: a disk inside a ring",
@@ -238,6 +239,7 @@ class DataPanel(PanelScroll):
         self.browse.clicked.connect(self._on_browse)
         self.target.currentIndexChanged.connect(self._on_target)
         self.features.itemChanged.connect(self._on_feature)
+        attach_locks(controller, self.form, lambda name: f"data.{name}")  # a lesson's locks
         self.form.edited.connect(self._on_edited)
         self.form.finished.connect(self._on_finished)
         controller.projectChanged.connect(self._on_project_changed)
@@ -366,7 +368,8 @@ class DataPanel(PanelScroll):
             for name, on in (("samples", generated or source in ("sine",)),
                              ("noise", generated or source == "sine"),
                              ("classes", source in CLASS_SOURCES)):
-                self.form.fields[name].setEnabled(on)
+                field = self.form.fields[name]
+                field.setEnabled(on and not field.property("lessonLocked"))  # a lesson's lock
                 self.form.labels[name].setEnabled(on)
         finally:
             self._updating = False

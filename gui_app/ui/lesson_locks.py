@@ -5,11 +5,12 @@ before every edit, with the reason in the status bar); this module only makes th
 say the same thing before anyone tries:
 
 * `attach_locks(controller, form, path_of)` greys each field of a `ParamForm` whose
-  setting the lesson keeps (the inspector's, the Compile panel's and the Fit panel's
-  forms call it beside `attach_search`, with the same JSON path for each field);
+  setting the lesson keeps, and its search button (the inspector's, the Compile panel's,
+  the Data panel's and the Fit panel's forms call it, with the same JSON path for each
+  field as `attach_search`);
 * `LockView` greys what has no form (the palette's layers, the input shape, the
-  optimizer and loss choices, the metrics, the Data panel, the Fit panel's other
-  controls) and hides the panels the lesson hides, putting them back when another
+  optimizer and loss choices, the metrics, the Data panel or its source, file, target
+  and feature controls, the Fit panel's other controls) and hides the panels the lesson hides, putting them back when another
   project opens.
 
 A widget is greyed with `setEnabled(False)` on itself, so the window enabling its parent
@@ -96,9 +97,14 @@ class LockedFields(QObject):
         locks = locks_of(self.controller.project)
         fields: dict[str, QWidget] = getattr(self.form, "fields", {})
         resets: dict[str, QWidget] = getattr(self.form, "resets", {})
+        search = getattr(self.form, "search_buttons", None)
+        searches: dict[str, QWidget] = getattr(search, "buttons", {})
+        tip = LOCKED_TIP.format(what=locks.describe()) if locks else ""
         for name, field in fields.items():
             free = _allows(locks, self.path_of(name))
-            _grey(field, free, LOCKED_TIP.format(what=locks.describe()) if locks else "")
+            _grey(field, free, tip)
+            if name in searches:  # searching a setting the lesson keeps would change it
+                _grey(searches[name], free, tip)
             if not free and name in resets:
                 resets[name].setEnabled(False)
 
@@ -151,6 +157,13 @@ class LockView(QObject):
             (data_panel.widget() if hasattr(data_panel, "widget") else None,
              _allows_any(locks, "data")),
         ]
+        if data_panel is not None:  # some data settings free: the others' controls greyed
+            path = _allows(locks, "data.path")
+            out += [(getattr(data_panel, "source", None), _allows(locks, "data.source")),
+                    (getattr(data_panel, "path_edit", None), path),
+                    (getattr(data_panel, "browse", None), path),
+                    (getattr(data_panel, "target", None), _allows(locks, "data.target")),
+                    (getattr(data_panel, "features", None), _allows(locks, "data.features"))]
         if compile_panel is not None:
             out += [(_attr(compile_panel, "optimizer.combo"),
                      _allows(locks, "compile.optimizer.type")),

@@ -50,6 +50,8 @@ _NOTE_COLOR = "#8a5a00"
 MAX_LINES = 4
 #: ... and three when the lesson has steps, which take two lines of their own below it.
 MAX_LINES_WITH_STEPS = 3
+#: How the status bar's "a step was ticked" lines begin (cleared by Next and Back).
+STEP_LINE_START = "Step "
 
 
 class _LessonText(QTextBrowser):
@@ -266,11 +268,11 @@ class LessonPanel(QFrame):
         progress = self.steps.progress
         total = len(progress.steps) if progress is not None else 0
         if progress is not None and progress.complete:
-            line = f"Step {index + 1} done: every step of this lesson is done."
+            line = f"{STEP_LINE_START}{index + 1} done: every step of this lesson is done."
         elif index + 1 < total:
-            line = f"Step {index + 1} of {total} done. Next shows step {index + 2}."
+            line = f"{STEP_LINE_START}{index + 1} of {total} done. Next shows step {index + 2}."
         else:
-            line = f"Step {index + 1} of {total} done."
+            line = f"{STEP_LINE_START}{index + 1} of {total} done."
         self.stepDone.emit(index, line)
 
     @Slot()
@@ -300,5 +302,11 @@ def install(window: QWidget, controller: object) -> LessonPanel:
     controller.editRefused.connect(  # type: ignore[attr-defined]
         lambda text: status.showMessage(text, 8000))
     panel.stepDone.connect(lambda _index, text: status.showMessage(text, 6000))
+
+    def step_line_is_old() -> None:  # Next or Back: "Step 2 of 4 done" no longer applies
+        if status.currentMessage().startswith(STEP_LINE_START):
+            status.clearMessage()
+
+    panel.steps.moved.connect(step_line_is_old)
     panel.lock_view = LockView(window, controller)
     return panel

@@ -42,10 +42,12 @@ class StepsBox(QWidget):
     Signals:
         stepDone(int, str): a step was ticked (its index and text), for the status bar.
         changed(): what the box shows changed (a tick, Next, Back): `summary` may differ.
+        moved(): Next or Back was pressed (a "step done" line in the status bar is old news).
     """
 
     stepDone = Signal(int, str)
     changed = Signal()
+    moved = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -142,6 +144,7 @@ class StepsBox(QWidget):
     def next(self) -> None:
         if self.progress is None:
             return
+        self.moved.emit()
         self._ticked(self.progress.next())
         self.hint_button.setChecked(False)
         self.refresh()
@@ -150,6 +153,7 @@ class StepsBox(QWidget):
     def back(self) -> None:
         if self.progress is None:
             return
+        self.moved.emit()
         self.progress.back()
         self.hint_button.setChecked(False)
         self.refresh()

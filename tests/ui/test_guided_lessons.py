@@ -200,6 +200,43 @@ def test_the_locks_refuse_edits_say_why_and_grey_the_window(qtbot, monkeypatch):
         close_quietly(win)
 
 
+def test_partial_locks_grey_each_locked_control_and_its_search_button(qtbot, tmp_path,
+                                                                      monkeypatch):
+    """A lesson that lets only the noise and the epochs change: the Data panel stays live
+    for the noise, with its source, file and other settings greyed; a locked field's
+    search button is greyed with it (a search would change the setting)."""
+    refuse_downloads(monkeypatch)
+    lesson = json.loads(XOR.read_text())
+    lesson["locks"] = {"editable": ["data.noise", "fit.epochs"]}
+    path = tmp_path / "partial.layerlab.json"
+    path.write_text(json.dumps(lesson))
+    win = make_window(qtbot)
+    try:
+        assert win.files.open_example(path, confirm=False)
+        data = win.data_panel
+        assert data.widget().isEnabled()  # something in it may change ...
+        assert data.form.fields["noise"].isEnabled()
+        for locked in (data.source, data.browse, data.form.fields["samples"],
+                       data.form.fields["validation_split"]):  # ... but only that
+            assert not locked.isEnabled(), locked.objectName()
+            assert "Locked by this lesson" in locked.toolTip()
+        fit = win.fit_panel.form
+        searches = fit.search_buttons.buttons
+        assert fit.fields["epochs"].isEnabled() and searches["epochs"].isEnabled()
+        assert not fit.fields["batch_size"].isEnabled()
+        assert not searches["batch_size"].isEnabled()
+        assert "Locked by this lesson" in searches["batch_size"].toolTip()
+        # the panel's own enabling by source leaves a locked field greyed
+        data.refresh()
+        assert not data.form.fields["samples"].isEnabled()
+        # another lesson frees them all
+        assert win.files.open_example(CIRCLE, confirm=False)
+        assert data.source.isEnabled() and data.form.fields["samples"].isEnabled()
+        assert searches["batch_size"].isEnabled()
+    finally:
+        close_quietly(win)
+
+
 def test_steps_work_from_the_keyboard_and_show_hints(qtbot, monkeypatch):
     refuse_downloads(monkeypatch)
     win = make_window(qtbot)
@@ -216,13 +253,18 @@ def test_steps_work_from_the_keyboard_and_show_hints(qtbot, monkeypatch):
         assert box.hint.isVisibleTo(win) and "Train" in box.hint.text()
         focus = win.table  # wherever the focus is in the window
         focus.setFocus()
+        status = win.statusBar()
+        status.showMessage("Step 1 of 3 done. Next shows step 2.")  # as a tick says it
         qtbot.keyClick(focus, Qt.Key.Key_N, Qt.KeyboardModifier.AltModifier)  # Alt+N: Next
         # a button's shortcut animates the click: it lands a moment later
         qtbot.waitUntil(lambda: box.position.text() == "Step 2 of 3")
+        assert status.currentMessage() == ""  # the tick's line is old news after Next
         assert not box.hint.isVisibleTo(win)
+        status.showMessage("Saved circle.layerlab.json")  # any other line stays
         assert "delete both hidden layers" in box.text.text()
         qtbot.keyClick(focus, Qt.Key.Key_B, Qt.KeyboardModifier.AltModifier)  # Alt+B: Back
         qtbot.waitUntil(lambda: box.position.text() == "Step 1 of 3")
+        assert status.currentMessage() == "Saved circle.layerlab.json"
         # nothing is ticked by reading ahead: the first step's check has not passed
         assert box.done == [False, False, False]
         lesson = win.files.lesson_panel
