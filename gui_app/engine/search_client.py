@@ -104,6 +104,11 @@ class RemoteSearch:
     def _engine_died(self, reason: str) -> None:
         self._end(f"{reason}; the trials that ended are kept: Continue goes on from there")
 
+    def _engine_closed(self) -> None:
+        """The engine was ended on purpose (a restart, the window closing)."""
+        self._end("the training engine was closed; the trials that ended are kept: "
+                  "Continue goes on from there")
+
     def _end(self, message: str) -> None:
         if self._done.is_set():
             return

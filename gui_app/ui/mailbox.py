@@ -118,7 +118,6 @@ class Workers:
     """
 
     def __init__(self, threads: int, name: str) -> None:
-        install()
         self._size, self._name = threads, name
         self._queue: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._threads: list[threading.Thread] = []
@@ -128,6 +127,8 @@ class Workers:
     def submit(self, receiver: QObject | None, fn: Callable[[], Any],
                on_done: Callable[[Any], None],
                on_error: Callable[[BaseException], None] | None = None) -> None:
+        install()  # on the GUI thread, before any worker posts
+
         def job() -> None:
             try:
                 result = fn()
