@@ -202,6 +202,8 @@ class Engine:
                 self._listener.close()
             except OSError:
                 pass
+        for session in list(self._sessions.values()):
+            session._engine_closed()  # its dispatch thread ends; later calls say why
         self._ended.set()
 
     def kill(self) -> None:
@@ -514,6 +516,18 @@ class RemoteSession:
         self._died = reason
         self._inbox.put({"kind": "died", "reason": reason})
 
+    def _engine_closed(self) -> None:
+        """The engine was ended on purpose (the window is closing, or a restart): no run
+        goes on, and the dispatch thread ends after what is queued."""
+        if self._died is None:
+            self._died = "the training engine was closed"
+        with self._cv:
+            self._running = False
+            self._paused = False
+            self._pending_runs = 0
+            self._cv.notify_all()
+        self._inbox.put(None)
+
     def _handle_death(self, reason: str) -> None:
         from ..core.training import Failed
 
@@ -666,6 +680,21 @@ class RemoteSession:
 
         return self._ask("layer_outputs", timeout + 5, x=np.asarray(x, dtype=np.float32),
                          timeout=timeout)
+
+    def step_batch(self, restart: bool = False, timeout: float = 60) -> Any:
+        """Step Through: trains on the next batch of the pass (between runs) and returns a
+        `core.step_through.BatchStep` with its rows, loss, every weight before, its
+        gradient and after, and the boundary before and after (call it off the GUI
+        thread). `restart` begins a new pass from its first batch.
+
+        Raises:
+            SessionError: (from the engine) during a run, or for a model or data that
+                cannot be stepped through, in words.
+        """
+        from ..core.step_through import BatchStep
+
+        return BatchStep.from_message(self._ask("step_batch", timeout + 5,
+                                                restart=bool(restart), timeout=timeout))
 
     def watch_units(self, on: bool = True, interval: float | None = None) -> None:
         """While on, runs send `UnitSnapshot` events to the listeners at most every

@@ -55,6 +55,7 @@ class Server:
         self._planes: dict[int, Any] = {}
         self._units: dict[int, Any] = {}
         self._xrays: dict[int, Any] = {}
+        self._steppers: dict[int, Any] = {}  # Step Through (engine.step_through)
         self._searches: dict[int, Any] = {}  # hyperparameter searches (engine.tuning)
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="layerlab-engine")
         self._closing = threading.Event()
@@ -217,6 +218,18 @@ class Server:
         self._session(session)
         return self._xrays[int(session)].outputs(x, timeout)
 
+    def do_step_batch(self, session: int, restart: bool = False, timeout: float = 60
+                      ) -> dict[str, Any]:
+        """Step Through: one training step on the next batch (`engine.step_through`), on
+        the session's worker between runs; its numbers as `BatchStep.to_message()`."""
+        from .step_through import SessionStepper
+
+        s = self._session(session)
+        stepper = self._steppers.get(int(session))
+        if stepper is None or stepper.session is not s:
+            stepper = self._steppers[int(session)] = SessionStepper(s)
+        return stepper.step(bool(restart), timeout).to_message()
+
     def do_augment_samples(self, model: dict, x: Any, seed: int | None = None) -> Any:
         """A few samples through the model's leading image layers, without and with
         training (`engine.augment`): the Data tab's augmentation preview. Needs no session:
@@ -357,6 +370,7 @@ class Server:
         self._planes.pop(int(session), None)
         self._units.pop(int(session), None)
         self._xrays.pop(int(session), None)
+        self._steppers.pop(int(session), None)
         if s is not None:
             s.close()
 

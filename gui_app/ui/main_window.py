@@ -73,6 +73,7 @@ from ..core.summary import format_bytes, format_shape
 from ..core.templates import TEMPLATES, template
 from . import messages as say
 from .code_pane import CodePane
+from .compare import CompareLauncher
 from .compile_panel import CompilePanel
 from .controller import ProjectController
 from .data_panel import DataPanel
@@ -96,6 +97,7 @@ from .settings import (
     text_scale_setting,
 )
 from .stack_model import ERROR_COLOR, LayerStackModel, LayerTable
+from .step_through import StepThroughLauncher
 from .text_scale import MAX_SCALE, MIN_SCALE, TextScale, relative_font, text_scale
 from .training_controller import TrainingController
 from .training_panel import TrainingPanel
@@ -908,6 +910,8 @@ class MainWindow(QMainWindow):
             self.addAction(act)  # its shortcut works wherever the focus is in the window
         menu.addSeparator()
         self.lr_finder = LRFinderLauncher(panel, menu, self)  # Find Learning Rate...
+        self.compare = CompareLauncher(self, panel, menu)  # Compare With...
+        self.step_through = StepThroughLauncher(panel, menu, self)  # Step Through...
         self.search = SearchLauncher(self.controller, self.training, menu, self)  # Search...
         self.search.overlay = panel.add_overlay_run  # a trial's curves with earlier runs
         menu.addSeparator()

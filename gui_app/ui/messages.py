@@ -170,3 +170,159 @@ def rate_used(rate: float, before: object) -> str:
 
 def rate_not_used(reason: str) -> str:
     return f"The learning rate was not changed: {reason}."
+
+
+# -- Step Through: the training loop, one batch at a time (step_through.py) -----------------
+STEP_ACTION_TIP = ("Train one batch at a time and see each step: the batch's points, the "
+                   "loss on the batch, every weight's gradient and its update (w <- w - lr*g "
+                   "for SGD), and the boundary after the step")
+STEP_INTRO = ("Each press of N trains the model on the next batch, for real: the loss on "
+              "the batch, each weight's gradient g and its update, and the boundary after "
+              "the step.")
+STEP_READY = "Press N (or Next batch) to train on the first batch."
+STEP_WORKING = "Training on the batch..."
+STEP_ENGINE_LOADING = ("The training engine is still loading Keras; the step runs as soon "
+                       "as it is ready.")
+STEP_RUN_GOING = "A training run is going: stop it, or wait for it to end, to step again."
+STEP_PROJECT_CHANGED = ("The model or data changed: the next step starts a new pass from "
+                        "its first batch, on the model's new weights.")
+STEP_NEXT_TIP = "Train on the next batch of the pass (N)"
+STEP_RESTART_TIP = "Start a new pass from its first batch, on the current weights"
+STEP_CLOSE_TIP = ("End Step Through (Esc). Fresh weights go back to fresh, so Train still "
+                  "starts from new weights; trained weights keep the steps, and Continue "
+                  "goes on from them")
+STEP_VARIABLE_TIP = "The layer's kernel (input-to-unit weights) or its bias, whose numbers to show"
+STEP_INDEX_TIP = "Which weight of that kernel or bias (counted row by row); or click a bar"
+STEP_SCOPE_TIP = "Bars for the picked kernel or bias only, or for every weight of the model"
+STEP_BEFORE_TIP = "Show the boundary before the step instead of after it"
+STEP_BARS_TIP = ("One bar per weight: its gradient g (top) and its update, after - before "
+                 "(bottom); the picked weight is dark, under the dashed line. With all "
+                 "weights, grey lines part the layers' kernels and biases. Click a bar to "
+                 "pick its weight")
+STEP_BOUNDARY_TIP = ("The model's prediction over the two inputs; the batch's points are "
+                     "ringed in black")
+
+
+def step_counter(epoch: int, batch: int, batches: int, step: int) -> str:
+    return f"Pass {epoch + 1}, batch {batch + 1} of {batches} (step {step})"
+
+
+def step_loss(loss: float, size: int) -> str:
+    return f"Loss on this batch of {size}: {loss:.6f} (at the weights before the step)"
+
+
+def step_rule(optimizer: str, rate: float | None, plain: bool, notes: tuple[str, ...]) -> str:
+    lr = f"{rate:g}" if rate is not None else "none"
+    if plain:
+        return f"{optimizer}, learning rate {lr}: every weight moves by w <- w - lr * g."
+    why = f" ({', '.join(notes)})" if notes else ""
+    return (f"{optimizer}{why}, learning rate {lr}: the update is not lr * g for this "
+            "optimizer (it keeps running averages of the gradients, or changes them), so "
+            "the update shown is the real one, after - before.")
+
+
+def step_done(size: int, restarted: bool) -> str:
+    start = "A new pass began. " if restarted else ""
+    return f"{start}Trained on {size} points (ringed). Press N for the next batch."
+
+
+def step_failed(reason: object) -> str:
+    return (f"Could not train on the batch: {reason}. The weights are as they were; fix "
+            "the model, data or settings and press N again.")
+
+
+def step_unavailable(reason: str) -> str:
+    return f"Step Through is not available. {reason}"
+
+
+# -- comparing two models (compare.py) --------------------------------------------------------
+COMPARE_ACTION_TIP = ("Train a second model beside this one on the same data and seed: both "
+                      "decision boundaries side by side, both runs' curves on shared axes")
+COMPARE_TRAIN_TIP = "Train A and B at once, from fresh weights, each for its own epochs."
+COMPARE_STOP_TIP = "Stop both runs after the current batch; what they drew stays."
+COMPARE_DUPLICATE_TIP = ("B becomes a copy of A (the project in the main window), to change "
+                         "here: hidden units, activation, learning rate, epochs.")
+COMPARE_OPEN_TIP = ("B becomes another project file (its model, compile settings and "
+                    "epochs); it trains on A's data with A's seed.")
+COMPARE_EXPORT_TIP = "Save the whole comparison (titles, both pictures, the curves) as one PNG."
+COMPARE_UNITS_TIP = ("One number per hidden Dense layer, such as 16, 8 (two layers); empty "
+                     "for none. The output layer stays as it is.")
+COMPARE_UNITS_NOT_DENSE = ("B's model does not end in Dense layers only, so its hidden layers "
+                           "cannot be changed here: change it in the main window, save it, "
+                           "and open that file as B.")
+COMPARE_NO_RATE = "B's optimizer takes no plain learning rate to change here."
+COMPARE_NO_B = "Choose B with the buttons above."
+COMPARE_B_COPY = "B is a copy of A, changed here (the copy is not saved):"
+COMPARE_CHOOSE_B = ("Choose B: Duplicate This One (a copy of A to change here), or Open a "
+                    "Project File.")
+COMPARE_READY = ("Press Train A and B: both train from fresh weights, each for its own "
+                 "epochs.")
+COMPARE_CHANGED = ("A or B changed since these runs (the titles name the runs shown): press "
+                   "Train A and B to compare the new ones.")
+COMPARE_MAIN_RUNNING = ("A run is going in the main window: stop it, or wait for it to end, "
+                        "before comparing.")
+COMPARE_ENGINE_NOT_READY = ("The training engine is still loading Keras (the main window's "
+                            "status bar says when it is ready); Train A and B waits for it.")
+COMPARE_STARTING = "Training A and B on the same data..."
+COMPARE_STOPPING = "Stopping both runs after the current batch..."
+COMPARE_DONE = ("Both runs ended. Click a picture to predict a point with that side's model, "
+                "or Export PNG to keep the comparison.")
+COMPARE_ENGINE_RESTARTED = ("The training engine was restarted, so both runs ended; the curves "
+                            "so far are kept. Press Train A and B to compare again.")
+COMPARE_PREDICT_FIRST = "Train A and B first, then click to predict."
+COMPARE_CANNOT_OPEN = "Cannot compare with this project"
+COMPARE_EXPORT_FAILED = "Cannot export the comparison"
+
+
+def compare_shared(data: str, seed: str, boundary: str = "") -> str:
+    tail = f" Pictures: {boundary}" if boundary else ""
+    return (f"Both train on A's data ({data}) with A's {seed}, so they see the same samples "
+            f"in the same order; B's own data and seed settings are not used.{tail}")
+
+
+def compare_a_about(name: str) -> str:
+    return (f"A is the project open in the main window ({name}). Change A there; Train reads "
+            "it as it is at that moment.")
+
+
+def compare_b_file(name: str) -> str:
+    return f"B is {name} (changes here are not saved to it):"
+
+
+def compare_not_opened(name: str) -> str:
+    return f"{name} was not opened as B; B is as it was."
+
+
+def compare_a_blocked(reason: str) -> str:
+    return f"A cannot train yet: {reason}"
+
+
+def compare_b_errors(first: str, count: int) -> str:
+    more = f" (and {count - 1} more)" if count > 1 else ""
+    return (f"B cannot train: {first.rstrip('.')}{more}. Change B here, or fix that file and "
+            "open it again.")
+
+
+def compare_could_not_start(name: str, reason: object) -> str:
+    return f"{name} could not start: {str(reason).rstrip('.')}. Press Train A and B to try again."
+
+
+def compare_failed(names: list[str]) -> str:
+    which = " and ".join(names)
+    return (f"{which} did not finish: the reason is under {'its' if len(names) == 1 else 'each'} "
+            "picture. The window is still usable: change B, or fix A in the main window, "
+            "and train again.")
+
+
+def compare_no_picture(why: str) -> str:
+    return (f"No boundary picture: {why}. The picture is drawn for inputs of one or two "
+            "features; the curves still compare A and B, and the main window's Boundary tab "
+            "draws a plane through wider inputs.")
+
+
+def compare_exported(path: object) -> str:
+    return f"Exported the comparison to {path}."
+
+
+def compare_export_failed(target: object, reason: object) -> str:
+    return f"Expected to write {target}, got an error: {reason}. Choose another folder."
