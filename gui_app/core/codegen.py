@@ -18,6 +18,7 @@ import ast
 import keyword
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any
 
@@ -154,19 +155,23 @@ def _keyword_arg(key: Any, value: Any) -> str:
     return f"{identifier(key, what='argument name')}={literal(value)}"
 
 
-def object_code(spec: ObjectSpec, namespace: str, lookup) -> str:
+def object_code(spec: ObjectSpec, namespace: str, lookup, instance: bool = False) -> str:
     """`"adam"` when there are no arguments, else `keras.optimizers.Adam(learning_rate=0.01)`.
 
     Without arguments the name is a string literal, which Keras resolves itself, so even
     an unknown name is only text. With arguments the class name becomes code, so it has to
     be one the catalog knows.
 
+    Args:
+        instance: always the class form (`keras.optimizers.Adam()`), for code that calls
+            the object itself instead of handing it to `compile` (the `--loop` export).
+
     Raises:
-        UnsafeCodeError: for arguments on an object the catalog does not know, or an
-            argument name that is not an identifier.
+        UnsafeCodeError: for arguments on an object the catalog does not know (or any
+            unknown object, with `instance`), or an argument name that is not an identifier.
     """
     definition = lookup(spec.type) if isinstance(spec.type, str) else None
-    if not spec.args:
+    if not spec.args and not instance:
         return literal(definition.alias if definition is not None else spec.type)
     if definition is None:
         raise UnsafeCodeError(f"{namespace}: LayerLab has no class called "
@@ -174,6 +179,17 @@ def object_code(spec: ObjectSpec, namespace: str, lookup) -> str:
     type_name = identifier(definition.type, what=f"{namespace} class")
     args = ", ".join(_keyword_arg(k, v) for k, v in spec.args.items())
     return f"keras.{namespace}.{type_name}({args})"
+
+
+def project_callbacks(project: Project) -> list[Any]:
+    """The fit section's callbacks that become code: those the catalog lists (an unknown
+    one is left out, so its name never becomes code)."""
+    return [c for c in project.fit.callbacks or () if ObjectSpec.from_json(c).type in CALLBACKS]
+
+
+def callbacks_code(callbacks: list[Any]) -> list[str]:
+    """`callbacks = [...]`, one `callback_code` line per callback."""
+    return ["callbacks = [", *(f"{INDENT}{callback_code(c)}," for c in callbacks), "]"]
 
 
 def callback_code(spec: Mapping[str, Any] | str) -> str:
@@ -195,12 +211,7 @@ def model_code(project: Project, fit_call: bool = True) -> str:
         UnsafeCodeError: for a project part that cannot be written as code safely (see
             `literal` and `identifier`); a project that loaded never has one.
     """
-    model = project.model
-    lines = ["model = keras.Sequential(["]
-    lines.append(f"{INDENT}keras.Input(shape={literal(list(model.input_shape))}),")
-    for layer in model.layers:
-        lines.append(f"{INDENT}{layer_code(layer)},")
-    lines.append(f"], name={literal(_ident(str(project.name)))})")
+    lines = sequential_code(project)
     lines.append("")
     c = project.compile
     metrics = ", ".join(object_code(m, "metrics", metric_def) for m in c.metrics)
@@ -215,6 +226,18 @@ def model_code(project: Project, fit_call: bool = True) -> str:
     return "\n".join(lines) + "\n"
 
 
+def sequential_code(project: Project) -> list[str]:
+    """The `model = keras.Sequential([...])` statement's lines (the fit and loop exports'
+    shared model)."""
+    model = project.model
+    lines = ["model = keras.Sequential(["]
+    lines.append(f"{INDENT}keras.Input(shape={literal(list(model.input_shape))}),")
+    for layer in model.layers:
+        lines.append(f"{INDENT}{layer_code(layer)},")
+    lines.append(f"], name={literal(_ident(str(project.name)))})")
+    return lines
+
+
 def fit_code(project: Project) -> list[str]:
     """The fit call's lines (and the virtual-epoch and callback lines before it).
 
@@ -222,35 +245,73 @@ def fit_code(project: Project) -> list[str]:
     one that was not validated gets, at worst, a wrong-typed literal, never code.
     """
     fit = project.fit
-    if project.data.source == "images":
-        return _image_fit_code(project)
-    args = ["x_train", "y_train"]
-    args.append(f"epochs={literal(fit.epochs)}")
-    args.append(f"batch_size={literal(fit.batch_size)}")
-    virtual = fit.virtual_epochs
-    if virtual:
-        args.append("steps_per_epoch=steps_per_epoch")
-    elif fit.steps_per_epoch:
-        args.append(f"steps_per_epoch={literal(fit.steps_per_epoch)}")
-    if fit.shuffle is False or virtual:
+    plan = schedule_code(project)
+    images = project.data.source == "images"
+    # a folder's pipelines are batched (and shuffled) already, so fit gets no batch size
+    args = ["train_ds"] if images else ["x_train", "y_train"]
+    args.append(f"epochs={plan.epochs}")
+    if not images:
+        args.append(f"batch_size={literal(fit.batch_size)}")
+    if plan.steps is not None:
+        args.append(f"steps_per_epoch={plan.steps}")
+    if not images and not plan.shuffle:
         args.append("shuffle=False")
     if project.data.validation_split:
-        args.append("validation_data=(x_val, y_val)")
+        args.append("validation_data=val_ds" if images else "validation_data=(x_val, y_val)")
     if fit.class_weight:
         args.append("class_weight=class_weight")
-    callbacks = [c for c in fit.callbacks or () if ObjectSpec.from_json(c).type in CALLBACKS]
-    lines = []
-    if virtual:
+    return plan.lines + _fit_call(args, project_callbacks(project))
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """How many epochs of how many batches, as code, shared by the fit and loop exports.
+
+    Attributes:
+        lines: the lines that come before training (virtual epochs: the steps per epoch
+            and, for arrays, the passes over the data laid end to end).
+        epochs: the number of epochs, as code.
+        steps: the batches per epoch as code, or None for one pass over the data.
+        shuffle: whether training reshuffles the arrays each pass (for arrays; a folder's
+            pipeline shuffles itself).
+    """
+
+    lines: list[str]
+    epochs: str
+    steps: str | None
+    shuffle: bool
+
+
+def schedule_code(project: Project) -> Schedule:
+    """The epochs, steps per epoch and virtual-epoch lines of a project's fit section.
+
+    For arrays, virtual epochs lay the passes end to end (each freshly shuffled when
+    shuffling is on), so that training walks through them in order. A folder of images
+    (`train_ds` and `val_ds` are tf.data pipelines, batched and shuffled already, as
+    `core/training/image_pipeline.py` builds them) repeats instead when there are virtual
+    epochs or steps_per_epoch, and the steps per epoch come from the number of training
+    files.
+    """
+    fit = project.fit
+    images = project.data.source == "images"
+    virtual = fit.virtual_epochs
+    if not virtual:
+        steps = literal(fit.steps_per_epoch) if fit.steps_per_epoch else None
+        return Schedule([], literal(fit.epochs), steps, fit.shuffle is not False)
+    batch = literal(fit.batch_size)
+    stop_point, checkpoints = literal(virtual["stop_point"]), literal(virtual["checkpoints"])
+    what, count_of = ("images", "len(train_files)") if images else ("data", "len(x_train)")
+    lines = [
+        f"# Virtual epochs: show {comment_text(stop_point)} x the training {what} in "
+        f"{comment_text(checkpoints)} checkpoints,",
+        f"# so changing the batch size or adding {what} keeps the examples seen constant.",
+        f"total_examples = int({stop_point} * {count_of})",
+        f"steps_per_epoch = max(1, total_examples // ({batch} * {checkpoints}))",
+    ]
+    if not images:
         # Plain arrays run out after one pass, so the passes are laid end to end (each
-        # freshly shuffled when shuffling is on) and fit walks through them in order.
-        batch = literal(fit.batch_size)
-        stop_point, checkpoints = literal(virtual["stop_point"]), literal(virtual["checkpoints"])
+        # freshly shuffled when shuffling is on) and training walks through them in order.
         lines += [
-            f"# Virtual epochs: show {comment_text(stop_point)} x the training data in "
-            f"{comment_text(checkpoints)} checkpoints,",
-            "# so changing the batch size or adding data keeps the examples seen constant.",
-            f"total_examples = int({stop_point} * len(x_train))",
-            f"steps_per_epoch = max(1, total_examples // ({batch} * {checkpoints}))",
             f"count = steps_per_epoch * {batch} * {checkpoints}",
             "passes = -(-count // len(x_train))",
         ]
@@ -263,53 +324,19 @@ def fit_code(project: Project) -> list[str]:
                 "for _ in range(passes)])[:count]",
             ]
         lines.append("x_train, y_train = x_train[order], y_train[order]")
-        args[2] = f"epochs={checkpoints}"
-    return lines + _fit_call(args, callbacks)
+    return Schedule(lines, checkpoints, "steps_per_epoch", images and fit.shuffle is not False)
 
 
 def _fit_call(args: list[str], callbacks: list[Any]) -> list[str]:
     """`history = model.fit(...)` with `args`, after the callbacks' list when there are any."""
     lines = []
     if callbacks:
-        lines.append("callbacks = [")
-        lines.extend(f"{INDENT}{callback_code(c)}," for c in callbacks)
-        lines.append("]")
+        lines.extend(callbacks_code(callbacks))
         args = [*args, "callbacks=callbacks"]
     lines.append("history = model.fit(")
     lines.extend(f"{INDENT}{a}," for a in args)
     lines.append(")")
     return lines
-
-
-def _image_fit_code(project: Project) -> list[str]:
-    """The fit call for a folder of images: `train_ds` and `val_ds` are tf.data pipelines
-    (batched and shuffled already, as `core/training/image_pipeline.py` builds them), so
-    fit gets no batch size; with virtual epochs or steps_per_epoch the training pipeline
-    repeats, and the steps per epoch come from the number of training files."""
-    fit = project.fit
-    args = ["train_ds", f"epochs={literal(fit.epochs)}"]
-    lines = []
-    virtual = fit.virtual_epochs
-    if virtual:
-        batch = literal(fit.batch_size)
-        stop_point, checkpoints = literal(virtual["stop_point"]), literal(virtual["checkpoints"])
-        lines += [
-            f"# Virtual epochs: show {comment_text(stop_point)} x the training images in "
-            f"{comment_text(checkpoints)} checkpoints,",
-            "# so changing the batch size or adding images keeps the examples seen constant.",
-            f"total_examples = int({stop_point} * len(train_files))",
-            f"steps_per_epoch = max(1, total_examples // ({batch} * {checkpoints}))",
-        ]
-        args[1] = f"epochs={checkpoints}"
-        args.append("steps_per_epoch=steps_per_epoch")
-    elif fit.steps_per_epoch:
-        args.append(f"steps_per_epoch={literal(fit.steps_per_epoch)}")
-    if project.data.validation_split:
-        args.append("validation_data=val_ds")
-    if fit.class_weight:
-        args.append("class_weight=class_weight")
-    callbacks = [c for c in fit.callbacks or () if ObjectSpec.from_json(c).type in CALLBACKS]
-    return lines + _fit_call(args, callbacks)
 
 
 def _ident(name: str) -> str:

@@ -6,7 +6,10 @@ it reads with the engine's own pipeline: `image_pipeline`'s functions are copied
 does (the generators of the built-in sets are copied from `data.py` itself, so they
 cannot drift), sets the seed, and then runs the model, compile and fit code of
 `codegen.model_code()`, the same text the window's code pane shows. Run with the same
-Keras backend on the CPU, it trains to the same numbers as LayerLab's own session.
+Keras backend on the CPU, it trains to the same numbers as LayerLab's own session. With
+`loop=True` (`layerlab export --loop`) the same data, seed, class weights and model
+(`codegen.sequential_code`) are followed by `codegen_loop.training_loop_lines()`: the
+training written out as a tf.GradientTape loop instead of the compile and fit calls.
 
 The project (and so every path, column and name in it) may come from a stranger, while
 the script runs with the rights of whoever exports it. So, as in codegen, every project
@@ -25,7 +28,15 @@ from pathlib import Path
 from typing import Any
 
 from . import data as data_mod
-from .codegen import UnsafeCodeError, comment_text, identifier, literal, model_code
+from .codegen import (
+    UnsafeCodeError,
+    comment_text,
+    identifier,
+    literal,
+    model_code,
+    sequential_code,
+)
+from .codegen_loop import training_loop_lines
 from .data import (
     CLASS_SOURCES,
     GENERATED_SOURCES,
@@ -400,6 +411,7 @@ def export_script(
     base_dir: Path | None = None,
     script_path: Path | None = None,
     dataset: Dataset | None = None,
+    loop: bool = False,
 ) -> str:
     """The project as a runnable, readable Python script.
 
@@ -412,10 +424,15 @@ def export_script(
         dataset: the loaded data, when the caller has it. The data is loaded here when the
             script needs facts only the data knows (a CSV or NPZ target's kind, the
             training-set size for virtual epochs).
+        loop: train with an explicit `tf.GradientTape` loop (`codegen_loop`) instead of
+            `model.fit`; the data, the model, the seed and the class weights are the same
+            lines either way.
 
     Raises:
         DataError: when the data has to be loaded and cannot be.
         ProjectError: for an invalid fit section.
+        LoopExportError: with `loop`, for an optimizer, loss or metric LayerLab does not
+            know.
     """
     cfg = resolve_data(project.data or None)
     fit = checked_fit(project.fit)
@@ -426,13 +443,25 @@ def export_script(
     task = dataset.task if dataset is not None else None
     num_classes = dataset.num_classes if dataset is not None else _classes_of(cfg)
 
+    if loop:
+        about = [
+            "Rebuilds the data, the model and the compile settings of the project, with the",
+            "same seeds, and trains it with a loop written out (tf.GradientTape) instead of",
+            "model.fit: the steps fit takes, one by one. Needs keras, numpy and tensorflow"
+            + (" (and scikit-learn)." if source in SKLEARN_SOURCES else "."),
+        ]
+    else:
+        about = [
+            "Rebuilds the data, the model, its compile settings and the fit call of the "
+            "project,",
+            "with the same seeds, and trains it. Needs only keras and numpy"
+            + (" (and scikit-learn)." if source in SKLEARN_SOURCES else
+               " (and tensorflow, for tf.data)." if source == "images" else "."),
+        ]
     header = [
         f'"""{comment_text(project.name)}: a Keras model exported from LayerLab.',
         "",
-        "Rebuilds the data, the model, its compile settings and the fit call of the project,",
-        "with the same seeds, and trains it. Needs only keras and numpy"
-        + (" (and scikit-learn)." if source in SKLEARN_SOURCES else
-           " (and tensorflow, for tf.data)." if source == "images" else "."),
+        *about,
         "",
         "    python this_script.py",
         '"""',
@@ -443,11 +472,16 @@ def export_script(
         imports += ["import csv", "import io"]
     chdir = _project_dir_line(base_dir, script_path)
     folders = _callback_folders(fit)
-    if chdir or folders or source == "images":
+    if chdir or folders or source == "images" or loop:
         imports.append("import os")
     if any("HERE" in line for line in chdir):
         imports.append("from pathlib import Path")
+    if loop:
+        imports += ["", "# The loop uses TensorFlow's GradientTape, so Keras runs on TensorFlow.",
+                    'os.environ["KERAS_BACKEND"] = "tensorflow"']
     imports += ["", "import keras", "import numpy as np"]
+    if loop:
+        imports.append("import tensorflow as tf")
     if source in SKLEARN_SOURCES:
         imports.append("from sklearn import datasets")
     imports += ["from keras import layers", ""]
@@ -482,7 +516,8 @@ def export_script(
         lines.append("x_train, y_train, x_val, y_val, x_test, y_test = split(*load_raw())")
         lines.append("")
 
-    lines += ["", "# --- Model, compile and fit ---", ""]
+    lines += ["", "# --- Model, the compile pieces and the training loop ---" if loop
+              else "# --- Model, compile and fit ---", ""]
     if seed is not None:
         lines.append("# One seed for the weights, the shuffling and dropout: runs repeat on a CPU.")
         lines.append("keras.utils.set_random_seed(SEED)")
@@ -520,7 +555,7 @@ def export_script(
             f"training data ({plan.total_examples} examples) in",
             f"# {plan.epochs} checkpoints of {plan.steps_per_epoch} batches. The passes are "
             "laid end to end, each",
-            "# freshly shuffled, so fit runs over them in order.",
+            f"# freshly shuffled, so {'the loop' if loop else 'fit'} runs over them in order.",
             f"passes = -(-{literal(count)} // len(x_train))",
         ]
         if fit.shuffle:
@@ -535,19 +570,24 @@ def export_script(
         code_fit = fit.replace(virtual_epochs=None, epochs=plan.epochs,
                                steps_per_epoch=plan.steps_per_epoch, shuffle=False)
     code_project = project.replace(data=cfg, fit=code_fit)
-    lines.append(model_code(code_project).rstrip("\n"))
+    if loop:
+        lines += sequential_code(code_project) + [""] + training_loop_lines(code_project)
+    else:
+        lines.append(model_code(code_project).rstrip("\n"))
+    logged = "history.items()" if loop else "history.history.items()"
     lines += [
         "",
         "model.summary()",
-        'print("final:", {key: values[-1] for key, values in history.history.items()})',
+        f'print("final:", {{key: values[-1] for key, values in {logged}}})',
     ]
-    if source == "images":
-        lines += ["if test_ds is not None:",
-                  '    print("test:", model.evaluate(test_ds, verbose=0, return_dict=True))']
+    if loop:  # the loop's own evaluation: model.evaluate needs a compiled model
+        test = "evaluate(test_ds)" if source == "images" else "evaluate(x_test, y_test)"
+    elif source == "images":
+        test = "model.evaluate(test_ds, verbose=0, return_dict=True)"
     else:
-        lines += ["if x_test is not None:",
-                  '    print("test:", model.evaluate(x_test, y_test, verbose=0, '
-                  'return_dict=True))']
+        test = "model.evaluate(x_test, y_test, verbose=0, return_dict=True)"
+    lines += [f"if {'test_ds' if source == 'images' else 'x_test'} is not None:",
+              f'    print("test:", {test})']
     return "\n".join(lines) + "\n"
 
 
