@@ -129,6 +129,9 @@ class Engine:
         self._connection: Any = None
         self._listener: Listener | None = None
         self._outbox: list[bytes] = []  # frames sent before the engine connected
+        self._news_lock = threading.Lock()  # hello and death vs. callbacks added late
+        self._hello_told = False
+        self._death_told = False
 
     # -- life ---------------------------------------------------------------------------
     def start(self) -> Engine:
@@ -151,6 +154,17 @@ class Engine:
                          daemon=True).start()
         threading.Thread(target=self._watch, name="layerlab-engine-watch", daemon=True).start()
         return self
+
+    def watch(self, on_ready: Callable[[dict[str, Any]], None],
+              on_death: Callable[[str], None]) -> tuple[dict[str, Any] | None, str | None]:
+        """Adds the two callbacks; returns (hello, death) for what happened before, which
+        the caller passes on itself. Each piece of news reaches the caller exactly once,
+        whether it came before or after this call (an engine started before the window)."""
+        with self._news_lock:
+            self.on_ready.append(on_ready)
+            self.on_death.append(on_death)
+            return (self.hello if self._hello_told else None,
+                    self.death if self._death_told else None)
 
     @property
     def pid(self) -> int | None:
@@ -250,7 +264,10 @@ class Engine:
                 self.ready_at = time.monotonic()
                 self.last_beat = self.ready_at
                 self._ready.set()
-                for callback in list(self.on_ready):
+                with self._news_lock:
+                    self._hello_told = True
+                    callbacks = list(self.on_ready)
+                for callback in callbacks:
                     callback(self.hello)
             elif kind == "reply":
                 future = self._pending.pop(int(message.get("id", -1)), None)
@@ -286,7 +303,10 @@ class Engine:
                 future.set_exception(EngineDied(reason))
         for session in list(self._sessions.values()):
             session._engine_died(reason)
-        for callback in list(self.on_death):
+        with self._news_lock:
+            self._death_told = True
+            callbacks = list(self.on_death)
+        for callback in callbacks:
             callback(reason)
 
     def _send_frame(self, frame: bytes) -> None:
@@ -350,6 +370,25 @@ class Engine:
         """A new training session in the engine (it opens there when the engine is ready)."""
         return RemoteSession(self, project, base_dir, dataset, device, boundary_resolution,
                              progress_interval)
+
+
+_prestarted: Engine | None = None
+
+
+def prestart() -> None:
+    """Starts the window's engine at once, before Qt is even imported: Keras loads there
+    while the window is built, and the fork happens while this process is small. The
+    window's engine link takes it (`take_prestarted`)."""
+    global _prestarted
+    if _prestarted is None:
+        _prestarted = Engine().start()
+
+
+def take_prestarted() -> Engine | None:
+    """The engine `prestart` started, once (None when there is none)."""
+    global _prestarted
+    engine, _prestarted = _prestarted, None
+    return engine
 
 
 class RemoteSession:

@@ -170,6 +170,12 @@ def run_app(args: Sequence[str]) -> int:
     stop = check_platform()  # before Qt picks its platform plugin, which would abort
     if stop is not None:
         return stop
+    exit_after_shown = os.environ.get(EXIT_AFTER_SHOWN_ENV) == "1"
+    load_keras = not exit_after_shown and os.environ.get(NO_KERAS_ENV) != "1"
+    if load_keras:  # Keras loads in the engine while Qt loads and the window is built
+        from ..engine.client import prestart
+
+        prestart()
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -182,10 +188,8 @@ def run_app(args: Sequence[str]) -> int:
     # The normal (1x) text size is this readable font: the window then applies the
     # remembered View > Larger Text factor on top of it, never on top of a scaled font.
     text_scale()
-    exit_after_shown = os.environ.get(EXIT_AFTER_SHOWN_ENV) == "1"
     start = load_startup(options.project)
-    window = make_window(start, load_keras=not exit_after_shown
-                         and os.environ.get(NO_KERAS_ENV) != "1")
+    window = make_window(start, load_keras=load_keras)
     reporter = _ShownReporter(app)
     if exit_after_shown:
         window.firstShown.connect(reporter.report)

@@ -18,7 +18,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from ..engine.client import Engine
+from ..engine.client import Engine, take_prestarted
 from . import mailbox
 
 #: Seconds without a heartbeat, while a run is going, before the engine counts as hung.
@@ -28,8 +28,9 @@ MAX_EARLY_DEATHS = 2
 
 
 def start_engine() -> Engine:
-    """A new engine process (tests replace this to share one engine between windows)."""
-    return Engine().start()
+    """The engine started before the window (`client.prestart`), else a new engine process
+    (tests replace this to share one engine between windows)."""
+    return take_prestarted() or Engine().start()
 
 
 #: How EngineLink makes an engine; a module attribute so tests can share one.
@@ -80,12 +81,15 @@ class EngineLink(QObject):
             self.engine = engine
             self.cannotStart.emit(engine.death)
             return engine
-        engine.on_ready.append(lambda hello: mailbox.post(self, self._on_ready, hello))
-        engine.on_death.append(lambda reason: mailbox.post(self, self._on_died, reason))
+        hello, death = engine.watch(
+            lambda hello: mailbox.post(self, self._on_ready, hello),
+            lambda reason: mailbox.post(self, self._on_died, reason))
         self.engine = engine
         self.hello = None
-        if engine.hello is not None:  # a shared engine that is already up
-            mailbox.post(self, self._on_ready, engine.hello)
+        if hello is not None:  # up already (shared by tests, or started before the window)
+            mailbox.post(self, self._on_ready, hello)
+        if death is not None:  # ended before the window took it
+            mailbox.post(self, self._on_died, death)
         self._watch.start()
         return engine
 

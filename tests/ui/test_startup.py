@@ -31,3 +31,54 @@ def test_bad_project_argument_opens_the_default_with_a_message(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "LAYERLAB_SHOWN" in done.stdout
+
+
+ENGINE_PROBE = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from gui_app.engine import client
+from gui_app.ui import app as launcher
+
+app = QApplication(sys.argv[:1])
+started = {}
+real_prestart = client.prestart
+
+def prestart():
+    real_prestart()
+    started["pid"] = client._prestarted.pid
+
+client.prestart = prestart
+
+def poll():
+    for window in QApplication.topLevelWidgets():
+        if type(window).__name__ == "MainWindow" and window.keras_ready:
+            taken = window.training.link.pid
+            keras = any(name == "keras" or name.startswith(("keras.", "tensorflow"))
+                        for name in sys.modules)
+            print(f"ENGINE prestarted={started.get('pid')} taken={taken} keras={int(keras)}",
+                  flush=True)
+            QApplication.quit()
+            return
+    QTimer.singleShot(100, poll)
+
+QTimer.singleShot(0, poll)
+QTimer.singleShot(120_000, QApplication.quit)
+sys.exit(launcher.run_app([]))
+"""
+
+
+def test_the_engine_starts_before_the_window_and_the_window_takes_it(tmp_path):
+    """`layerlab` starts the engine before Qt is loaded (Keras loads there while the window
+    is built); the window's engine link takes that process instead of starting another."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", LAYERLAB_SETTINGS_DIR=str(tmp_path))
+    env.pop("LAYERLAB_EXIT_AFTER_SHOWN", None)
+    env.pop("LAYERLAB_NO_KERAS", None)
+    done = subprocess.run([sys.executable, "-c", ENGINE_PROBE], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-3000:]
+    line = next((x for x in done.stdout.splitlines() if x.startswith("ENGINE")), None)
+    assert line is not None, (done.stdout[-2000:], done.stderr[-3000:])
+    fields = dict(item.split("=", 1) for item in line.split()[1:])
+    assert fields["prestarted"] != "None" and fields["prestarted"] == fields["taken"]
+    assert fields["keras"] == "0"  # the window's own process still never imports it
