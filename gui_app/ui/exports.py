@@ -181,13 +181,15 @@ def write_summary_text(summary: Summary, title: str, path: str | os.PathLike) ->
 
 
 def write_script(project: Project, path: str | os.PathLike, base_dir: Path | None = None,
-                 dataset: Any = None, device: str = "auto") -> Path:
-    """The project as a standalone Keras script (the engine's `export_script`).
+                 dataset: Any = None, device: str = "auto", loop: bool = False) -> Path:
+    """The project as a standalone Keras script (the engine's `export_script`); with `loop`,
+    its training as a tf.GradientTape loop written out (one device: no strategy).
 
     Raises:
         ExportError: the data or fit settings keep the script from being written.
     """
     from ..core.codegen import UnsafeCodeError
+    from ..core.codegen_loop import LoopExportError
     from ..core.data import DataError
     from ..core.devices import with_strategy
     from ..core.export import export_script
@@ -195,8 +197,11 @@ def write_script(project: Project, path: str | os.PathLike, base_dir: Path | Non
 
     target = Path(path)
     try:
-        text = with_strategy(export_script(project, base_dir, script_path=target,
-                                           dataset=dataset), device)
+        text = export_script(project, base_dir, script_path=target, dataset=dataset, loop=loop)
+        if not loop:
+            text = with_strategy(text, device)
+    except LoopExportError as exc:
+        raise ExportError(f"The training loop cannot be written out: {exc}") from None
     except DataError as exc:
         raise ExportError("The script needs facts from the data, which cannot be loaded: "
                           + " ".join(exc.problems) + " Fix the Data settings, then export "

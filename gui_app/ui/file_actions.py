@@ -173,6 +173,11 @@ class FileActions(QObject):
             "&Python Script...", self.export_script,
             "A standalone Keras script that trains this project without LayerLab",
             "actExportScript")
+        self.act_export_loop = self._action(
+            "Python Script with the Training &Loop...", self.export_loop_script,
+            "The same script with model.fit written out as a tf.GradientTape loop: the "
+            "forward pass, the loss, the gradients and the optimizer step, batch by batch",
+            "actExportLoopScript")
         self.act_export_summary = self._action(
             "&Summary as Text...", self.export_summary,
             "The layer table with output shapes and parameter counts", "actExportSummary")
@@ -199,7 +204,7 @@ class FileActions(QObject):
         self.export_menu = QMenu("E&xport", self.window)
         self.export_menu.setObjectName("exportMenu")
         self.export_menu.setToolTipsVisible(True)
-        for action in (self.act_export_script, self.act_export_summary):
+        for action in (self.act_export_script, self.act_export_loop, self.act_export_summary):
             self.export_menu.addAction(action)
         self.export_menu.addSeparator()
         self.export_menu.addAction(self.act_export_csv)
@@ -638,6 +643,15 @@ class FileActions(QObject):
         return self._export("Python script",
                             lambda p: write_script(c.project, p, base, c.dataset, device), path,
                             "Export Python script", ".py", "Python scripts (*.py)")
+
+    @Slot()
+    def export_loop_script(self, path: str | os.PathLike | None = None) -> bool:
+        c = self.controller
+        base = c.path.parent if c.path else None
+        return self._export("training loop script",
+                            lambda p: write_script(c.project, p, base, c.dataset, loop=True),
+                            path, "Export Python script with the training loop", ".py",
+                            "Python scripts (*.py)", "-loop")
 
     @Slot()
     def export_summary(self, path: str | os.PathLike | None = None) -> bool:

@@ -144,6 +144,14 @@ def test_every_export_from_the_window(qtbot, win, plots, tmp_path, monkeypatch):
     ast.parse(text)  # a valid Python program
     assert "keras.Sequential" in text and "model.fit(" in text
 
+    loop = tmp_path / "circle-loop.py"  # File > Export > Python Script with the Training Loop
+    assert files.act_export_loop in files.export_menu.actions()
+    assert files.export_loop_script(loop)
+    text = loop.read_text()
+    ast.parse(text)
+    assert "tf.GradientTape()" in text and "apply_gradients" in text
+    assert "model.fit(" not in text
+
     summary = tmp_path / "summary.txt"
     assert files.export_summary(summary)
     assert summary.read_text() == format_table(win.controller.summary, "Circle") + "\n"
@@ -212,6 +220,9 @@ def test_script_export_with_unloadable_data_explains(qtbot, win, tmp_path):
     text = dialog_text(win.last_dialog)
     assert "cannot be loaded" in text and "missing.csv" in text
     assert not (tmp_path / "x.py").exists()
+    assert not win.files.export_loop_script(tmp_path / "y.py")  # the loop script too
+    assert "cannot be loaded" in dialog_text(win.last_dialog)
+    assert not (tmp_path / "y.py").exists()
 
 
 def test_history_numbers_survive_exactly():
