@@ -197,4 +197,7 @@ def run_app(args: Sequence[str]) -> int:
     finish_startup(window, start)
     code = app.exec()
     window.shutdown()
+    from .controller import clear_undo_stacks
+
+    clear_undo_stacks()  # nothing for the garbage collector to delete twice at exit
     return code

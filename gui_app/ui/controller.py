@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import itertools
 import time
+import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
@@ -48,7 +50,10 @@ class ProjectCommand(QUndoCommand):
     def __init__(self, controller: ProjectController, old: Project, new: Project, text: str,
                  merge_key: str | None, session: int) -> None:
         super().__init__(text)
-        self.controller = controller
+        # weakly: the stack (a child of the controller) owns the command, and a command that
+        # held its controller made a cycle whose collection deleted the commands twice (a
+        # segmentation fault at exit, in QUndoStack::clear)
+        self._controller = weakref.ref(controller)
         self.old, self.new = old, new
         self.merge_key, self.session = merge_key, session
 
@@ -65,10 +70,31 @@ class ProjectCommand(QUndoCommand):
         return True
 
     def redo(self) -> None:
-        self.controller._set(self.new)
+        controller = self._controller()
+        if controller is not None:
+            controller._set(self.new)
 
     def undo(self) -> None:
-        self.controller._set(self.old)
+        controller = self._controller()
+        if controller is not None:
+            controller._set(self.old)
+
+
+#: Every controller alive, for `clear_undo_stacks`.
+_LIVE: weakref.WeakSet[ProjectController] = weakref.WeakSet()
+
+
+def clear_undo_stacks(controllers: Iterable[ProjectController] | None = None) -> None:
+    """Empties every controller's undo stack, before the process ends.
+
+    The commands are Python objects owned by a C++ stack; when the garbage collector breaks
+    the reference cycles of a finished window, it may free a command before the stack's
+    destructor deletes it again (a segmentation fault at exit, in QUndoStack::clear). An
+    empty stack deletes nothing. `controllers`: these only (default: all).
+    """
+    for controller in list(_LIVE if controllers is None else controllers):
+        if shiboken6.isValid(controller):
+            controller.undo_stack.clear()
 
 
 class ProjectController(QObject):
@@ -103,6 +129,7 @@ class ProjectController(QObject):
         #: cannot change under a running fit.
         self.locked = False
         self.undo_stack = QUndoStack(self)
+        _LIVE.add(self)
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self._session = itertools.count()
         self._current_session = next(self._session)

@@ -11,6 +11,7 @@ slots on the GUI thread.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
@@ -18,13 +19,15 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from ..engine.client import Engine, take_prestarted
+from ..engine.client import Engine, EngineDied, take_prestarted
 from . import mailbox
 
 #: Seconds without a heartbeat, while a run is going, before the engine counts as hung.
 HUNG_AFTER_S = 10.0
 #: Engines in a row that may end before saying hello before the link stops restarting.
 MAX_EARLY_DEATHS = 2
+#: Seconds a worker thread waits for the GUI thread to start an engine for its command.
+START_WAIT_S = 10.0
 
 
 def start_engine() -> Engine:
@@ -93,6 +96,28 @@ class EngineLink(QObject):
         self._watch.start()
         return engine
 
+    def _engine(self) -> Engine:
+        """The running engine, from any thread. Only the GUI thread starts one (a start
+        makes timers and emits signals): a worker asks it to, and waits a moment."""
+        engine = self.engine
+        if engine is not None and engine.death is None:
+            return engine
+        if threading.current_thread() is threading.main_thread():
+            return self.start()
+        started: list[Engine] = []
+        done = threading.Event()
+
+        def start() -> None:
+            try:
+                started.append(self.start())
+            finally:
+                done.set()
+
+        mailbox.post(self, start)
+        if not done.wait(START_WAIT_S) or not started:
+            raise EngineDied("the training engine is starting; try again in a moment")
+        return started[0]
+
     @property
     def is_ready(self) -> bool:
         return self.engine is not None and self.engine.ready
@@ -132,16 +157,16 @@ class EngineLink(QObject):
     def session(self, project: Any, base_dir: Path | None = None, dataset: Any = None,
                 device: str = "auto", progress_interval: float = 0.1) -> Any:
         """A training session in the engine (a `RemoteSession`)."""
-        return self.start().session(project, base_dir=base_dir, dataset=dataset,
-                                    device=device, progress_interval=progress_interval)
+        return self._engine().session(project, base_dir=base_dir, dataset=dataset,
+                                      device=device, progress_interval=progress_interval)
 
     def call(self, method: str, args: dict[str, Any] | None = None,
              timeout: float | None = 120) -> Any:
         """A command to the engine that waits for the answer (call it off the GUI thread)."""
-        return self.start().call(method, args, timeout)
+        return self._engine().call(method, args, timeout)
 
     def send(self, method: str, args: dict[str, Any] | None = None) -> Future:
-        future = self.start().send(method, args)
+        future = self._engine().send(method, args)
         assert future is not None
         return future
 

@@ -34,8 +34,10 @@ _box: _Mailbox | None = None
 
 
 class _Mailbox(QObject):
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, app: QObject) -> None:
+        # a child of the application: Qt deletes it with the application, before Python's
+        # last garbage collection (a socket notifier outliving the application crashed)
+        super().__init__(app)
         self._calls: collections.deque[tuple[QObject | None, Callable[..., Any], tuple]] = \
             collections.deque()
         self._read, self._write = socket.socketpair()
@@ -83,30 +85,33 @@ def install() -> None:
     """Makes the mailbox; call it on the GUI thread (the window does at start)."""
     global _box
     with _lock:
-        if _box is not None:
+        if _box is not None and shiboken6.isValid(_box):
             return
     app = QCoreApplication.instance()
     if app is None or QThread.currentThread() is not app.thread():
         raise RuntimeError("the mailbox is made on the GUI thread, after the QApplication")
-    box = _Mailbox()
+    box = _Mailbox(app)
     with _lock:
-        if _box is None:
+        if _box is None or not shiboken6.isValid(_box):
             _box = box
 
 
 def post(receiver: QObject | None, fn: Callable[..., Any], *args: Any) -> None:
     """Runs `fn(*args)` on the GUI thread soon (from any thread); dropped when `receiver`
     has been deleted by then."""
-    if _box is None:
+    box = _box
+    if box is None:
         install()  # raises when not on the GUI thread: the window installs it first
-    assert _box is not None
-    _box.post(receiver, fn, args)
+        box = _box
+    assert box is not None
+    box.post(receiver, fn, args)
 
 
 def deliver_now() -> None:
     """Runs what is queued now, on the GUI thread (tests, and before closing)."""
-    if _box is not None:
-        _box.run_now()
+    box = _box
+    if box is not None and shiboken6.isValid(box):
+        box.run_now()
 
 
 class Workers:

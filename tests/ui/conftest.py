@@ -8,6 +8,43 @@ from pathlib import Path
 import pytest
 
 
+@pytest.fixture(scope="session", autouse=True)
+def empty_undo_stacks_at_the_end() -> Iterator[None]:
+    """The window empties its undo stacks before it exits (`controller.clear_undo_stacks`):
+    so does a test session, before pytest's last garbage collection."""
+    yield
+    from gui_app.ui.controller import clear_undo_stacks
+
+    clear_undo_stacks()
+
+
+@pytest.fixture(autouse=True)
+def empty_undo_stacks_of_the_test() -> Iterator[None]:
+    """... and each test, for the controllers it made: the windows of a long test file come
+    and go, and a collection in a later test must find nothing to delete twice."""
+    from gui_app.ui import controller
+
+    before = set(map(id, controller._LIVE))  # noqa: SLF001
+    yield
+    for made in list(controller._LIVE):  # noqa: SLF001
+        if id(made) not in before:
+            controller.clear_undo_stacks([made])
+
+
+#: Qt's words when a QObject is used from a thread it does not live in.
+_WRONG_THREAD = ("from another thread", "in a different thread", "to objects owned by a different thread",
+                 "Cannot create children for a parent")
+
+
+@pytest.fixture(autouse=True)
+def no_qt_calls_from_other_threads(qtlog) -> Iterator[None]:  # noqa: ANN001
+    """Only the GUI thread calls Qt (`ui/mailbox.py`): a test fails on Qt's own warning that
+    a timer, a notifier or a child was made or started from another thread."""
+    yield
+    wrong = [r.message for r in qtlog.records if any(w in r.message for w in _WRONG_THREAD)]
+    assert not wrong, wrong
+
+
 @pytest.fixture(autouse=True)
 def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every UI test writes its QSettings under tmp_path, never to $HOME."""
