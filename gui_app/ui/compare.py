@@ -27,8 +27,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, Qt, QThread, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt, QThread, Slot
+from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -81,6 +81,7 @@ from .compare_projects import (
     with_learning_rate,
 )
 from .guard import ask_outside, guarded, load_consented
+from .launcher import DialogLauncher
 from .session_bridge import Background, PreparedSnapshot, SessionBridge
 
 if TYPE_CHECKING:
@@ -935,7 +936,7 @@ class CompareWindow(QDialog):
         self.background.wait(2000)
 
 
-class CompareLauncher(QObject):
+class CompareLauncher(DialogLauncher):
     """The Training menu's "Compare With..." and the one window it opens.
 
     Args:
@@ -945,23 +946,7 @@ class CompareLauncher(QObject):
     """
 
     def __init__(self, window: Any, panel: TrainingPanel, menu: QMenu) -> None:
-        super().__init__(window)
+        super().__init__(window, menu, "Compare &With...", "actCompareWith",
+                         say.COMPARE_ACTION_TIP, lambda: CompareWindow(window, panel))
         self.window_ = window
         self.panel = panel
-        self.dialog: CompareWindow | None = None
-        self.action = QAction("Compare &With...", window)
-        self.action.setObjectName("actCompareWith")
-        self.action.setToolTip(say.COMPARE_ACTION_TIP)
-        self.action.setStatusTip(say.COMPARE_ACTION_TIP)
-        self.action.triggered.connect(self.open)
-        menu.addAction(self.action)
-
-    @Slot()
-    def open(self) -> CompareWindow:
-        """Shows the compare window (made on first use: it imports pyqtgraph)."""
-        if self.dialog is None:
-            self.dialog = CompareWindow(self.window_, self.panel)
-        self.dialog.show()
-        self.dialog.raise_()
-        self.dialog.activateWindow()
-        return self.dialog

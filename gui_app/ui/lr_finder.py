@@ -20,8 +20,8 @@ import math
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, QThread, Slot
-from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtCore import Qt, QThread, Slot
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
@@ -39,6 +39,7 @@ from ..core.lr_find import END_LR, START_LR, LRFindEvent, rule_words, skipped
 from . import colors
 from . import messages as say
 from .compile_panel import set_object_arg
+from .launcher import DialogLauncher
 from .session_bridge import SessionBridge
 
 if TYPE_CHECKING:
@@ -412,7 +413,7 @@ class LRFinderDialog(QDialog):
         super().reject()
 
 
-class LRFinderLauncher(QObject):
+class LRFinderLauncher(DialogLauncher):
     """The Training menu's "Find Learning Rate..." and the one dialog it opens.
 
     Args:
@@ -422,15 +423,9 @@ class LRFinderLauncher(QObject):
     """
 
     def __init__(self, panel: TrainingPanel, menu: QMenu, parent: QWidget) -> None:
-        super().__init__(parent)
+        super().__init__(parent, menu, "Find &Learning Rate...", "actFindLearningRate",
+                         say.FIND_LR_ACTION_TIP, lambda: LRFinderDialog(panel, parent))
         self.panel = panel
-        self.dialog: LRFinderDialog | None = None
-        self.action = QAction("Find &Learning Rate...", parent)
-        self.action.setObjectName("actFindLearningRate")
-        self.action.setToolTip(say.FIND_LR_ACTION_TIP)
-        self.action.setStatusTip(say.FIND_LR_ACTION_TIP)
-        self.action.triggered.connect(self.open)
-        menu.addAction(self.action)
         panel.training.stateChanged.connect(self._on_state)
         self._on_state(panel.training.state)
 
@@ -439,12 +434,3 @@ class LRFinderLauncher(QObject):
         # open while its own sweep runs (the dialog is there), not during a run
         self.action.setEnabled(state in ("idle", "finding"))
 
-    @Slot()
-    def open(self) -> LRFinderDialog:
-        """Shows the finder (made on first use: it imports pyqtgraph)."""
-        if self.dialog is None:
-            self.dialog = LRFinderDialog(self.panel, self.parent())
-        self.dialog.show()
-        self.dialog.raise_()
-        self.dialog.activateWindow()
-        return self.dialog

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, QThread, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QFont, QFontDatabase, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QFont, QFontDatabase, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
 from ..core.step_through import BatchStep, flat_weights, step_through_problem, weight_label
 from . import colors
 from . import messages as say
+from .launcher import DialogLauncher
 
 if TYPE_CHECKING:
     from .training_panel import TrainingPanel
@@ -731,7 +732,7 @@ class StepThroughDialog(QDialog):
         super().reject()
 
 
-class StepThroughLauncher(QObject):
+class StepThroughLauncher(DialogLauncher):
     """The Training menu's "Step Through..." and the one dialog it opens. The action is
     off, with a tooltip that says why, for projects that cannot be stepped through (see
     `core.step_through.step_through_problem`) and while a run goes.
@@ -743,13 +744,9 @@ class StepThroughLauncher(QObject):
     """
 
     def __init__(self, panel: TrainingPanel, menu: QMenu, parent: QWidget) -> None:
-        super().__init__(parent)
+        super().__init__(parent, menu, "Step &Through...", "actStepThrough",
+                         say.STEP_ACTION_TIP, lambda: StepThroughDialog(panel, parent))
         self.panel = panel
-        self.dialog: StepThroughDialog | None = None
-        self.action = QAction("Step &Through...", parent)
-        self.action.setObjectName("actStepThrough")
-        self.action.triggered.connect(self.open)
-        menu.addAction(self.action)
         controller, training = panel.controller, panel.training
         controller.derivedChanged.connect(self._update)
         controller.datasetChanged.connect(self._update)
@@ -777,12 +774,3 @@ class StepThroughLauncher(QObject):
         self.action.setToolTip(tip)
         self.action.setStatusTip(tip)
 
-    @Slot()
-    def open(self) -> StepThroughDialog:
-        """Shows Step Through (made on first use: it imports pyqtgraph)."""
-        if self.dialog is None:
-            self.dialog = StepThroughDialog(self.panel, self.parent())
-        self.dialog.show()
-        self.dialog.raise_()
-        self.dialog.activateWindow()
-        return self.dialog
