@@ -23,7 +23,6 @@ Nothing here imports Keras; pyqtgraph is imported when the window is first made.
 from __future__ import annotations
 
 import html
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -877,19 +876,14 @@ class CompareWindow(QDialog):
     def export_png(self, path: str | Path | None = None) -> bool:
         """Writes the comparison as one PNG (atomically: a failure leaves any old file)."""
         if path is None:
-            c = self.project_controller
-            stem = c.path.name[: -len(SUFFIX)] if c.path and c.path.name.endswith(SUFFIX) \
-                else re.sub(r"[^\w.\- ]+", "_", c.project.name).strip() or "project"
-            folder = c.path.parent if c.path is not None else Path.cwd()
-            chosen, _ = QFileDialog.getSaveFileName(self, "Export the comparison as PNG",
-                                                    str(folder / f"{stem}-compare.png"),
-                                                    "PNG images (*.png)")
-            if not chosen:
+            target = self.main.files.ask_export_path("Export the comparison as PNG", ".png",
+                                                     "PNG images (*.png)", "-compare", self)
+            if target is None:
                 return False
-            path = chosen
-        target = Path(path)
-        if target.suffix.lower() != ".png":
-            target = target.with_name(target.name + ".png")
+        else:
+            target = Path(path)
+            if target.suffix.lower() != ".png":
+                target = target.with_name(target.name + ".png")
         try:
             write_atomic(target, self.png_bytes())
         except OSError as exc:

@@ -35,7 +35,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QDragEnterEvent, QDragMoveEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox, QWidget
 
 from ..core.lessons import list_examples, load_example, prepare_lesson
 from ..core.project import (
@@ -590,13 +590,16 @@ class FileActions(QObject):
 
     # -- exports -----------------------------------------------------------------------------
 
-    def _ask_path(self, title: str, suffix: str, filter_text: str, tag: str = "") -> Path | None:
+    def ask_export_path(self, title: str, suffix: str, filter_text: str, tag: str = "",
+                        parent: QWidget | None = None) -> Path | None:
+        """Asks where to export, starting beside the project with its name, `tag` and
+        `suffix` (added to the answer when missing); None when cancelled."""
         c = self.controller
         stem = c.path.name[: -len(SUFFIX)] if c.path and c.path.name.endswith(SUFFIX) \
             else re.sub(r"[^\w.\- ]+", "_", c.project.name).strip() or "project"
         folder = c.path.parent if c.path else Path.cwd()
         start = str(folder / f"{stem}{tag}{suffix}")
-        chosen, _ = QFileDialog.getSaveFileName(self.window, title, start, filter_text)
+        chosen, _ = QFileDialog.getSaveFileName(parent or self.window, title, start, filter_text)
         if not chosen:
             return None
         out = Path(chosen)
@@ -604,8 +607,8 @@ class FileActions(QObject):
 
     def _export(self, what: str, write: Callable[[Path], Any], path: str | os.PathLike | None,
                 title: str, suffix: str, filter_text: str, tag: str = "") -> bool:
-        target = Path(path) if path is not None else self._ask_path(title, suffix, filter_text,
-                                                                       tag)
+        target = Path(path) if path is not None else self.ask_export_path(title, suffix,
+                                                                             filter_text, tag)
         if target is None:
             return False
         try:
