@@ -14,12 +14,17 @@ that byte and runs the queued calls, in order.
   window's replacement for QThreadPool, whose threads run Python inside Qt).
 
 `install()` makes the mailbox on the GUI thread; the window does it at start, and the
-first `post` from the GUI thread does it too.
+first `post` from the GUI thread does it too. It also moves Python's cyclic garbage
+collection to the GUI thread (`GuiThreadCollector`): a collection runs in whichever thread
+happens to allocate, and one that ran on the data-loading thread destroyed a closed
+window's QObjects there, taking a Qt lock the GUI thread needed while it waited for the GIL
+the GUI thread held (a hang found in CI).
 """
 
 from __future__ import annotations
 
 import collections
+import gc
 import queue
 import socket
 import threading
@@ -27,7 +32,10 @@ from collections.abc import Callable
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QObject, QSocketNotifier, QThread, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QSocketNotifier, QThread, QTimer, Slot
+
+#: Milliseconds between the GUI thread's checks for garbage to collect.
+COLLECT_EVERY_MS = 250
 
 _lock = threading.Lock()
 _box: _Mailbox | None = None
@@ -46,6 +54,7 @@ class _Mailbox(QObject):
         self._woken = False  # a byte is on its way (guarded by _lock)
         self._notifier = QSocketNotifier(self._read.fileno(), QSocketNotifier.Type.Read, self)
         self._notifier.activated.connect(self._run)
+        self.collector = GuiThreadCollector(self)
 
     def post(self, receiver: QObject | None, fn: Callable[..., Any], args: tuple) -> None:
         with _lock:
@@ -79,6 +88,29 @@ class _Mailbox(QObject):
 
     def run_now(self) -> None:
         self._run()
+
+
+class GuiThreadCollector(QObject):
+    """Python's automatic garbage collection off; the GUI thread collects instead, a
+    generation at a time when its count passes the threshold it had (as the automatic
+    collector would, but never on another thread: Qt objects must die on the GUI thread)."""
+
+    def __init__(self, parent: QObject) -> None:
+        super().__init__(parent)
+        self.threshold = gc.get_threshold()
+        gc.disable()
+        self.timer = QTimer(self)
+        self.timer.setInterval(COLLECT_EVERY_MS)
+        self.timer.timeout.connect(self.check)
+        self.timer.start()
+
+    @Slot()
+    def check(self) -> None:
+        counts = gc.get_count()
+        for generation in (2, 1, 0):  # the oldest generation due, with the younger ones
+            if counts[generation] > self.threshold[generation]:
+                gc.collect(generation)
+                return
 
 
 def install() -> None:

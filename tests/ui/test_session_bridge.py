@@ -231,3 +231,36 @@ def test_a_steady_label_does_not_lay_out_its_parent_again(qtbot) -> None:
         assert (watcher.count > 0) is relayouts, cls.__name__
         if cls is SteadyLabel:
             assert label.size() == size
+
+
+def test_garbage_is_collected_on_the_gui_thread_only(qtbot) -> None:
+    """Python collects cycles in whichever thread allocates; a collection on a worker once
+    destroyed a closed window's QObjects there and deadlocked with the GUI thread. With the
+    mailbox installed the automatic collector is off and the GUI thread collects."""
+    import gc
+    import threading
+    import weakref
+
+    from gui_app.ui import mailbox
+
+    mailbox.install()
+    assert not gc.isenabled()
+
+    class Node:
+        pass
+
+    seen: list[str] = []
+    made: list[weakref.ref] = []
+
+    def make_cycles() -> None:  # on a worker: garbage in cycles, plenty of it
+        for _ in range(5000):
+            a, b = Node(), Node()
+            a.other, b.other = b, a
+            made.append(weakref.ref(a, lambda _r: seen.append(threading.current_thread().name)))
+
+    worker = threading.Thread(target=make_cycles, name="a-worker")
+    worker.start()
+    worker.join()
+    assert all(r() is not None for r in made)  # nothing collected on the worker
+    qtbot.waitUntil(lambda: all(r() is None for r in made), timeout=5000)
+    assert set(seen) == {threading.main_thread().name}
