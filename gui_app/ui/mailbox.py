@@ -166,14 +166,22 @@ class Workers:
                on_error: Callable[[BaseException], None] | None = None) -> None:
         install()  # on the GUI thread, before any worker posts
 
+        # The job's references (the receiver, and callables that may hold widgets) are let
+        # go on the GUI thread: a QObject whose last reference died on a worker would be
+        # destroyed there.
+        held: list[Any] = [receiver, fn, on_done, on_error]
+
         def job() -> None:
             try:
-                result = fn()
+                result = held[1]()
             except BaseException as exc:  # noqa: BLE001 - delivered to the GUI thread
-                if on_error is not None:
-                    post(receiver, on_error, exc)
+                if held[3] is not None:
+                    post(held[0], held[3], exc)
+                del exc
             else:
-                post(receiver, on_done, result)
+                post(held[0], held[2], result)
+                del result
+            post(None, held.clear)
 
         with self._cv:
             self._busy += 1
