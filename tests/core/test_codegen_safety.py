@@ -334,7 +334,7 @@ def test_with_strategy_refuses_to_indent_a_string_that_spans_lines() -> None:
 
 # -- running exported scripts against a stand-in Keras -------------------------------------
 
-STUB_KERAS = '''"""A stand-in for Keras: every attribute, call and item is the same inert object."""
+STUB_KERAS = '''"""A stand-in (Keras, TensorFlow): every attribute, call and item is the same inert object."""
 
 
 class _Stub:
@@ -351,6 +351,21 @@ class _Stub:
 
     def __iter__(self):
         return iter(())
+
+    def __len__(self):
+        return 0
+
+    def __float__(self):
+        return 0.0
+
+    def __format__(self, spec):
+        return "stub"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
 
     def __repr__(self):
         return "<stub>"

@@ -28,6 +28,7 @@ from gui_app.core.spec import CompileSpec, ObjectSpec, Project
 from .test_codegen_safety import (
     FIELDS,
     LITERAL_FIELDS,
+    STUB_KERAS,
     assert_inert,
     clean_twin,
     make_project,
@@ -123,59 +124,13 @@ def test_unknown_compile_names_are_refused_never_written(where: str, name: str) 
 
 # -- running loop scripts against stand-ins for Keras and TensorFlow -----------------------
 
-STUB = '''"""A stand-in: every attribute, call and item is the same inert object."""
-
-
-class _Stub:
-    def __getattr__(self, name):
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return self
-
-    def __call__(self, *args, **kwargs):
-        return self
-
-    def __getitem__(self, key):
-        return self
-
-    def __iter__(self):
-        return iter(())
-
-    def __len__(self):
-        return 0
-
-    def __float__(self):
-        return 0.0
-
-    def __format__(self, spec):
-        return "stub"
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def __repr__(self):
-        return "<stub>"
-
-
-_STUB = _Stub()
-
-
-def __getattr__(name):
-    if name.startswith("__"):
-        raise AttributeError(name)
-    return _STUB
-'''
-
 
 @pytest.fixture(scope="module")
 def stubs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("stubs")
     for package in ("keras", "tensorflow"):
         (folder / package).mkdir()
-        (folder / package / "__init__.py").write_text(STUB, encoding="utf-8")
+        (folder / package / "__init__.py").write_text(STUB_KERAS, encoding="utf-8")  # shared stand-in
     return folder
 
 
