@@ -36,6 +36,8 @@ from PySide6.QtCore import QCoreApplication, QObject, QSocketNotifier, QThread, 
 
 #: Milliseconds between the GUI thread's checks for garbage to collect.
 COLLECT_EVERY_MS = 250
+#: Seconds an idle worker thread waits for work before it ends (as QThreadPool's did).
+IDLE_EXPIRY_S = 30.0
 
 _lock = threading.Lock()
 _box: _Mailbox | None = None
@@ -85,9 +87,6 @@ class _Mailbox(QObject):
                 import traceback
 
                 traceback.print_exc()
-
-    def run_now(self) -> None:
-        self._run()
 
 
 class GuiThreadCollector(QObject):
@@ -139,15 +138,9 @@ def post(receiver: QObject | None, fn: Callable[..., Any], *args: Any) -> None:
     box.post(receiver, fn, args)
 
 
-def deliver_now() -> None:
-    """Runs what is queued now, on the GUI thread (tests, and before closing)."""
-    box = _box
-    if box is not None and shiboken6.isValid(box):
-        box.run_now()
-
-
 class Workers:
-    """`threads` daemon threads that run blocking calls off the GUI thread.
+    """Up to `threads` daemon threads that run blocking calls off the GUI thread, made as
+    work comes and ended after `IDLE_EXPIRY_S` without any.
 
     `submit(receiver, fn, on_done, on_error)`: `fn()` runs on a worker thread; then
     `on_done(result)` or `on_error(exception)` runs on the GUI thread (dropped when
@@ -183,23 +176,29 @@ class Workers:
                 del result
             post(None, held.clear)
 
-        with self._cv:
+        with self._cv:  # queued under the lock: an idle thread ending sees it
             self._busy += 1
             if len(self._threads) < min(self._size, self._busy):
                 thread = threading.Thread(target=self._main, daemon=True,
                                           name=f"{self._name}-{len(self._threads) + 1}")
                 self._threads.append(thread)
                 thread.start()
-        self._queue.put(job)
+            self._queue.put(job)
 
     def _main(self) -> None:
         while True:
-            job = self._queue.get()
-            if job is None:
-                return
+            try:
+                job = self._queue.get(timeout=IDLE_EXPIRY_S)
+            except queue.Empty:
+                with self._cv:  # idle: end, unless a job came in meanwhile
+                    if self._queue.empty():
+                        self._threads.remove(threading.current_thread())
+                        return
+                continue
             try:
                 job()
             finally:
+                del job
                 with self._cv:
                     self._busy -= 1
                     self._cv.notify_all()
@@ -212,9 +211,3 @@ class Workers:
         """Waits until no call is running or queued; False after `msecs`."""
         with self._cv:
             return self._cv.wait_for(lambda: self._busy == 0, timeout=msecs / 1000)
-
-    def close(self) -> None:
-        """Lets the threads end once the queued calls are done."""
-        for _ in self._threads:
-            self._queue.put(None)
-        self._threads = []

@@ -264,3 +264,17 @@ def test_garbage_is_collected_on_the_gui_thread_only(qtbot) -> None:
     assert all(r() is not None for r in made)  # nothing collected on the worker
     qtbot.waitUntil(lambda: all(r() is None for r in made), timeout=5000)
     assert set(seen) == {threading.main_thread().name}
+
+
+def test_idle_worker_threads_end_and_new_work_starts_one_again(qtbot, monkeypatch) -> None:
+    from gui_app.ui import mailbox
+
+    monkeypatch.setattr(mailbox, "IDLE_EXPIRY_S", 0.2)
+    workers = mailbox.Workers(2, "expiry-test")
+    got: list[int] = []
+    workers.submit(None, lambda: 1, got.append)
+    qtbot.waitUntil(lambda: got == [1], timeout=5000)
+    assert [t.name for t in workers._threads] == ["expiry-test-1"]  # noqa: SLF001
+    qtbot.waitUntil(lambda: not workers._threads, timeout=5000)  # noqa: SLF001 - ended
+    workers.submit(None, lambda: 2, got.append)  # work again: a thread again
+    qtbot.waitUntil(lambda: got == [1, 2], timeout=5000)
