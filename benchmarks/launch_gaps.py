@@ -8,9 +8,11 @@ circle project with 20 epochs. A 5 ms QTimer in the window's process records the
 between its ticks: a gap of 30 ms means the GUI thread could not redraw or take a click for
 30 ms. The figures, per run and as medians:
 
-- shown: process start (from /proc) to the window shown and painted;
+- shown: process start (from /proc) to the window's first paint finished (`firstShown`);
 - gap to ready: the longest gap from the window shown until the engine said hello
   (Keras loads in the engine meanwhile; pyqtgraph imports on a thread here);
+- gap to train: the same until Train is pressed, half a second after the hello (the
+  views made at the hello included);
 - gap in run: the longest gap from pressing Train until the run's end;
 - engine ready: process start to the engine's hello.
 
@@ -107,6 +109,7 @@ CHILD = textwrap.dedent('''
         "shown": marks.get("shown", 0) - t0,
         "engine_ready": marks.get("ready", 0) - t0,
         "gap_to_ready": longest(marks.get("shown", 0), marks.get("ready", 0)),
+        "gap_to_train": longest(marks.get("shown", 0), marks.get("train", 0)),
         "gap_in_run": longest(marks.get("train", 0), marks.get("ended", 0)),
         "ended": "ended" in marks,
         "worst_in_run": sorted(((round(g * 1000), round(t - marks.get("train", 0), 2))
@@ -168,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         print("| figure | runs | median | goal |")
         print("| --- | --- | --- | --- |")
         for key, unit, goal in (("shown", "s", "<= 0.6 s"), ("gap_to_ready", "ms", "< 30 ms"),
+                                ("gap_to_train", "ms", "< 30 ms"),
                                 ("gap_in_run", "ms", "< 30 ms"), ("engine_ready", "s", "-")):
             values = [r[key] for r in runs if r.get(key) is not None]
             scale = 1000 if unit == "ms" else 1

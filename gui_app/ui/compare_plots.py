@@ -105,7 +105,7 @@ class CompareCurves(QWidget):
             return
         self.clear()
         for row, name in enumerate(names):
-            plot = pg.PlotItem()
+            plot = pg.PlotItem(enableMenu=False)
             plot.setTitle(name.replace("_", " "), size="10pt")
             plot.showGrid(x=True, y=True, alpha=0.15)
             plot.setMenuEnabled(False)

@@ -256,7 +256,7 @@ class DataPanel(PanelScroll):
             return
         import pyqtgraph as pg
 
-        plot = pg.PlotWidget()
+        plot = pg.PlotWidget(enableMenu=False)
         plot.setObjectName("dataPreview")
         plot.setBackground("w")
         plot.setMinimumHeight(170)

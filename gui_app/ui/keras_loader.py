@@ -25,18 +25,31 @@ PLOTTING_MODULES = ("plots", "boundary_view", "predict_panel", "neuron_strip",
                     "diagnostics_view", "xray_view", "layers_view")
 
 
+_importing = threading.Event()  # set while a worker imports the plotting modules
+
+
+def plotting_importing() -> bool:
+    """True while a worker thread imports pyqtgraph and the views' modules: a view made
+    on the GUI thread meanwhile would wait for that import, holding the window."""
+    return _importing.is_set()
+
+
 def import_plotting() -> None:
     """pyqtgraph: about 0.4 s of pure-Python import that defines classes and creates no
     widgets, so it is safe off the GUI thread; the plots themselves are made on it."""
     import importlib
 
-    import pyqtgraph  # noqa: F401
+    _importing.set()
+    try:
+        import pyqtgraph  # noqa: F401
 
-    for name in PLOTTING_MODULES:
-        try:
-            importlib.import_module(f"{__package__}.{name}")
-        except ImportError:
-            pass  # imported (and explained) where it is used
+        for name in PLOTTING_MODULES:
+            try:
+                importlib.import_module(f"{__package__}.{name}")
+            except ImportError:
+                pass  # imported (and explained) where it is used
+    finally:
+        _importing.clear()
 
 
 class KerasLoader:

@@ -134,7 +134,7 @@ class LRFinderDialog(QDialog):
         row.addStretch(1)
         layout.addLayout(row)
 
-        self.plot_widget = pg.PlotWidget(background="w")
+        self.plot_widget = pg.PlotWidget(background="w", enableMenu=False)
         self.plot_widget.setObjectName("lrFinderPlot")
         self.plot_widget.setMinimumSize(420, 240)
         plot = self.plot_widget.getPlotItem()

@@ -71,6 +71,7 @@ from ..core.project import SUFFIX, OutsidePathsError, load_project, save_project
 from ..core.spec import Project, default_project
 from ..core.summary import format_bytes, format_shape
 from ..core.templates import TEMPLATES, template
+from . import mailbox
 from . import messages as say
 from .code_pane import CodePane
 from .compare import CompareLauncher
@@ -82,6 +83,7 @@ from .device_picker import DeviceBinding, DevicePicker
 from .file_actions import FileActions
 from .findings_view import FindingsView
 from .fit_panel import FitPanel
+from .frames import after_paint
 from .guard import ask_outside, guarded, load_consented
 from .inspector import Inspector
 from .keras_loader import KerasLoader, import_plotting
@@ -107,6 +109,8 @@ UNTITLED = "Untitled"
 # 2: the bottom docks run under the palette (the corners are part of the saved state), and
 # layouts saved by version 1 could hold docks too wide for a small screen: start afresh.
 STATE_VERSION = 2
+#: The window's first paint normally follows its show() within a few screen refreshes.
+FIRST_PAINT_TIMEOUT_MS = 500
 DEFAULT_SIZE = QSize(1440, 900)
 #: Share of the centre the checks may take before they scroll (the table keeps the rest).
 CHECKS_MAX_SHARE = 0.45
@@ -787,10 +791,13 @@ class MainWindow(QMainWindow):
                 self._apply_default_sizes()
             if self._center_pending:
                 QTimer.singleShot(0, self._size_center)  # once the docks have their room
-            QTimer.singleShot(0, self._after_first_show)
+            # Once the first frame is on screen: the imports that start then (a worker
+            # thread) would otherwise compete with that paint for the GIL.
+            after_paint(self, self._after_first_show, timeout_ms=FIRST_PAINT_TIMEOUT_MS)
 
     @Slot()
     def _after_first_show(self) -> None:
+        mailbox.freeze_heap()  # the window is built: it lives as long as the process
         self.firstShown.emit()
         if self.load_keras:
             self.start_keras_loading()  # imports pyqtgraph first, then makes the preview
@@ -820,11 +827,15 @@ class MainWindow(QMainWindow):
         if importer is None:
             self.training.start_engine()
         loader = KerasLoader(self, importer or (lambda: ""), plotting,
-                             self.data_panel.ensure_preview,
+                             self._on_plotting_imported,
                              self._on_keras_loaded if importer is not None else None,
                              self._on_keras_failed if importer is not None else None)
         self._keras_thread = loader
         loader.start()
+
+    def _on_plotting_imported(self) -> None:
+        mailbox.freeze_heap()  # pyqtgraph's modules and classes stay for the process's life
+        self.data_panel.ensure_preview()
 
     @Slot(dict)
     def _on_engine_ready(self, hello: dict) -> None:

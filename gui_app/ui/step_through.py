@@ -310,7 +310,7 @@ class StepThroughDialog(QDialog):
 
     def _bar_plot(self, title: str) -> Any:
         pg = self._pg
-        widget = pg.PlotWidget(background="w")
+        widget = pg.PlotWidget(background="w", enableMenu=False)
         widget.setObjectName(f"stepBars_{title.split()[0]}")
         widget.setToolTip(say.STEP_BARS_TIP)
         widget.setMinimumHeight(110)

@@ -22,7 +22,7 @@ Closing the window stops a run and ends the worker within about a second (`shutd
 
 from __future__ import annotations
 
-import gc
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -88,8 +88,11 @@ from ..core.training import (
     keep_off_core,
 )
 from ..engine.client import ENGINE_DIED
+from . import mailbox
 from . import messages as say
 from .fields import SteadyLabel
+from .frames import after_paint
+from .keras_loader import plotting_importing
 from .session_bridge import Background, PreparedSnapshot, SessionBridge
 from .text_scale import text_scale
 from .training_controller import TrainingController
@@ -117,12 +120,12 @@ PROGRESS_RATE = 4.0
 #: grid, about 4 ms each) came 9 a second, under the 15 redraws a second that look smooth;
 #: the compiled loop trains 20 times faster than `fit`, so the share is cheap.
 PLANE_BUDGET = 0.08
-#: Milliseconds between pressing Train (the editor is locked and repainted at once) and
-#: the worker starting to build the model: the repaint is not slowed by the worker.
-START_DELAY_MS = 15
 #: Milliseconds after Pause before the paused weights' picture is asked for: the worker
 #: finishes the batch (or compiled chunk) in flight first.
 PAUSE_PICTURE_MS = 150
+#: Seconds the Training tab, shown at start, waits for pyqtgraph to be imported off the
+#: GUI thread before its views import it themselves.
+VIEWS_WAIT_S = 1.5
 #: How long closing the window waits for the worker to end.
 CLOSE_TIMEOUT = 2.0
 #: The Boundary tab's words for a folder of images while the engine decodes the sample of
@@ -137,7 +140,6 @@ BANNER_STYLE = ("background: #fff3cd; color: #664d03; border: 1px solid #e0c36b;
 ERROR_STYLE = "color: #b00020;"
 
 
-_HEAP_FROZEN = False
 
 
 def _set_bar(bar: QProgressBar, value: int) -> None:
@@ -152,23 +154,6 @@ def _set_bar(bar: QProgressBar, value: int) -> None:
     bar.setUpdatesEnabled(False)
     bar.setValue(value)
     bar.setUpdatesEnabled(True)  # schedules an ordinary update()
-
-
-def freeze_heap() -> None:
-    """Moves every object alive now out of the garbage collector's sight (`gc.freeze`).
-
-    Once Qt, pyqtgraph, TensorFlow and Keras are imported the process holds about 400,000
-    long-lived objects, and each full collection walks them all, holding the GIL for about
-    0.3 s: the window freezes that long, and so does training. Full collections happen on
-    their own every so often, and Keras's `clear_session()` (which the engine calls before
-    building a fresh model) forces one. Frozen, the same collection takes microseconds;
-    objects made later (models, runs) are collected as usual. Called once, after the
-    imports.
-    """
-    global _HEAP_FROZEN
-    if not _HEAP_FROZEN:
-        _HEAP_FROZEN = True
-        gc.freeze()
 
 
 def run_label(project: Project) -> str:
@@ -271,6 +256,9 @@ class TrainingPanel(QWidget):
         self.neurons: NeuronStrip | None = None
         self._units: Any = None  # the newest UnitPictures of the run, not drawn yet
         self._slate = 0  # counts projects opened: late answers for an earlier one are dropped
+        self._views_pending: tuple[RunRecord, int] | None = None  # see _new_record
+        self._views_coming = False  # the views are being made, one per turn (_next_view)
+        self._views_wait_until = 0.0
         self._picture: Any = None  # the newest snapshot, made ready to draw (or None)
         #: the cores the GUI thread had before it kept off the training core (a run)
         self._gui_cores: set[int] | None = None
@@ -482,7 +470,13 @@ class TrainingPanel(QWidget):
         if self.boundary is None:
             stages.append(self._make_boundary)
         if self.neurons is None:
-            stages.append(self._make_side_views)
+            stages.append(self._make_neurons)
+        if self.diagnostics is None:
+            stages.append(self._make_diagnostics)
+        if self.xray is None:
+            stages.append(self._make_xray)
+        if self.layers is None:
+            stages.append(self._make_layers)
         if self.predict_panel is None:
             stages.append(self._make_predict)
         return [*stages, self._make_plots]
@@ -503,13 +497,16 @@ class TrainingPanel(QWidget):
         if self.bridge is not None:
             self.bridge.prepare = self.boundary.pictures
 
-    def _make_side_views(self) -> None:
+    def _make_neurons(self) -> None:
         from .neuron_strip import NeuronStrip
 
         self.neurons = NeuronStrip()
         self.side_tabs.addTab(self.neurons, "Neurons")
         self.side_tabs.setTabToolTip(self.side_tabs.count() - 1,
                                      "What each hidden neuron sees over the input plane.")
+        self._follow_text_scale(self.neurons)
+
+    def _make_diagnostics(self) -> None:
         from .diagnostics_view import DiagnosticsView
 
         self.diagnostics = DiagnosticsView()
@@ -520,6 +517,8 @@ class TrainingPanel(QWidget):
         self.diagnostics.fixRequested.connect(self._on_diagnostic_fix)
         self.diagnostics.showRequested.connect(self._on_show_evidence)
         self.diagnostics.countChanged.connect(self._on_diagnostics_count)
+
+    def _make_xray(self) -> None:
         from .xray_view import XRayView
 
         self.xray = XRayView()
@@ -527,6 +526,8 @@ class TrainingPanel(QWidget):
         self.side_tabs.setTabToolTip(self.side_tabs.count() - 1,
                                      "The forward pass of the clicked or predicted input, "
                                      "layer by layer.")
+
+    def _make_layers(self) -> None:
         from .layers_view import LayersView
 
         self.layers = LayersView()
@@ -534,11 +535,14 @@ class TrainingPanel(QWidget):
         self.side_tabs.setTabToolTip(self.side_tabs.count() - 1,
                                      "Each layer's gradient norm over the run, and how its "
                                      "outputs and weights are spread.")
+        self._follow_text_scale(self.layers)
+
+    @staticmethod
+    def _follow_text_scale(view: QWidget) -> None:
         scale = text_scale()
-        for view in (self.neurons, self.layers):
-            if scale.factor != 1.0:
-                view.set_scale(scale.factor)
-            scale.scaleChanged.connect(view.set_scale)
+        if scale.factor != 1.0:
+            view.set_scale(scale.factor)
+        scale.scaleChanged.connect(view.set_scale)
 
     def _make_predict(self) -> None:
         from .predict_panel import PredictPanel
@@ -821,7 +825,7 @@ class TrainingPanel(QWidget):
             stages[0]()
             QTimer.singleShot(0, self.warm_up)
             return
-        freeze_heap()
+        mailbox.freeze_heap()  # the views are made: they live as long as the window
         if self.plots is not None:  # loss and each metric: made now, not at the first picture
             self.plots.prepare(self._expected_quantities())
         if self.session is None and not self.blocked_reason():
@@ -830,8 +834,31 @@ class TrainingPanel(QWidget):
 
     @Slot(bool)
     def _on_dock_visible(self, visible: bool) -> None:
-        if visible and not self.closed:
-            self.ensure_views()
+        if visible and not self.closed and self.plots is None and not self._views_coming:
+            # One view per turn of the event loop, not all at once inside the window's
+            # show(): a window restored with its Training tab in front imported pyqtgraph
+            # and made every view before its first paint (0.35 s later on screen).
+            self._views_coming = True
+            self._views_wait_until = time.monotonic() + VIEWS_WAIT_S
+            QTimer.singleShot(0, self, self._next_view)
+
+    def _next_view(self) -> None:
+        if self.closed or self.plots is not None:
+            self._views_coming = False
+            return
+        # pyqtgraph is imported by a worker after the window's first paint (or by the data
+        # preview, when there is no worker): wait for it rather than import it here, on
+        # the GUI thread, for 0.2 s; after VIEWS_WAIT_S the views import it themselves.
+        if plotting_importing() or ("pyqtgraph" not in sys.modules
+                                    and time.monotonic() < self._views_wait_until):
+            QTimer.singleShot(40, self, self._next_view)
+            return
+        stages = self._view_stages()
+        stages[0]()
+        if len(stages) > 1:
+            QTimer.singleShot(0, self, self._next_view)
+        else:
+            self._views_coming = False
 
     # -- controls ---------------------------------------------------------------------------
 
@@ -916,10 +943,15 @@ class TrainingPanel(QWidget):
             self.background.call(work, lambda began: self._on_start_done(session, began),
                                  lambda exc: self._on_start_failed(session, exc))
 
-        # The worker starts once the window has painted the locked editor: building and
-        # tracing the model holds the GIL in bursts, and a repaint of the whole window
-        # competing with it would freeze the window for a moment at every Train.
-        QTimer.singleShot(START_DELAY_MS, begin)
+        # The worker starts once the window has painted the locked editor: sending the
+        # project holds the GIL in bursts, and a repaint of the whole window competing
+        # with it froze the window for 40-60 ms at every Train (a fixed 15 ms delay often
+        # fired before the paint).
+        def views_then_begin() -> None:
+            self._show_new_record()
+            after_paint(self, begin, timeout_ms=40)
+
+        after_paint(self, views_then_begin)
         return True
 
     def _on_start_done(self, session: TrainingSession, began: bool) -> None:
@@ -946,10 +978,22 @@ class TrainingPanel(QWidget):
             self.diagnostics.clear()  # a fresh run is judged afresh
         if self.layers is not None:
             self.layers.clear()
-        if self.plots is not None:
+        # The plots and the boundary empty once the window has painted the locked editor
+        # (`_start`): two short frames instead of one long one (render() also sets the
+        # record, should a batch of events come first).
+        self._views_pending = (record, self._slate)
+
+    def _show_new_record(self) -> None:
+        pending, self._views_pending = self._views_pending, None
+        if pending is None or self.closed:
+            return
+        record, slate = pending
+        if slate != self._slate or record is not self.record:
+            return
+        if self.plots is not None and self.plots.record is not record:
             self.plots.set_record(record)
-            self._fill_runs_menu()
-        if self.boundary is not None:
+            self._fill_runs_menu()  # the run before is an earlier run now
+        if self.boundary is not None and not len(self.store):
             self.boundary.show_grid(None)
             self.boundary.set_snapshot_count(0, force=True)
             self.boundary.hide_click()
@@ -1114,7 +1158,6 @@ class TrainingPanel(QWidget):
         ended: Finished | Failed | None = None
         for event in events:
             if isinstance(event, Started):
-                freeze_heap()  # Keras is imported by now (the session's worker did it)
                 self.run_state = _RunState(event)
                 if self.plots is not None:
                     self.plots.set_run_end(event.epochs)
@@ -1185,6 +1228,7 @@ class TrainingPanel(QWidget):
         if self.plots is not None and self.record is not None:
             if self.plots.record is not self.record:
                 self.plots.set_record(self.record)
+                self._fill_runs_menu()
             self.plots.refresh()
         if self.boundary is not None:
             self.boundary.set_snapshot_count(len(self.store))

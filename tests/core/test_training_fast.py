@@ -148,7 +148,7 @@ def test_how_steps_are_split_into_calls_does_not_change_the_numbers(
         make_session, monkeypatch, target: float) -> None:
     """One step per call (every call ends inside an epoch) or as many as allowed (calls
     across epoch ends): the same numbers as `fit`."""
-    monkeypatch.setattr(fast, "chunk_target", lambda interval: target)
+    monkeypatch.setattr(fast, "chunk_target", lambda interval, *_: target)
     proj = small(epochs=5)
     session, rec = make_session(proj)
     run(session)
@@ -240,7 +240,7 @@ def test_stop_ends_the_run_within_one_call_and_finishes_the_epoch(make_session,
     """With one step per call the loop stops as `fit` does, ending that epoch with
     validation; a stop asked from a progress report (made between two calls) is seen
     before the next call, so no step runs after it."""
-    monkeypatch.setattr(fast, "chunk_target", lambda interval: 1e-9)
+    monkeypatch.setattr(fast, "chunk_target", lambda interval, *_: 1e-9)
     session, rec = make_session(small(epochs=500), progress_interval=0.001)
     asked: list[tuple[int, int, int]] = []
 
@@ -296,8 +296,39 @@ def test_stop_before_the_first_call_trains_nothing(make_session) -> None:
     assert iterations(session) == 0 and session.epoch == 0
 
 
+def test_calls_get_short_once_a_command_was_served(make_session, monkeypatch) -> None:
+    """A predict waits for the compiled call in flight: after one is served, calls aim
+    for QUICK_CHUNK_SECONDS (the next click's answer waits less), and not before."""
+    asked: list[tuple[float, float]] = []  # (seconds since a command, target)
+    real = fast.chunk_target
+
+    def recording(interval: float, since: float = math.inf) -> float:
+        target = real(interval, since)
+        asked.append((since, target))
+        return target
+
+    monkeypatch.setattr(fast, "chunk_target", recording)
+    session, rec = make_session(small(epochs=400))
+    session.start()
+    deadline = time.monotonic() + 60
+    while len(asked) < 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    before = len(asked)
+    assert before >= 5 and all(t != fast.QUICK_CHUNK_SECONDS for _, t in asked[:before])
+    session.predict(session.dataset.x_val[:1])
+    while len(asked) < before + 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    session.stop()
+    assert session.wait(60)
+    after = asked[before:]
+    assert any(since < fast.INTERACTIVE_SECONDS and target == fast.QUICK_CHUNK_SECONDS
+               for since, target in after)
+    assert real(0.1, since_command=0.5) == fast.QUICK_CHUNK_SECONDS
+    assert real(0.1, since_command=fast.INTERACTIVE_SECONDS) == fast.CHUNK_SECONDS
+
+
 def test_pause_holds_the_loop_and_serves_commands(make_session, monkeypatch) -> None:
-    monkeypatch.setattr(fast, "chunk_target", lambda interval: 1e-9)
+    monkeypatch.setattr(fast, "chunk_target", lambda interval, *_: 1e-9)
     session, rec = make_session(small(epochs=6), progress_interval=0.001)
     paused_once: list[bool] = []
 

@@ -358,7 +358,9 @@ def test_crafted_file_on_the_command_line(qtbot, tmp_path, monkeypatch, case):
     start = time.monotonic()
     with Unblock(target):
         win = run_app_in_process(qtbot, monkeypatch, [str(target)])
-    assert time.monotonic() - start < 10
+    # A hang guard, not a speed figure: alone this takes 0.2-0.4 s, but late in this
+    # file (dozens of windows made before it in the process) 6-10 s on two busy cores.
+    assert time.monotonic() - start < 30
     assert win.isVisible() and win.controller.path is None
     assert win.controller.project == default_project()
     assert_project_dialog(win, expected)

@@ -58,7 +58,8 @@ def test_present_shows_the_training_view_alone_and_restores_the_layout(qtbot, wi
     qtbot.wait(50)
     assert [d for d in window.docks if d.isVisible()] == [window.training_dock]
     assert window.menuBar().isHidden() and window.statusBar().isHidden()
-    assert window.training_panel.plots is not None  # the views were made on showing
+    # the views are made on showing, one per turn of the event loop
+    qtbot.waitUntil(lambda: window.training_panel.plots is not None, timeout=5000)
     # once the layout has settled (the strip's wrapped label is measured in a later pass)
     qtbot.waitUntil(lambda: presenter.strip.height() < 0.1 * window.height(), timeout=3000)
     assert window.training_dock.height() > 0.8 * window.height()

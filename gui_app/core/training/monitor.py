@@ -102,6 +102,8 @@ class _Monitor:
         self.paused_for = 0.0
         self.next_tick = self.t0 + self.interval
         self.last_snap = self.t0
+        #: When commands were last served between batches (-inf: never this run).
+        self.served_at = -math.inf
         self.tick_time = self.t0
         self.tick_done = 0
         #: Seconds of `elapsed` spent on one-time work (tracing and compiling the training
@@ -253,6 +255,7 @@ class _Monitor:
     def _attend(self, batch: int) -> None:
         host = self.host
         host.serve_commands()
+        self.served_at = time.perf_counter()
         if host.stop_requested:
             self.stopped_by_user = True
             self.raw_model.stop_training = True
