@@ -231,6 +231,7 @@ class Engine:
             connection = self._listener.accept()  # type: ignore[union-attr]
         except (OSError, EOFError, Exception):  # noqa: BLE001 - closed before it connected
             return
+        protocol.no_delay(connection)
         with self._send_lock:
             self._connection = connection
             for frame in self._outbox:

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import struct
 from dataclasses import fields, is_dataclass
 from typing import Any
@@ -196,6 +197,27 @@ def decode(frame: bytes) -> dict[str, Any]:
     if not isinstance(message, dict) or "kind" not in message:
         raise ProtocolError("a frame without a message kind")
     return message
+
+
+def no_delay(connection: Any) -> None:
+    """Turns off Nagle's algorithm on a connection's TCP socket (the engine's link is
+    one, on 127.0.0.1). With it on, a short frame sent while earlier ones waited for
+    their acknowledgement was held until it came, and Linux delays acknowledgements by
+    up to 40 ms: during a run, with events streaming out, a one-row prediction's reply
+    took 44 ms instead of 9."""
+    import socket
+
+    try:
+        sock = socket.socket(fileno=os.dup(connection.fileno()))
+    except (OSError, AttributeError, ValueError):
+        return  # not a socket (a pipe in tests): nothing to turn off
+    try:
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except OSError:
+        pass
+    finally:
+        sock.close()
 
 
 def hello(pid: int, keras_version: str, backend: str, catalog: dict[str, Any] | None = None,

@@ -422,6 +422,7 @@ def run_engine() -> int:
     except (OSError, ValueError) as exc:
         print(f"layerlab --engine: cannot reach the window at {address}: {exc}", flush=True)
         return 2
+    protocol.no_delay(connection)
     try:
         return Server(connection).serve()
     finally:
