@@ -79,19 +79,20 @@ CHILD = textwrap.dedent('''
         timer.start()
 
     win.firstShown.connect(shown)
+    # The training panel is made after the first paint (main_window.LATER_MODULES): not
+    # asked for early here, which would make it at once, before the window shows.
+    win.partMade.connect(lambda name: name == "training_panel"
+                         and win.training_panel.runEnded.connect(ended))
     win.kerasReady.connect(lambda: marks.setdefault("ready", time.perf_counter()))
-    panel = win.training_panel
 
     def ended(_event):
         marks["ended"] = time.perf_counter()
         QTimer.singleShot(200, app.quit)
 
-    panel.runEnded.connect(ended)
-
     def maybe_train():
         if "ready" in marks and "train" not in marks:
             QTimer.singleShot(500, lambda: (marks.setdefault("train", time.perf_counter()),
-                                            panel.train()))
+                                            win.training_panel.train()))
         elif "train" not in marks:
             QTimer.singleShot(50, maybe_train)
 

@@ -5,9 +5,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+#: How much lower the engine process's CPU priority is than the window's (`nice`). When
+#: both want the CPU (Keras loading while the window starts, a run while the window
+#: redraws), the window goes first; an idle window leaves all of it to training.
+ENGINE_NICE = 5
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] == "--engine":
+        _yield_to_window()
     from .cli import COMMANDS, run_cli  # no TensorFlow, no Qt: cheap, and imports nothing else
 
     if args and (args[0] in COMMANDS or args[0] in ("-h", "--help", "--version")):
@@ -32,6 +39,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .ui.app import run_app
 
     return run_app(args)
+
+
+
+def _yield_to_window() -> None:
+    """Lowers this engine process's priority by ENGINE_NICE (LAYERLAB_ENGINE_NICE
+    overrides it; 0 keeps it), first thing, so that every thread it starts inherits it."""
+    import os
+
+    try:
+        step = int(os.environ.get("LAYERLAB_ENGINE_NICE", ENGINE_NICE))
+    except ValueError:
+        step = ENGINE_NICE
+    if step > 0 and hasattr(os, "nice"):
+        try:
+            os.nice(step)
+        except OSError:
+            pass  # not allowed here: the engine runs as it is
 
 
 if __name__ == "__main__":

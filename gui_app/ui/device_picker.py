@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QMenu, QWidget
 
 from ..core.devices import ALL_GPUS, DeviceReport, default_choice, list_devices
 from . import messages as say
-from .session_bridge import Background
+from .mailbox import Background
 
 if TYPE_CHECKING:
     from .training_controller import TrainingController

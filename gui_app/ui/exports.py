@@ -27,16 +27,18 @@ import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsView
 
-from ..core.diagnostics.events import RESOLVED, FindingEvent
 from ..core.project import write_atomic
 from ..core.spec import Project
 from ..core.summary import Summary, format_table
+
+if TYPE_CHECKING:
+    from ..core.diagnostics.events import FindingEvent
 
 HISTORY_FORMAT = "layerlab-history"
 
@@ -114,6 +116,8 @@ def finding_json(finding: FindingEvent) -> dict[str, Any]:
     "layer_index", "message", "fixes" [{"id", "label", "params"}], "resolved", "state",
     "severity", "run"}, epochs from 1 (the epoch it reached its state, and the one it was
     first reported in)."""
+    from ..core.diagnostics.events import RESOLVED  # loaded with the run's findings
+
     return {"code": finding.code, "epoch": finding.epoch + 1,
             "first_epoch": finding.since + 1, "layer_index": finding.layer,
             "message": finding.message, "fixes": [dict(f) for f in finding.fixes],

@@ -213,7 +213,8 @@ class FileActions(QObject):
         self.plots_menu = self.export_menu.addMenu("&Plot")
         self.plots_menu.setObjectName("exportPlotsMenu")
         self.plots_menu.aboutToShow.connect(self.fill_plots_menu)
-        self.fill_examples_menu()
+        # The examples are listed when the menu opens (aboutToShow): reading and checking
+        # every lesson file took 12 ms of the window's start.
         if menu is None:  # the window changed shape: still reachable from the menu bar
             extra = self.window.menuBar().addMenu("&Lessons")
             extra.addMenu(self.examples_menu)

@@ -19,6 +19,15 @@ from PySide6.QtWidgets import QWidget
 PAINT_TIMEOUT_MS = 120
 
 
+def next_turn(receiver: QObject, work: Callable[[], None]) -> None:
+    """Runs `work` on a later turn of the event loop, after the timers and the paint that
+    are due. Qt 6 turns a zero-delay single shot into a posted call, and posted calls run
+    in one pass, each one posted during the pass included: a chain of them (the views made
+    one per step) ran back to back, with no timer or paint in between. A one-millisecond
+    timer lets them in."""
+    QTimer.singleShot(1, receiver, work)
+
+
 _PAINTS = (QEvent.Type.UpdateRequest, QEvent.Type.Paint)
 
 
@@ -39,7 +48,7 @@ class _AfterPaint(QObject):
         # fires once the whole paint, children included, has finished.
         if event.type() in _PAINTS and self._work is not None and not self._due:
             self._due = True
-            QTimer.singleShot(0, self, self._run)
+            next_turn(self, self._run)
         return False
 
     def _run(self) -> None:

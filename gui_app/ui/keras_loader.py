@@ -41,13 +41,18 @@ def import_plotting() -> None:
 
     _importing.set()
     try:
-        import pyqtgraph  # noqa: F401
+        import pyqtgraph
 
         for name in PLOTTING_MODULES:
             try:
                 importlib.import_module(f"{__package__}.{name}")
             except ImportError:
                 pass  # imported (and explained) where it is used
+        # The boundary's colour map is read from pyqtgraph's files once and cached there:
+        # read here, not on the GUI thread when the boundary view is made.
+        from .colors import VALUE_COLORMAP
+
+        pyqtgraph.colormap.get(VALUE_COLORMAP)
     finally:
         _importing.clear()
 

@@ -133,6 +133,9 @@ class LockView(QObject):
         replaced = getattr(controller, "replaced", None)
         if replaced is not None:
             replaced.connect(self.apply)
+        parts = getattr(window, "partMade", None)
+        if parts is not None:
+            parts.connect(self.apply)
         self.apply()
 
     @Slot(object, object)
@@ -147,8 +150,11 @@ class LockView(QObject):
         palette = getattr(w, "palette", None)
         inspector = getattr(w, "inspector", None)
         compile_panel = getattr(w, "compile_panel", None)
-        data_panel = getattr(w, "data_panel", None)
-        fit_panel = getattr(w, "fit_panel", None)
+        # Parts made after the window's first paint are greyed when they come (`apply`
+        # again at `partMade`); asking for them here would make them at once.
+        made = getattr(w, "part_if_made", None)
+        data_panel = made("data_panel") if made else getattr(w, "data_panel", None)
+        fit_panel = made("fit_panel") if made else getattr(w, "fit_panel", None)
         layers = _allows(locks, "model.layers")
         out: list[tuple[QWidget | None, bool]] = [
             (getattr(palette, "tree", None), layers),

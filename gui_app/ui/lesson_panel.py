@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
 
 from ..core.lessons import description_of
 from ..core.spec import Project
-from ..core.training.events import Finished
 from .lesson_locks import LockView
 from .lesson_steps_view import StepsBox
 
@@ -258,6 +257,8 @@ class LessonPanel(QFrame):
     def _on_run_ended(self, event: object) -> None:
         """A run that ended without error counts (done, stopped, stopped early); one whose
         loss became NaN or that failed does not."""
+        from ..core.training.events import Finished  # loaded by then (the window's start)
+
         if isinstance(event, Finished) and event.reason != "nan":
             project = self.controller.project  # type: ignore[attr-defined]
             self.steps.run_finished(project, event.history)

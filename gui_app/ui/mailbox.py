@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import collections
 import gc
+import itertools
 import queue
 import socket
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +38,12 @@ from PySide6.QtCore import QCoreApplication, QObject, QSocketNotifier, QThread, 
 
 #: Milliseconds between the GUI thread's checks for garbage to collect.
 COLLECT_EVERY_MS = 250
+#: How long a thread that wants the GIL waits before the one holding it is made to let
+#: go (Python's default is 5 ms). The window's helper threads run long stretches of
+#: Python (pyqtgraph's import creates every Qt class it mirrors, 0.2 s), and a paint
+#: calls back into Python many times: at 5 ms a wait, the GUI thread stalled for up to
+#: 150 ms behind an import. A shorter turn keeps the GUI thread's waits short.
+SWITCH_INTERVAL_S = 0.0005
 #: Seconds an idle worker thread waits for work before it ends (as QThreadPool's did).
 IDLE_EXPIRY_S = 30.0
 
@@ -135,6 +143,7 @@ def install() -> None:
     with _lock:
         if _box is None or not shiboken6.isValid(_box):
             _box = box
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
 
 
 def post(receiver: QObject | None, fn: Callable[..., Any], *args: Any) -> None:
@@ -221,3 +230,44 @@ class Workers:
         """Waits until no call is running or queued; False after `msecs`."""
         with self._cv:
             return self._cv.wait_for(lambda: self._busy == 0, timeout=msecs / 1000)
+
+
+class Background(QObject):
+    """Runs blocking calls (session.predict, session.evaluate) off the GUI thread.
+
+    `call(fn, on_done, on_error)`: `fn` runs on a worker thread (`threads` at most);
+    `on_done(result)` or `on_error(exception)` runs on the GUI thread afterwards, unless
+    this object has been deleted by then. The worker threads never call Qt (`mailbox`).
+    """
+
+    def __init__(self, parent: QObject | None = None, threads: int = 2) -> None:
+        super().__init__(parent)
+        self.workers = Workers(threads, "layerlab-background")
+        self._count = itertools.count(1)
+        self._jobs: set[int] = set()
+
+    def call(self, fn: Callable[[], Any], on_done: Callable[[Any], None],
+             on_error: Callable[[BaseException], None] | None = None) -> int:
+        number = next(self._count)
+        self._jobs.add(number)
+
+        def done(result: Any) -> None:
+            assert QThread.currentThread() is self.thread(), "results are handled on the GUI thread"
+            self._jobs.discard(number)
+            on_done(result)
+
+        def failed(exc: BaseException) -> None:
+            assert QThread.currentThread() is self.thread(), "results are handled on the GUI thread"
+            self._jobs.discard(number)
+            if on_error is not None:
+                on_error(exc)
+
+        self.workers.submit(self, fn, done, failed)
+        return number
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._jobs)
+
+    def wait(self, msecs: int = 5000) -> bool:
+        return self.workers.wait(msecs)

@@ -31,8 +31,10 @@ selection and files together.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSize, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import (
@@ -71,26 +73,21 @@ from ..core.project import SUFFIX, OutsidePathsError, load_project, save_project
 from ..core.spec import Project, default_project
 from ..core.summary import format_bytes, format_shape
 from ..core.templates import TEMPLATES, template
-from . import mailbox
+from . import mailbox, qt_types
 from . import messages as say
 from .code_pane import CodePane
-from .compare import CompareLauncher
 from .compile_panel import CompilePanel
 from .controller import ProjectController
-from .data_panel import DataPanel
 from .device_picker import SETTINGS_KEY as DEVICE_KEY
 from .device_picker import DeviceBinding, DevicePicker
 from .file_actions import FileActions
 from .findings_view import FindingsView
-from .fit_panel import FitPanel
-from .frames import after_paint
+from .frames import after_paint, next_turn
 from .guard import ask_outside, guarded, load_consented
 from .inspector import Inspector
 from .keras_loader import KerasLoader, import_plotting
-from .lr_finder import LRFinderLauncher
 from .palette import Palette
 from .presenter import Presenter
-from .search_view import SearchLauncher
 from .settings import (
     add_recent_file,
     app_settings,
@@ -99,13 +96,26 @@ from .settings import (
     text_scale_setting,
 )
 from .stack_model import ERROR_COLOR, LayerStackModel, LayerTable
-from .step_through import StepThroughLauncher
 from .text_scale import MAX_SCALE, MIN_SCALE, TextScale, relative_font, text_scale
 from .training_controller import TrainingController
-from .training_panel import TrainingPanel
 
 #: The name of a project that was never saved; saving names it after its file.
+if TYPE_CHECKING:
+    from .data_panel import DataPanel
+    from .fit_panel import FitPanel
+    from .training_panel import TrainingPanel
+
 UNTITLED = "Untitled"
+#: The window's parts that are not on screen when it first shows (the Data and Fit tabs
+#: behind Compile, the Training tab behind Code): their modules are imported on a worker
+#: thread once the first frame is painted, and each part is made on a turn of the event
+#: loop of its own (`_build_later`). The window showed 0.15 s sooner. Asking for one of
+#: them before that (`window.training_panel`) makes it at once.
+#: Attributes that the parts made after the first paint set, and the part each comes with.
+_MADE_WITH = {"lr_finder": "training_panel", "compare": "training_panel",
+              "step_through": "training_panel", "search": "training_panel"}
+LATER_MODULES = ("data_panel", "fit_panel", "training_panel", "lr_finder", "compare",
+                 "step_through", "search_view")
 # 2: the bottom docks run under the palette (the corners are part of the saved state), and
 # layouts saved by version 1 could hold docks too wide for a small screen: start afresh.
 STATE_VERSION = 2
@@ -136,6 +146,41 @@ class StackTable(LayerTable):
             self.keyAction.emit("duplicate")
         else:
             super().keyPressEvent(event)
+
+
+class _PageHolder(QWidget):
+    """A tab's page until its panel is made (LATER_MODULES), then the panel's frame. It
+    asks for the room `least` (the Compile panel's minimum) meanwhile, so the dock keeps
+    its size when the panel comes."""
+
+    def __init__(self, least: QSize) -> None:
+        super().__init__()
+        self.panel: QWidget | None = None
+        self._least = least
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+
+    def take(self, panel: QWidget) -> None:
+        self.panel = panel
+        self.layout().addWidget(panel)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        if self.panel is not None:
+            return super().minimumSizeHint()
+        return self._least
+
+
+class _SetupTabs(QTabWidget):
+    """The Compile, Data and Fit tabs; `setCurrentWidget` also takes a panel inside a
+    tab's holder (the Data and Fit panels are made after the first paint)."""
+
+    def setCurrentWidget(self, widget: QWidget) -> None:  # noqa: N802 - Qt's name
+        for index in range(self.count()):
+            page = self.widget(index)
+            if page is widget or (isinstance(page, _PageHolder) and page.panel is widget):
+                self.setCurrentIndex(index)
+                return
+        super().setCurrentWidget(widget)
 
 
 class _Dock(QDockWidget):
@@ -254,6 +299,7 @@ class MainWindow(QMainWindow):
     """The editor window. `firstShown` fires once the window is on screen."""
 
     firstShown = Signal()
+    partMade = Signal(str)  # "data_panel", "fit_panel" or "training_panel" was made
     kerasReady = Signal()
 
     def __init__(self, project: Project | None = None, path: str | os.PathLike | None = None,
@@ -282,6 +328,14 @@ class MainWindow(QMainWindow):
         self.engine_link.hung.connect(self._on_engine_hung)
         self.engine_link.cannotStart.connect(self._on_keras_failed)
         self.last_dialog: QMessageBox | None = None
+        # Made after the first paint, or when first asked for (see LATER_MODULES).
+        self._data_panel: DataPanel | None = None
+        self._fit_panel: FitPanel | None = None
+        self._training_panel: TrainingPanel | None = None
+        self._later_started = False
+        self._chain_running = False  # _build_later's steps are under way
+        self._preview_asked = False  # the data preview was made, or asked for
+        self._shut = False  # shutdown() ran: nothing more is made or started
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
                             | QMainWindow.DockOption.AllowTabbedDocks
                             | QMainWindow.DockOption.AllowNestedDocks)
@@ -300,9 +354,16 @@ class MainWindow(QMainWindow):
         # Lessons, model import/export, trained weights, exports, drops, autosave, recovery.
         self.files = FileActions(self)
         self._restore_settings()
-        self.training_panel = self._install_training_panel()
-        # CPU / one GPU / all GPUs, in the status bar and the Training menu (device_picker.py).
-        self.device_picker = self._install_device_picker()
+        # Its entries come with the training panel (`_install_training_panel`).
+        self.training_menu = self.menuBar().addMenu("&Training")
+        self.training_menu.setObjectName("trainingMenu")
+        self.training_menu.setToolTipsVisible(True)
+        self.training.lockedChanged.connect(self._on_training_locked)
+        self.training.lockedChanged.connect(self.files.lesson_panel.set_running)
+        self.training.message.connect(self.statusBar().showMessage)
+        # CPU / one GPU / all GPUs, in the status bar (its Device submenu comes with the
+        # engine's list of devices, after the training entries).
+        self._install_device_picker()
         self._update_title()
         self._update_totals()
         # Start with the first layer selected: the inspector then shows a real form, and a
@@ -406,21 +467,24 @@ class MainWindow(QMainWindow):
         self.inspector_dock = self._dock("Inspector", "inspectorDock", self.inspector, right,
                                          "The settings of the selected layer.")
         self.compile_panel = CompilePanel(self.controller)
-        self.data_panel = DataPanel(self.controller)
-        self.data_panel.augment_preview.set_engine(self.training)
-        self.fit_panel = FitPanel(self.controller)
+        # The Data and Fit panels come after the first paint (LATER_MODULES), each into
+        # its tab's holder; the holders take the room the panels will need.
+        least = self.compile_panel.minimumSizeHint()
+        self._data_holder, self._fit_holder = _PageHolder(least), _PageHolder(least)
         # One dock with a tab widget rather than three tabified docks: Qt (6.5 to 6.12 at
         # least) leaves a stray, click-eating QTabBar behind when two dock areas both hold
         # tabified docks, and the Code / Training pair below is tabified.
-        self.setup_tabs = QTabWidget()
+        self.setup_tabs = _SetupTabs()
         self.setup_tabs.setObjectName("setupTabs")
         self.setup_tabs.setDocumentMode(True)
         for panel, title, tip in (
                 (self.compile_panel, "Compile", "Optimizer, loss and metrics (Ctrl+1)"),
-                (self.data_panel, "Data", "The data the model trains on (Ctrl+2)"),
-                (self.fit_panel, "Fit", "Epochs, batch size and callbacks (Ctrl+3)")):
+                (self._data_holder, "Data", "The data the model trains on (Ctrl+2)"),
+                (self._fit_holder, "Fit", "Epochs, batch size and callbacks (Ctrl+3)")):
             index = self.setup_tabs.addTab(panel, title)
             self.setup_tabs.setTabToolTip(index, tip)
+        # A person who opens the Data or Fit tab before its panel came gets it at once.
+        self.setup_tabs.currentChanged.connect(self._on_setup_tab)
         self.setup_dock = self._dock("Compile, Data, Fit", "setupDock", self.setup_tabs, right,
                                      "How the model is compiled, what it trains on, and how.")
 
@@ -799,11 +863,26 @@ class MainWindow(QMainWindow):
     def _after_first_show(self) -> None:
         mailbox.freeze_heap()  # the window is built: it lives as long as the process
         self.firstShown.emit()
+        if self._shut or self._later_started:
+            return
+        self._later_started = True
+        if self.load_keras:
+            self.training.start_engine()  # (`layerlab` started it before Qt: taken now)
+        # Every Qt class made on this thread first, a slice per turn; then the imports on a
+        # worker (PySide's class-making is not safe on two threads at once).
+        qt_types.Warmer(self, self._import_later).start()
+
+    def _after_parts(self) -> None:
+        """The parts are made (LATER_MODULES): pyqtgraph next, on the same worker as the
+        engine's news, and then the data preview."""
+        if self._shut:
+            return
+        mailbox.freeze_heap()
         if self.load_keras:
             self.start_keras_loading()  # imports pyqtgraph first, then makes the preview
         else:
             # pyqtgraph takes about 0.4 s to import: only now that the window is up.
-            QTimer.singleShot(30, self.data_panel.ensure_preview)
+            QTimer.singleShot(30, self, self._make_preview)
 
     def start_keras_loading(self, importer: Callable[[], str] | None = None,
                             sync: Callable[[], list[str]] | None = None,
@@ -819,6 +898,7 @@ class MainWindow(QMainWindow):
         """
         if self._keras_thread is not None:
             return
+        qt_types.warm_now()  # before a worker imports pyqtgraph (qt_types); done by now
         if sync is not None:
             self._keras_sync = sync
         self.keras_label.setText(say.ENGINE_LOADING)
@@ -835,7 +915,7 @@ class MainWindow(QMainWindow):
 
     def _on_plotting_imported(self) -> None:
         mailbox.freeze_heap()  # pyqtgraph's modules and classes stay for the process's life
-        self.data_panel.ensure_preview()
+        self._make_preview()
 
     @Slot(dict)
     def _on_engine_ready(self, hello: dict) -> None:
@@ -906,14 +986,135 @@ class MainWindow(QMainWindow):
 
     # -- training -----------------------------------------------------------------------------
 
-    def _install_training_panel(self) -> TrainingPanel:
-        """The Training tab, the lock banner above the model, and the Training menu."""
+    # -- the parts made after the first paint ---------------------------------------------------
+
+    @property
+    def data_panel(self) -> DataPanel:
+        if self._data_panel is None:
+            self._make_data_panel()
+        assert self._data_panel is not None
+        return self._data_panel
+
+    @property
+    def fit_panel(self) -> FitPanel:
+        if self._fit_panel is None:
+            self._make_fit_panel()
+        assert self._fit_panel is not None
+        return self._fit_panel
+
+    @property
+    def training_panel(self) -> TrainingPanel:
+        if self._training_panel is None:
+            self._install_training_panel()
+        assert self._training_panel is not None
+        return self._training_panel
+
+    def __getattr__(self, name: str) -> object:
+        # The Training menu's launchers and the device binding come with their parts:
+        # asking for one makes its part at once (ordinary attributes never get here).
+        maker = _MADE_WITH.get(name)
+        if maker is None or name.startswith("_"):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        getattr(self, maker)  # the part's property makes it when it is not there yet
+        return object.__getattribute__(self, name)
+
+    def part_if_made(self, name: str) -> QWidget | None:
+        """"data_panel", "fit_panel" or "training_panel" when made, else None (never
+        makes it: for what only adjusts a part that exists, such as a lesson's locks)."""
+        return getattr(self, f"_{name}", None)
+
+    def _later_steps(self) -> list[Callable[[], object]]:
+        steps: list[Callable[[], object]] = []
+        if self._data_panel is None:
+            steps.append(self._make_data_panel)
+        if self._fit_panel is None:
+            steps.append(self._make_fit_panel)
+        if self._training_panel is None:
+            steps.append(self._install_training_panel)
+        if not self._preview_asked:
+            steps.append(self._make_preview)
+        panel = self._training_panel
+        if panel is not None and self.training_dock.isVisible() and panel.views_pending():
+            steps.append(panel.make_next_view)  # the Training tab is in front: its views
+        return steps
+
+    def _make_preview(self) -> None:
+        self._preview_asked = True
+        self.data_panel.ensure_preview()
+
+    def _import_later(self) -> None:
+        """Imports LATER_MODULES on a worker thread (it calls no Qt), then makes the parts
+        on the GUI thread, one per turn of the event loop."""
+        import importlib
+
+        def work() -> None:
+            for name in LATER_MODULES:
+                try:
+                    importlib.import_module(f"{__package__}.{name}")
+                except Exception:  # noqa: BLE001 - imported again (and explained) when made
+                    pass
+            try:  # pyqtgraph came with them: the views' modules and colour map too
+                import_plotting()
+            except Exception:  # noqa: BLE001 - the views import it themselves then
+                pass
+            mailbox.post(self, self._build_later)
+
+        threading.Thread(target=work, name="layerlab-later-imports", daemon=True).start()
+
+    def _build_later(self) -> None:
+        """One step of the start after the first paint per turn of the event loop, in one
+        chain: two chains at once ran back to back, the window frozen meanwhile."""
+        if self._shut:
+            return
+        self._chain_running = True
+        steps = self._later_steps()
+        if steps:
+            steps[0]()
+        if self._later_steps():  # (a step may leave more behind: the views, one by one)
+            next_turn(self, self._build_later)
+        else:
+            self._chain_running = False
+            self._after_parts()
+
+    @Slot(int)
+    def _on_setup_tab(self, index: int) -> None:
+        page = self.setup_tabs.widget(index)
+        if page is self._data_holder and self._data_panel is None:
+            self._make_data_panel()
+        elif page is self._fit_holder and self._fit_panel is None:
+            self._make_fit_panel()
+
+    def _make_data_panel(self) -> None:
+        from .data_panel import DataPanel
+
+        panel = DataPanel(self.controller)
+        panel.augment_preview.set_engine(self.training)
+        self._data_panel = panel
+        self._data_holder.take(panel)
+        self.partMade.emit("data_panel")
+
+    def _make_fit_panel(self) -> None:
+        from .fit_panel import FitPanel
+
+        self._fit_panel = FitPanel(self.controller)
+        self._fit_holder.take(self._fit_panel)
+        self.partMade.emit("fit_panel")
+
+    def _install_training_panel(self) -> None:
+        """The Training tab, the lock banner above the model, and the Training menu's
+        entries."""
+        from .compare import CompareLauncher
+        from .lr_finder import LRFinderLauncher
+        from .search_view import SearchLauncher
+        from .step_through import StepThroughLauncher
+        from .training_panel import TrainingPanel
+
         panel = TrainingPanel(self.controller, self.training)
+        self._training_panel = panel
         self.training_area.layout().addWidget(panel)
         self.center_splitter.widget(0).layout().insertWidget(0, panel.banner)
-        menu = self.menuBar().addMenu("&Training")
-        menu.setObjectName("trainingMenu")
-        menu.setToolTipsVisible(True)
+        panel.banner.setVisible(self.training.locked)  # (a new parent hid it)
+        menu = self.training_menu
         for i, act in enumerate(panel.actions_list):
             if i in (3, 5):
                 menu.addSeparator()
@@ -931,34 +1132,34 @@ class MainWindow(QMainWindow):
         restart.setToolTip(say.RESTART_ACTION_TIP)
         restart.triggered.connect(self.restart_engine)
         menu.addAction(restart)
-        self.training_menu = menu
         panel.wantsRoom.connect(self._make_room_for_training)
         panel.showLayer.connect(lambda index: self.table.select_layers([index]))
         panel.saved_weights = self.files.pending_weights_loader
         self.files.pendingWeightsChanged.connect(panel.weights_available)
         self.kerasReady.connect(panel.warm_up)
         self.training_dock.visibilityChanged.connect(panel._on_dock_visible)  # noqa: SLF001
-        self.training.lockedChanged.connect(self._on_training_locked)
-        self.training.lockedChanged.connect(self.files.lesson_panel.set_running)
         self.files.lesson_panel.connect_training(panel)  # a guided lesson counts the runs
-        self.training.message.connect(self.statusBar().showMessage)
         self.files.connect_training(
             session=lambda: panel.session, plots=panel.plot_items,
             findings=lambda: panel.diagnostics.findings if panel.diagnostics is not None
             else [])
-        return panel
+        if self.training_dock.isVisible() and not self._chain_running:  # in front already
+            panel._on_dock_visible(True)  # noqa: SLF001 - (the start's chain makes them)
+        if self.keras_ready:  # the engine said hello before the panel was made
+            next_turn(panel, panel.warm_up)
+        self.partMade.emit("training_panel")
 
-    def _install_device_picker(self) -> DevicePicker:
-        """The picker in the status bar and the Training menu; devices are listed once the
-        engine has loaded Keras."""
+    def _install_device_picker(self) -> None:
+        """CPU / one GPU / all GPUs, in the status bar and the Training menu; devices are
+        listed once the engine has loaded Keras."""
         picker = DevicePicker(str(self.settings.value(DEVICE_KEY, "") or ""))
+        self.device_picker = picker
         self.statusBar().addPermanentWidget(picker)
         self.device_binding = DeviceBinding(picker, self.training, self.settings,
                                             self.training_menu)
         self.kerasReady.connect(self.device_binding.start_listing)
         if self.keras_ready:
             self.device_binding.start_listing()
-        return picker
 
     @Slot()
     def _make_room_for_training(self) -> None:
@@ -1289,7 +1490,9 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stops the background threads; an import in progress is waited for (it cannot be
         interrupted, and its results must not arrive in a window being torn down)."""
-        self.training_panel.shutdown()  # stops a run: the worker ends within about a second
+        self._shut = True
+        if self._training_panel is not None:  # stops a run: the worker ends within a second
+            self._training_panel.shutdown()
         self.training.close()  # the engine process ends within 2 s
         if self._keras_thread is not None:
             self._keras_thread.wait()

@@ -24,7 +24,6 @@ slot connected to a worker signal.
 
 from __future__ import annotations
 
-import itertools
 import threading
 import time
 from collections.abc import Callable
@@ -39,6 +38,7 @@ from ..core.training import (
     Finished,
 )
 from . import mailbox
+from .mailbox import Background  # noqa: F401 - where the window's modules found it
 
 #: Redraws per second at most while training (plots, boundary, progress): above the
 #: 10 a second that looks live, and every redraw holds the GIL the training thread needs.
@@ -159,44 +159,3 @@ class SessionBridge(QObject):
     def flush(self) -> None:
         """Delivers what is queued now (tests, and before a view is rebuilt)."""
         self._drain()
-
-
-class Background(QObject):
-    """Runs blocking calls (session.predict, session.evaluate) off the GUI thread.
-
-    `call(fn, on_done, on_error)`: `fn` runs on a worker thread (`threads` at most);
-    `on_done(result)` or `on_error(exception)` runs on the GUI thread afterwards, unless
-    this object has been deleted by then. The worker threads never call Qt (`mailbox`).
-    """
-
-    def __init__(self, parent: QObject | None = None, threads: int = 2) -> None:
-        super().__init__(parent)
-        self.workers = mailbox.Workers(threads, "layerlab-background")
-        self._count = itertools.count(1)
-        self._jobs: set[int] = set()
-
-    def call(self, fn: Callable[[], Any], on_done: Callable[[Any], None],
-             on_error: Callable[[BaseException], None] | None = None) -> int:
-        number = next(self._count)
-        self._jobs.add(number)
-
-        def done(result: Any) -> None:
-            assert QThread.currentThread() is self.thread(), "results are handled on the GUI thread"
-            self._jobs.discard(number)
-            on_done(result)
-
-        def failed(exc: BaseException) -> None:
-            assert QThread.currentThread() is self.thread(), "results are handled on the GUI thread"
-            self._jobs.discard(number)
-            if on_error is not None:
-                on_error(exc)
-
-        self.workers.submit(self, fn, done, failed)
-        return number
-
-    @property
-    def busy(self) -> bool:
-        return bool(self._jobs)
-
-    def wait(self, msecs: int = 5000) -> bool:
-        return self.workers.wait(msecs)

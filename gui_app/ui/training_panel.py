@@ -91,7 +91,7 @@ from ..engine.client import ENGINE_DIED
 from . import mailbox
 from . import messages as say
 from .fields import SteadyLabel
-from .frames import after_paint
+from .frames import after_paint, next_turn
 from .keras_loader import plotting_importing
 from .session_bridge import Background, PreparedSnapshot, SessionBridge
 from .text_scale import text_scale
@@ -259,6 +259,7 @@ class TrainingPanel(QWidget):
         self._views_pending: tuple[RunRecord, int] | None = None  # see _new_record
         self._views_coming = False  # the views are being made, one per turn (_next_view)
         self._views_wait_until = 0.0
+        self._views_need_data = False  # the plots are made, the data not drawn in yet
         self._picture: Any = None  # the newest snapshot, made ready to draw (or None)
         #: the cores the GUI thread had before it kept off the training core (a run)
         self._gui_cores: set[int] | None = None
@@ -269,6 +270,8 @@ class TrainingPanel(QWidget):
         self.controller.derivedChanged.connect(self._update_actions)
         self.controller.replaced.connect(self._on_project_replaced)
         self.training.lockedChanged.connect(self.banner.setVisible)
+        self.banner.setVisible(self.training.locked)  # the panel may come after a lock
+        self._on_training_state(self.training.state)
         self.training.stateChanged.connect(self._on_training_state)
         self.training.deviceChanged.connect(self._on_device_chosen)
         self.training.engineRestarting.connect(self.engine_restarting)
@@ -465,7 +468,7 @@ class TrainingPanel(QWidget):
         `warm_up` can make them one per turn of the event loop (all at once they held the
         GUI thread for 75 ms). `self.plots` is made last: it says the views are all there."""
         if self.plots is not None:
-            return []
+            return [self._draw_data] if self._views_need_data else []
         stages = []
         if self.boundary is None:
             stages.append(self._make_boundary)
@@ -480,6 +483,28 @@ class TrainingPanel(QWidget):
         if self.predict_panel is None:
             stages.append(self._make_predict)
         return [*stages, self._make_plots]
+
+    def _view_stage(self, stage: Callable[[], None]) -> None:
+        """One step of `_view_stages`, made on its own turn of the event loop."""
+        if stage == self._make_plots:
+            self._make_plots(data_later=True)
+        else:
+            stage()
+
+    def _draw_data(self) -> None:
+        self._views_need_data = False
+        self._on_dataset_changed()
+
+    def views_pending(self) -> bool:
+        """True while some view is still to be made (or its data drawn)."""
+        return bool(self._view_stages())
+
+    def make_next_view(self) -> None:
+        """Makes the next view (`_view_stages`): the window's start makes them one per
+        turn of its event loop."""
+        stages = self._view_stages()
+        if stages and not self.closed:
+            self._view_stage(stages[0])
 
     def _make_boundary(self) -> None:
         from .boundary_view import BoundaryView
@@ -552,7 +577,9 @@ class TrainingPanel(QWidget):
         self.predict_panel.requested.connect(self._on_predict_requested)
         self.predict_panel.imageRequested.connect(self._on_predict_image)
 
-    def _make_plots(self) -> None:
+    def _make_plots(self, data_later: bool = False) -> None:
+        """The loss and metric plots; with `data_later` the data are drawn into the views
+        on the next turn of the event loop (the views made one per turn)."""
         from .plots import MetricPlots
 
         plots = MetricPlots()
@@ -567,7 +594,10 @@ class TrainingPanel(QWidget):
         self.splitter.setSizes([560, 440])  # proportions: the plots a little wider
         if self.record is not None:
             self.plots.set_record(self.record)
-        self._on_dataset_changed()
+        if data_later:
+            self._views_need_data = True  # the next stage (`_view_stages`)
+        else:
+            self._on_dataset_changed()
 
     # -- fitting the controls ----------------------------------------------------------------
 
@@ -822,8 +852,8 @@ class TrainingPanel(QWidget):
             return
         stages = self._view_stages()
         if stages:  # one view per turn of the event loop, then the rest of the warm-up
-            stages[0]()
-            QTimer.singleShot(0, self.warm_up)
+            self._view_stage(stages[0])
+            next_turn(self, self.warm_up)
             return
         mailbox.freeze_heap()  # the views are made: they live as long as the window
         if self.plots is not None:  # loss and each metric: made now, not at the first picture
@@ -834,16 +864,16 @@ class TrainingPanel(QWidget):
 
     @Slot(bool)
     def _on_dock_visible(self, visible: bool) -> None:
-        if visible and not self.closed and self.plots is None and not self._views_coming:
+        if visible and not self.closed and self.views_pending() and not self._views_coming:
             # One view per turn of the event loop, not all at once inside the window's
             # show(): a window restored with its Training tab in front imported pyqtgraph
             # and made every view before its first paint (0.35 s later on screen).
             self._views_coming = True
             self._views_wait_until = time.monotonic() + VIEWS_WAIT_S
-            QTimer.singleShot(0, self, self._next_view)
+            next_turn(self, self._next_view)
 
     def _next_view(self) -> None:
-        if self.closed or self.plots is not None:
+        if self.closed or not self.views_pending():
             self._views_coming = False
             return
         # pyqtgraph is imported by a worker after the window's first paint (or by the data
@@ -854,9 +884,9 @@ class TrainingPanel(QWidget):
             QTimer.singleShot(40, self, self._next_view)
             return
         stages = self._view_stages()
-        stages[0]()
+        self._view_stage(stages[0])
         if len(stages) > 1:
-            QTimer.singleShot(0, self, self._next_view)
+            next_turn(self, self._next_view)
         else:
             self._views_coming = False
 

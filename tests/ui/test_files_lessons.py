@@ -48,6 +48,7 @@ def test_the_menu_lists_every_lesson_by_name(win):
 def test_opening_a_lesson_shows_its_text_and_a_plain_project_hides_it(qtbot, win):
     panel = win.files.lesson_panel
     assert not panel.isVisible()  # the default project is not a lesson
+    win.files.examples_menu.aboutToShow.emit()  # it lists the lessons as it opens
     action = next(a for a in win.files.examples_menu.actions() if a.text().startswith("2a."))
     action.trigger()
     project, note = load_example(CIRCLE)
