@@ -858,7 +858,10 @@ class TrainingPanel(QWidget):
         mailbox.freeze_heap()  # the views are made: they live as long as the window
         if self.plots is not None:  # loss and each metric: made now, not at the first picture
             self.plots.prepare(self._expected_quantities())
-        if self.session is None and not self.blocked_reason():
+        next_turn(self, self._warm_session)  # not on the turn that made a plot
+
+    def _warm_session(self) -> None:
+        if self.session is None and not self.blocked_reason() and not self.closed:
             self.ensure_session()
             self._update_actions()
 

@@ -128,6 +128,15 @@ def test_the_link_sends_short_frames_at_once(engine):
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
 
 
+def test_the_engine_runs_at_a_lower_priority_than_the_window(engine):
+    """When both want the CPU the window goes first (gui_app.__main__.ENGINE_NICE)."""
+    from gui_app.__main__ import ENGINE_NICE
+
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    theirs = os.getpriority(os.PRIO_PROCESS, engine.pid)
+    assert theirs == min(19, ours + ENGINE_NICE)
+
+
 def test_no_delay_is_turned_on_for_tcp_and_left_alone_for_pipes():
     from multiprocessing.connection import Client, Listener, Pipe
 
