@@ -1251,7 +1251,9 @@ class TrainingPanel(QWidget):
         if ended is not None:
             if self.boundary is not None:
                 self.boundary.set_snapshot_count(len(self.store), force=True)
-            self._on_run_ended(ended)
+            # The editor unlocks (a repaint of most of the window) once the run's last
+            # numbers are on screen: two short frames, not one long one.
+            after_paint(self, lambda: self._on_run_ended(ended), timeout_ms=60)
 
     def render(self) -> None:
         """Redraws plots, boundary and progress from the arrays (once per event batch)."""
