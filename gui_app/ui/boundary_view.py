@@ -141,7 +141,8 @@ class Points:
             item.setSize(self.HOLLOW if hollow else self.FILLED + 1.6)
             item.setVisible(visible)
 
-    def set_points(self, coords: np.ndarray, colors: list[QColor], hollow: bool) -> None:
+    def set_points(self, coords: np.ndarray, colors: list[QColor], hollow: bool,
+                   draw: bool = True) -> None:  # noqa: ARG002 - as PointsLayer's
         coords, colors = qt_painting.finite_points(coords, colors)
         if not len(coords):
             return
@@ -528,7 +529,9 @@ class BoundaryView(QWidget):
                 coords = np.column_stack([x.reshape(len(x), -1)[:, 0], target[:, 0]])
             self._shown_points["validation" if hollow else "training"] = (
                 np.asarray(coords, dtype=np.float64), rows)
-            self.points.set_points(coords, self._point_colors(y), hollow)
+            # drawn once, by _apply_point_style below (the training and validation sets
+            # each redrew every point: three redraws where one does)
+            self.points.set_points(coords, self._point_colors(y), hollow, draw=False)
             if not hollow and self.mode in ("plane2d", "wide") and len(coords):
                 self._data_extent = self._extent_of(ds, coords)
         self._apply_point_style()

@@ -292,7 +292,10 @@ class PointsLayer:
         self.extent.setVisible(False)
         self.item.setPixmap(QPixmap())
 
-    def set_points(self, coords: np.ndarray, colors: list[QColor], hollow: bool) -> None:
+    def set_points(self, coords: np.ndarray, colors: list[QColor], hollow: bool,
+                   draw: bool = True) -> None:
+        """Adds a set of points; with `draw` False the caller redraws once for all of its
+        sets (each redraw paints every point into a fresh pixmap)."""
         coords, colors = finite_points(coords, colors)
         if not len(coords):
             return
@@ -302,7 +305,8 @@ class PointsLayer:
         self.extent.setRect(QRectF(float(low[0]), float(low[1]),
                                    float(high[0] - low[0]), float(high[1] - low[1])))
         self.extent.setVisible(True)
-        self.redraw()
+        if draw:
+            self.redraw()
 
     @property
     def count(self) -> int:

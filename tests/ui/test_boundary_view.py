@@ -229,3 +229,22 @@ def test_two_features_are_offered_only_for_inputs_of_a_few_thousand_values(qtbot
     assert view.feature_x.isHidden() and view.feature_x.count() == 0
     view.set_dataset(*images((8, 8, 1)))
     assert mode.isEnabled() and view.feature_x.count() == 64
+
+
+def test_a_data_set_is_drawn_with_one_redraw_of_its_points(qtbot, monkeypatch) -> None:
+    """The training and the validation points go into one pixmap, painted once (each set
+    used to repaint every point: three redraws)."""
+    from gui_app.ui import qt_painting
+
+    monkeypatch.setattr(qt_painting, "QT_PAINTING", True)
+    made = BoundaryView()
+    qtbot.addWidget(made)
+    made.resize(600, 400)
+    made.show()
+    qtbot.waitExposed(made)
+    assert isinstance(made.points, qt_painting.PointsLayer)
+    redraws: list[int] = []
+    real = made.points.redraw
+    monkeypatch.setattr(made.points, "redraw", lambda *a: (redraws.append(1), real(*a)))
+    made.set_dataset(load_dataset(CIRCLE))
+    assert len(made.points.sets) == 2 and len(redraws) == 1
