@@ -34,20 +34,26 @@ def plotting_importing() -> bool:
     return _importing.is_set()
 
 
+def import_quietly(names: tuple[str, ...]) -> None:
+    """Imports the window's modules `names` (of this package) ahead of their use; one that
+    fails is imported again, and explained, where it is used."""
+    import importlib
+
+    for name in names:
+        try:
+            importlib.import_module(f"{__package__}.{name}")
+        except Exception:  # noqa: BLE001 - see above
+            pass
+
+
 def import_plotting() -> None:
     """pyqtgraph: about 0.4 s of pure-Python import that defines classes and creates no
     widgets, so it is safe off the GUI thread; the plots themselves are made on it."""
-    import importlib
-
     _importing.set()
     try:
         import pyqtgraph
 
-        for name in PLOTTING_MODULES:
-            try:
-                importlib.import_module(f"{__package__}.{name}")
-            except ImportError:
-                pass  # imported (and explained) where it is used
+        import_quietly(PLOTTING_MODULES)
         # The boundary's colour map is read from pyqtgraph's files once and cached there:
         # read here, not on the GUI thread when the boundary view is made.
         from .colors import VALUE_COLORMAP

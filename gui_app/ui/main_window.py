@@ -34,7 +34,7 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSize, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import (
@@ -85,7 +85,7 @@ from .findings_view import FindingsView
 from .frames import after_paint, next_turn
 from .guard import ask_outside, guarded, load_consented
 from .inspector import Inspector
-from .keras_loader import KerasLoader, import_plotting
+from .keras_loader import KerasLoader, import_plotting, import_quietly
 from .palette import Palette
 from .presenter import Presenter
 from .settings import (
@@ -984,30 +984,25 @@ class MainWindow(QMainWindow):
             return True
         return self._keras_thread.wait(msecs)
 
-    # -- training -----------------------------------------------------------------------------
-
-    # -- the parts made after the first paint ---------------------------------------------------
+    # -- the parts made after the first paint, and training -----------------------------------
 
     @property
     def data_panel(self) -> DataPanel:
-        if self._data_panel is None:
-            self._make_data_panel()
-        assert self._data_panel is not None
-        return self._data_panel
+        return self._made("_data_panel", self._make_data_panel)
 
     @property
     def fit_panel(self) -> FitPanel:
-        if self._fit_panel is None:
-            self._make_fit_panel()
-        assert self._fit_panel is not None
-        return self._fit_panel
+        return self._made("_fit_panel", self._make_fit_panel)
 
     @property
     def training_panel(self) -> TrainingPanel:
-        if self._training_panel is None:
-            self._install_training_panel()
-        assert self._training_panel is not None
-        return self._training_panel
+        return self._made("_training_panel", self._install_training_panel)
+
+    def _made(self, attribute: str, make: Callable[[], None]) -> Any:
+        """The part held in `attribute`, made by `make` first when it is not there yet."""
+        if getattr(self, attribute) is None:
+            make()
+        return getattr(self, attribute)
 
     def __getattr__(self, name: str) -> object:
         # The Training menu's launchers and the device binding come with their parts:
@@ -1045,14 +1040,8 @@ class MainWindow(QMainWindow):
     def _import_later(self) -> None:
         """Imports LATER_MODULES on a worker thread (it calls no Qt), then makes the parts
         on the GUI thread, one per turn of the event loop."""
-        import importlib
-
         def work() -> None:
-            for name in LATER_MODULES:
-                try:
-                    importlib.import_module(f"{__package__}.{name}")
-                except Exception:  # noqa: BLE001 - imported again (and explained) when made
-                    pass
+            import_quietly(LATER_MODULES)
             try:  # pyqtgraph came with them: the views' modules and colour map too
                 import_plotting()
             except Exception:  # noqa: BLE001 - the views import it themselves then
