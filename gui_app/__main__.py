@@ -8,7 +8,7 @@ from collections.abc import Sequence
 #: How much lower the engine process's CPU priority is than the window's (`nice`). When
 #: both want the CPU (Keras loading while the window starts, a run while the window
 #: redraws), the window goes first; an idle window leaves all of it to training.
-ENGINE_NICE = 5
+ENGINE_NICE = 10
 
 
 def main(argv: Sequence[str] | None = None) -> int:

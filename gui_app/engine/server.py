@@ -45,6 +45,25 @@ def project_from_message(doc: dict[str, Any], allow_outside: list[str]) -> Any:
     return project.replace(allow_outside=tuple(allow_outside))
 
 
+def import_keras() -> Any:
+    """Imports Keras without scikit-learn, which Keras imports only for its own
+    scikit-learn wrappers (`keras.wrappers`, unused here): 0.6-0.9 s of every engine
+    start, and so of the wait after a crash. Keras falls back to stand-ins when
+    scikit-learn is missing; scikit-learn is imported normally later, when a built-in
+    data set needs it (`core.data`). Nothing of either library is changed."""
+    import sys
+
+    hide = "sklearn" not in sys.modules
+    if hide:
+        sys.modules["sklearn"] = None  # type: ignore[assignment] # "not installed"
+    try:
+        import keras
+    finally:
+        if hide and sys.modules.get("sklearn", 0) is None:
+            del sys.modules["sklearn"]
+    return keras
+
+
 class Server:
     """Serves one window over one connection until it closes or says bye."""
 
@@ -77,7 +96,7 @@ class Server:
     def serve(self) -> int:
         """Loads Keras, says hello, then answers commands; returns the exit code."""
         started = time.perf_counter()
-        import keras
+        keras = import_keras()
 
         from ..core.catalog import apply_keras_facts, read_keras_facts
 

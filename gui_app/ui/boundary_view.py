@@ -238,7 +238,9 @@ class BoundaryView(QWidget):
     clicked = Signal(object, object)
     rangeRequested = Signal(object)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, plot: pg.PlotWidget | None = None) -> None:
+        """`plot`: a plot widget made ahead (`qt_painting.plot_widget()`), so that the
+        window's start can make it on a turn of its own (12 ms of this view's 19)."""
         super().__init__(parent)
         self.setObjectName("boundaryView")
         self.mode = "none"  # "plane2d", "curve", "wide", "none"
@@ -299,7 +301,7 @@ class BoundaryView(QWidget):
         self.plane_row.setVisible(False)
         layout.addWidget(self.plane_row)
 
-        self.plot = qt_painting.plot_widget()
+        self.plot = plot if plot is not None else qt_painting.plot_widget()
         self.plot.setObjectName("boundaryPlot")
         self.plot.setBackground("w")
         self.plot.setMenuEnabled(False)

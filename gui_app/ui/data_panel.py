@@ -131,11 +131,27 @@ def read_csv_header(path: str | Path) -> list[str]:
     return [c.strip() for c in rows[0]] if rows else []
 
 
+def make_preview_plot() -> Any:
+    """The data preview's plot widget (imports pyqtgraph): 12 ms, which the window's start
+    spends on a turn of its own before `DataPanel.ensure_preview`."""
+    import pyqtgraph as pg
+
+    return pg.PlotWidget(enableMenu=False)
+
+
+def make_forms() -> dict[str, ParamForm]:
+    """The panel's settings form (7 ms of its 12): the window's start makes it on a turn
+    of its own and hands it to `DataPanel`."""
+    return {"form": ParamForm(IMAGE_PARAMS + DATA_PARAMS)}
+
+
 class DataPanel(PanelScroll):
     """Edits the project's `data` settings and previews the loaded set."""
 
-    def __init__(self, controller: ProjectController) -> None:
+    def __init__(self, controller: ProjectController,
+                 forms: dict[str, ParamForm] | None = None) -> None:
         super().__init__()
+        forms = forms or make_forms()
         self.setObjectName("dataPanel")
         self.controller = controller
         body = QWidget()
@@ -220,7 +236,7 @@ class DataPanel(PanelScroll):
         layout.addWidget(self.augment_preview)
 
         layout.addWidget(section_label("Settings"))
-        self.form = ParamForm(IMAGE_PARAMS + DATA_PARAMS)
+        self.form = forms["form"]
         self.form.setObjectName("dataForm")
         layout.addWidget(self.form)
         self.plot: Any = None
@@ -250,13 +266,14 @@ class DataPanel(PanelScroll):
     # -- preview -------------------------------------------------------------------------------
 
     @Slot()
-    def ensure_preview(self) -> None:
-        """Creates the pyqtgraph scatter (deferred until the window is shown)."""
+    def ensure_preview(self, plot: Any = None) -> None:
+        """Creates the pyqtgraph scatter (deferred until the window is shown); `plot`: its
+        plot widget made ahead (`make_preview_plot`, on a turn of its own)."""
         if self.plot is not None:
             return
         import pyqtgraph as pg
 
-        plot = pg.PlotWidget(enableMenu=False)
+        plot = plot if plot is not None else make_preview_plot()
         plot.setObjectName("dataPreview")
         plot.setBackground("w")
         plot.setMinimumHeight(170)

@@ -335,6 +335,8 @@ class MainWindow(QMainWindow):
         self._later_started = False
         self._chain_running = False  # _build_later's steps are under way
         self._preview_asked = False  # the data preview was made, or asked for
+        self._preview_plot: Any = None  # its plot widget, made a turn ahead (_later_steps)
+        self._forms_ahead: dict[str, dict] = {}  # "data", "fit": a panel's forms, made ahead
         self._shut = False  # shutdown() ran: nothing more is made or started
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
                             | QMainWindow.DockOption.AllowTabbedDocks
@@ -1020,22 +1022,36 @@ class MainWindow(QMainWindow):
 
     def _later_steps(self) -> list[Callable[[], object]]:
         steps: list[Callable[[], object]] = []
+        # Each panel's forms on a turn of their own first: a whole panel at once held the
+        # GUI thread for 12-16 ms, twice that while the engine loaded Keras beside it.
         if self._data_panel is None:
+            if "data" not in self._forms_ahead:
+                steps.append(self._make_data_forms)
             steps.append(self._make_data_panel)
         if self._fit_panel is None:
+            if "fit" not in self._forms_ahead:
+                steps.append(self._make_fit_forms)
             steps.append(self._make_fit_panel)
         if self._training_panel is None:
             steps.append(self._install_training_panel)
         if not self._preview_asked:
+            if self._preview_plot is None:
+                steps.append(self._make_preview_plot)  # a turn of its own (12 ms)
             steps.append(self._make_preview)
         panel = self._training_panel
         if panel is not None and self.training_dock.isVisible() and panel.views_pending():
             steps.append(panel.make_next_view)  # the Training tab is in front: its views
         return steps
 
+    def _make_preview_plot(self) -> None:
+        from .data_panel import make_preview_plot
+
+        self._preview_plot = self._held({"plot": make_preview_plot()})["plot"]
+
     def _make_preview(self) -> None:
         self._preview_asked = True
-        self.data_panel.ensure_preview()
+        plot, self._preview_plot = self._preview_plot, None
+        self.data_panel.ensure_preview(plot)
 
     def _import_later(self) -> None:
         """Imports LATER_MODULES on a worker thread (it calls no Qt), then makes the parts
@@ -1063,7 +1079,7 @@ class MainWindow(QMainWindow):
             next_turn(self, self._build_later)
         else:
             self._chain_running = False
-            self._after_parts()
+            next_turn(self, self._after_parts)  # not on the turn of the last step
 
     @Slot(int)
     def _on_setup_tab(self, index: int) -> None:
@@ -1073,10 +1089,28 @@ class MainWindow(QMainWindow):
         elif page is self._fit_holder and self._fit_panel is None:
             self._make_fit_panel()
 
+    def _make_data_forms(self) -> None:
+        from .data_panel import make_forms
+
+        self._forms_ahead["data"] = self._held(make_forms())
+
+    def _make_fit_forms(self) -> None:
+        from .fit_panel import make_forms
+
+        self._forms_ahead["fit"] = self._held(make_forms())
+
+    def _held(self, widgets: dict[str, QWidget]) -> dict[str, QWidget]:
+        """Widgets made ahead belong to the window until their panel takes them (not
+        shown meanwhile): a widget without a parent, left over at exit, would be deleted
+        after the application."""
+        for widget in widgets.values():
+            widget.setParent(self)
+        return widgets
+
     def _make_data_panel(self) -> None:
         from .data_panel import DataPanel
 
-        panel = DataPanel(self.controller)
+        panel = DataPanel(self.controller, self._forms_ahead.pop("data", None))
         panel.augment_preview.set_engine(self.training)
         self._data_panel = panel
         self._data_holder.take(panel)
@@ -1085,7 +1119,7 @@ class MainWindow(QMainWindow):
     def _make_fit_panel(self) -> None:
         from .fit_panel import FitPanel
 
-        self._fit_panel = FitPanel(self.controller)
+        self._fit_panel = FitPanel(self.controller, self._forms_ahead.pop("fit", None))
         self._fit_holder.take(self._fit_panel)
         self.partMade.emit("fit_panel")
 
@@ -1178,10 +1212,18 @@ class MainWindow(QMainWindow):
 
     @Slot(bool)
     def _on_training_locked(self, on: bool) -> None:
-        """Locks (or unlocks) every way of editing the project while a run is going."""
-        for widget in (self.table, self.palette, self.inspector, self.setup_tabs,
-                       self.all_findings):
+        """Locks (or unlocks) every way of editing the project while a run is going.
+
+        The controller refuses every edit from the moment the run starts; the settings
+        tabs and the findings list grey on the frame after the rest (`_lock_settings`):
+        the whole editor greyed at once was one repaint of 30 ms and more at every Train.
+        They come back at once at the run's end."""
+        for widget in (self.table, self.palette, self.inspector):
             widget.setEnabled(not on)
+        if on:
+            after_paint(self, self._lock_settings)
+        else:
+            self._lock_settings()
         for act in (self.act_duplicate, self.act_delete, self.act_up, self.act_down,
                     self.act_undo, self.act_redo):
             act.setEnabled(not on)
@@ -1192,6 +1234,12 @@ class MainWindow(QMainWindow):
             self._sync_selection()
         self.training_dock.setWindowTitle("Training (running: editing locked)" if on
                                           else "Training")
+
+    @Slot()
+    def _lock_settings(self) -> None:
+        """The settings tabs and the findings list follow the lock as it is now."""
+        for widget in (self.setup_tabs, self.all_findings):
+            widget.setEnabled(not self.training.locked)
 
     # -- edits from the window -----------------------------------------------------------------
 

@@ -239,6 +239,7 @@ class TrainingPanel(QWidget):
         self.message_text = ""
         self.plots: MetricPlots | None = None
         self.boundary: BoundaryView | None = None
+        self._boundary_plot: Any = None  # its plot, made a turn ahead (_view_stages)
         self.predict_panel: PredictPanel | None = None
         self.diagnostics: Any = None  # the Diagnostics tab (diagnostics_view.py)
         self.xray: Any = None  # the X-ray tab (xray_view.py)
@@ -471,6 +472,8 @@ class TrainingPanel(QWidget):
             return [self._draw_data] if self._views_need_data else []
         stages = []
         if self.boundary is None:
+            if self._boundary_plot is None:
+                stages.append(self._make_boundary_plot)
             stages.append(self._make_boundary)
         if self.neurons is None:
             stages.append(self._make_neurons)
@@ -506,10 +509,17 @@ class TrainingPanel(QWidget):
         if stages and not self.closed:
             self._view_stage(stages[0])
 
+    def _make_boundary_plot(self) -> None:
+        from . import qt_painting
+
+        self._boundary_plot = qt_painting.plot_widget()
+        self._boundary_plot.setParent(self)  # (not shown until the view takes it)
+
     def _make_boundary(self) -> None:
         from .boundary_view import BoundaryView
 
-        self.boundary = BoundaryView()
+        plot, self._boundary_plot = self._boundary_plot, None
+        self.boundary = BoundaryView(plot=plot)
         self.boundary_holder.layout().addWidget(self.boundary)
         self.boundary.scrubbed.connect(self._on_scrub)
         self.boundary.clicked.connect(self._on_boundary_click)
@@ -856,8 +866,11 @@ class TrainingPanel(QWidget):
             next_turn(self, self.warm_up)
             return
         mailbox.freeze_heap()  # the views are made: they live as long as the window
-        if self.plots is not None:  # loss and each metric: made now, not at the first picture
-            self.plots.prepare(self._expected_quantities())
+        next_turn(self, self._prepare_plots)  # not on the engine's hello's turn
+
+    def _prepare_plots(self) -> None:
+        if self.plots is not None and not self.closed:  # loss and each metric: made now,
+            self.plots.prepare(self._expected_quantities())  # not at the first picture
         next_turn(self, self._warm_session)  # not on the turn that made a plot
 
     def _warm_session(self) -> None:
@@ -984,7 +997,9 @@ class TrainingPanel(QWidget):
             self._show_new_record()
             after_paint(self, begin, timeout_ms=40)
 
-        after_paint(self, views_then_begin)
+        # Three frames: the locked editor, then the settings tabs greyed (the window's
+        # `_lock_settings`; 40 ms at most when nothing is repainted), then the emptied views.
+        after_paint(self, lambda: after_paint(self, views_then_begin, timeout_ms=40))
         return True
 
     def _on_start_done(self, session: TrainingSession, began: bool) -> None:
