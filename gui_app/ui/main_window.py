@@ -335,8 +335,9 @@ class MainWindow(QMainWindow):
         self._later_started = False
         self._chain_running = False  # _build_later's steps are under way
         self._preview_asked = False  # the data preview was made, or asked for
-        self._preview_plot: Any = None  # its plot widget, made a turn ahead (_later_steps)
-        self._forms_ahead: dict[str, dict] = {}  # "data", "fit": a panel's forms, made ahead
+        # Made a turn ahead of their part (_later_steps): "data" and "fit", a panel's forms;
+        # "preview", the data preview's plot widget.
+        self._ahead: dict[str, Any] = {}
         self._shut = False  # shutdown() ran: nothing more is made or started
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
                             | QMainWindow.DockOption.AllowTabbedDocks
@@ -1025,17 +1026,17 @@ class MainWindow(QMainWindow):
         # Each panel's forms on a turn of their own first: a whole panel at once held the
         # GUI thread for 12-16 ms, twice that while the engine loaded Keras beside it.
         if self._data_panel is None:
-            if "data" not in self._forms_ahead:
+            if "data" not in self._ahead:
                 steps.append(self._make_data_forms)
             steps.append(self._make_data_panel)
         if self._fit_panel is None:
-            if "fit" not in self._forms_ahead:
+            if "fit" not in self._ahead:
                 steps.append(self._make_fit_forms)
             steps.append(self._make_fit_panel)
         if self._training_panel is None:
             steps.append(self._install_training_panel)
         if not self._preview_asked:
-            if self._preview_plot is None:
+            if "preview" not in self._ahead:
                 steps.append(self._make_preview_plot)  # a turn of its own (12 ms)
             steps.append(self._make_preview)
         panel = self._training_panel
@@ -1046,12 +1047,11 @@ class MainWindow(QMainWindow):
     def _make_preview_plot(self) -> None:
         from .data_panel import make_preview_plot
 
-        self._preview_plot = self._held({"plot": make_preview_plot()})["plot"]
+        self._ahead["preview"] = self._held(make_preview_plot())
 
     def _make_preview(self) -> None:
         self._preview_asked = True
-        plot, self._preview_plot = self._preview_plot, None
-        self.data_panel.ensure_preview(plot)
+        self.data_panel.ensure_preview(self._ahead.pop("preview", None))
 
     def _import_later(self) -> None:
         """Imports LATER_MODULES on a worker thread (it calls no Qt), then makes the parts
@@ -1092,25 +1092,24 @@ class MainWindow(QMainWindow):
     def _make_data_forms(self) -> None:
         from .data_panel import make_forms
 
-        self._forms_ahead["data"] = self._held(make_forms())
+        self._ahead["data"] = {name: self._held(form) for name, form in make_forms().items()}
 
     def _make_fit_forms(self) -> None:
         from .fit_panel import make_forms
 
-        self._forms_ahead["fit"] = self._held(make_forms())
+        self._ahead["fit"] = {name: self._held(form) for name, form in make_forms().items()}
 
-    def _held(self, widgets: dict[str, QWidget]) -> dict[str, QWidget]:
-        """Widgets made ahead belong to the window until their panel takes them (not
-        shown meanwhile): a widget without a parent, left over at exit, would be deleted
-        after the application."""
-        for widget in widgets.values():
-            widget.setParent(self)
-        return widgets
+    def _held(self, widget: QWidget) -> QWidget:
+        """A widget made ahead belongs to the window until its part takes it (it is not
+        shown meanwhile): one without a parent, left over at exit, would be deleted after
+        the application."""
+        widget.setParent(self)
+        return widget
 
     def _make_data_panel(self) -> None:
         from .data_panel import DataPanel
 
-        panel = DataPanel(self.controller, self._forms_ahead.pop("data", None))
+        panel = DataPanel(self.controller, self._ahead.pop("data", None))
         panel.augment_preview.set_engine(self.training)
         self._data_panel = panel
         self._data_holder.take(panel)
@@ -1119,7 +1118,7 @@ class MainWindow(QMainWindow):
     def _make_fit_panel(self) -> None:
         from .fit_panel import FitPanel
 
-        self._fit_panel = FitPanel(self.controller, self._forms_ahead.pop("fit", None))
+        self._fit_panel = FitPanel(self.controller, self._ahead.pop("fit", None))
         self._fit_holder.take(self._fit_panel)
         self.partMade.emit("fit_panel")
 
