@@ -72,3 +72,18 @@ def after_paint(widget: QWidget, work: Callable[[], None],
         QTimer.singleShot(0, window, work)
         return
     _AfterPaint(window, work, timeout_ms)
+
+
+
+def after_paints(widget: QWidget, frames: int, work: Callable[[], None],
+                 later_timeout_ms: int = PAINT_TIMEOUT_MS) -> None:
+    """Runs `work` once `widget`'s window has painted `frames` (at least 1) frames, one
+    after another: the first wait is `after_paint`'s, each later one gives up after
+    `later_timeout_ms` (a window that painted once paints its next change soon)."""
+    def wait(left: int, timeout_ms: int) -> None:
+        if left <= 1:
+            after_paint(widget, work, timeout_ms)
+        else:
+            after_paint(widget, lambda: wait(left - 1, later_timeout_ms), timeout_ms)
+
+    wait(frames, PAINT_TIMEOUT_MS)

@@ -316,6 +316,7 @@ class MainWindow(QMainWindow):
         self._shown_once = False
         self._training_sized = False
         self._training_room_asked = 0  # the height _make_room_for_training last asked for
+        self._raise_pending = False  # the Training tab comes to the front on the next frame
         self._keras_thread: KerasLoader | None = None
         # Set from the engine's hello (`_on_engine_ready`): this process never reads Keras.
         self._keras_sync: Callable[[], list[str]] = list
@@ -1185,9 +1186,52 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _make_room_for_training(self) -> None:
-        """Raises the Training tab and gives it about half the window's height, once."""
-        self.training_dock.show()
+        """Raises the Training tab and gives it about half the window's height, once.
+
+        When the tab is behind another one (a new person's first Train), this is spread
+        over three turns: the bottom area grows with the other tab still in front; after
+        that frame the training view, still off-screen, is laid out at the area's new size
+        (`_lay_out_training`); then its tab comes to the front and it only paints, and the
+        settings tabs grey on the frame after that (`_on_training_locked`). In one turn,
+        the view was laid out at its old size and again at the new one, and painted, and
+        the window froze for 40-80 ms."""
+        dock = self.training_dock
+        # A tab behind another is "visible", moved off-screen: it has no visible region.
+        staged = (self.isVisible() and dock.visibleRegion().isEmpty()
+                  and not dock.isFloating() and not self.presenter.active)
+        dock.show()
+        if not staged:
+            dock.raise_()
+        self._size_training_room()
+        if staged and not self._raise_pending:
+            self._raise_pending = True
+            after_paint(self, self._lay_out_training)
+
+    @Slot()
+    def _lay_out_training(self) -> None:
+        """The off-screen Training tab takes the size it will show at; on the next turn
+        it comes to the front and only paints. (Painting its plots ahead into a throwaway
+        picture, a turn each, made that frame no shorter: measured and left out.)"""
+        front = self._front_of(self.training_dock)
+        if front is not self.training_dock:
+            self.training_dock.resize(front.size())  # off-screen: laid out, not painted
+        next_turn(self, self._raise_training)
+
+    @Slot()
+    def _raise_training(self) -> None:
+        self._raise_pending = False
         self.training_dock.raise_()
+        if self.training.locked:
+            after_paint(self, self._lock_settings)
+            after_paint(self, self._unscroll_training)  # skipped while it was off-screen
+
+    def _front_of(self, dock: QDockWidget) -> QDockWidget:
+        """The dock in front of `dock`'s tab group (`dock` itself when it is in front)."""
+        return next((other for other in self.tabifiedDockWidgets(dock)
+                     if not other.visibleRegion().isEmpty()), dock)
+
+    def _size_training_room(self) -> None:
+        """The Training dock's first height of the session: about half the window."""
         if self._training_sized:
             return
         self._training_sized = True
@@ -1196,8 +1240,10 @@ class MainWindow(QMainWindow):
         # (no scroll bar) where the window has it; Qt keeps the centre's minimum (five
         # table rows) whatever is asked, so on a short screen the view scrolls a little.
         wanted = max(int(height * 0.52), self._training_view_height())
-        if self.training_dock.height() < max(height * 0.45, wanted - self._dock_chrome()):
-            self.resizeDocks([self.training_dock], [wanted], Qt.Orientation.Vertical)
+        # A tab behind another is sized through the one in front (they share the area).
+        front = self._front_of(self.training_dock)
+        if front.height() < max(height * 0.45, wanted - self._dock_chrome()):
+            self.resizeDocks([front], [wanted], Qt.Orientation.Vertical)
             self._training_room_asked = wanted
 
     def _dock_chrome(self) -> int:
@@ -1220,7 +1266,8 @@ class MainWindow(QMainWindow):
         for widget in (self.table, self.palette, self.inspector):
             widget.setEnabled(not on)
         if on:
-            after_paint(self, self._lock_settings)
+            if not self._raise_pending:  # else on the frame after the Training tab's
+                after_paint(self, self._lock_settings)
         else:
             self._lock_settings()
         for act in (self.act_duplicate, self.act_delete, self.act_up, self.act_down,

@@ -91,7 +91,7 @@ from ..engine.client import ENGINE_DIED
 from . import mailbox
 from . import messages as say
 from .fields import SteadyLabel
-from .frames import after_paint, next_turn
+from .frames import after_paint, after_paints, next_turn
 from .keras_loader import plotting_importing
 from .session_bridge import Background, PreparedSnapshot, SessionBridge
 from .text_scale import text_scale
@@ -934,6 +934,9 @@ class TrainingPanel(QWidget):
             self._say(reason, error=True)
             return False
         self.ensure_views()
+        # Behind another tab, the window shows the views on a frame of their own (the
+        # window's `_make_room_for_training`): one frame more before they are emptied.
+        frames = 3 if self.visibleRegion().isEmpty() else 2
         self.wantsRoom.emit()
         project = self.controller.project
         changed_model = self.session is not None and self._session_key != self._key_now() \
@@ -999,7 +1002,7 @@ class TrainingPanel(QWidget):
 
         # Three frames: the locked editor, then the settings tabs greyed (the window's
         # `_lock_settings`; 40 ms at most when nothing is repainted), then the emptied views.
-        after_paint(self, lambda: after_paint(self, views_then_begin, timeout_ms=40))
+        after_paints(self, frames, views_then_begin, later_timeout_ms=40)
         return True
 
     def _on_start_done(self, session: TrainingSession, began: bool) -> None:

@@ -9,8 +9,8 @@ view's plots made (they have minimum sizes of their own) and the data loaded.
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import QApplication, QToolButton
+from PySide6.QtCore import QEvent, QObject, QSize, Qt
+from PySide6.QtWidgets import QApplication, QToolButton, QWidget
 
 from gui_app.core.spec import ObjectSpec
 from gui_app.ui.stack_model import MIN_VISIBLE_ROWS
@@ -100,6 +100,53 @@ def test_the_table_keeps_five_rows_during_a_run(qtbot, window, size):
     qtbot.wait(50)
     assert window.checks_area.isVisible()
     assert window.checks_area.height() <= window.checks_area.wanted_height() + 2
+
+
+class _Resizes(QObject):
+    """Records the resize events one widget receives: the size, and whether its dock was
+    off-screen (behind another tab) then."""
+
+    def __init__(self, widget, dock) -> None:
+        super().__init__(widget)
+        self.dock = dock
+        self.seen: list[tuple[tuple[int, int], bool]] = []
+        widget.installEventFilter(self)
+
+    def eventFilter(self, _obj, event) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.Resize:
+            self.seen.append((event.size().toTuple(), self.dock.visibleRegion().isEmpty()))
+        return False
+
+
+def test_a_new_persons_first_run_lays_the_training_view_out_once(qtbot, window):
+    """The Training tab starts behind the Code tab. At the first Train the bottom area
+    grows with the code in front; the training view is then laid out off-screen at the
+    size it will show at, and only painted when its tab comes forward: laid out at the
+    old size and again at the new one, in one frame, it froze the window for 40-80 ms."""
+    ready(qtbot, window)
+    dock = window.training_dock
+    assert dock.visibleRegion().isEmpty()  # behind the Code tab
+    view = window.training_area.findChild(QWidget, "metricPlotsView")
+    resizes = _Resizes(view, dock)
+    settings_at_raise: list[bool] = []
+    dock.visibilityChanged.connect(
+        lambda shown: shown and settings_at_raise.append(window.setup_tabs.isEnabled()))
+    try:
+        window.training_panel.wantsRoom.emit()  # what Train asks for, then it locks
+        window.training.set_state("running")
+        # Not yet: the tab comes forward after the area has grown.
+        assert dock.visibleRegion().isEmpty() and not resizes.seen
+        assert not window.table.isEnabled()  # the model greys at once
+        qtbot.waitUntil(lambda: not window.setup_tabs.isEnabled(), timeout=2000)
+        qtbot.wait(50)
+        assert settings_at_raise == [True]  # the settings grey on the frame after
+        # One layout, off-screen, at the size the view shows at.
+        assert resizes.seen == [(view.size().toTuple(), True)]
+        assert dock.height() >= 0.45 * window.height()
+        assert not window.training_scroll.verticalScrollBar().isVisible()
+    finally:
+        window.training.set_state("idle")
+    assert window.setup_tabs.isEnabled()  # the unlock is immediate
 
 
 def test_the_checks_area_is_sized_to_its_findings(qtbot, window):
