@@ -112,6 +112,13 @@ def make_curve(plot: pg.PlotItem, pen: QPen, z: float,
 _SCALE = [1.0]
 
 
+def draw_at(factor: float) -> None:
+    """The text scale that curves made from now on are drawn at. A window's plots set it
+    when the scale changes; plots made later (a new window's) set it again, so a factor
+    told only to plots that are gone does not outlive them."""
+    _SCALE[0] = float(factor)
+
+
 def scale_curve(curve: Curve | qt_painting.LineCurve, factor: float) -> None:
     pen = QPen(curve.base_pen)
     pen.setWidthF(curve.base_pen.widthF() * factor)
@@ -388,7 +395,7 @@ class MetricPlots(QWidget):
 
     def set_scale(self, factor: float) -> None:
         """Draws every plot, and those made later, at the text scale `factor` (1x-2x)."""
-        _SCALE[0] = float(factor)
+        draw_at(factor)
         for plot in self.plots.values():
             plot.set_scale(factor)
         self.refresh()
