@@ -74,7 +74,6 @@ def after_paint(widget: QWidget, work: Callable[[], None],
     _AfterPaint(window, work, timeout_ms)
 
 
-
 def after_paints(widget: QWidget, frames: int, work: Callable[[], None],
                  later_timeout_ms: int = PAINT_TIMEOUT_MS) -> None:
     """Runs `work` once `widget`'s window has painted `frames` (at least 1) frames, one

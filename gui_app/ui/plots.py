@@ -77,6 +77,7 @@ class Curve:
     pyqtgraph itself; on a log axis pyqtgraph takes the log10 of the values."""
 
     decimated = False  # batch series are handed over whole
+    factor = 1.0  # the text scale its points are drawn at (`scale_curve`)
 
     def __init__(self, plot: pg.PlotItem, pen: QPen, z: float,
                  symbol_color: str | None = None) -> None:
@@ -91,35 +92,25 @@ class Curve:
         del log  # pyqtgraph follows the plot's log mode
         self.count = len(x)
         if symbols and self.symbol_color is not None:
-            self.item.setData(x, y, symbol="o", symbolSize=SYMBOL_PIXELS * _SCALE[0],
+            self.item.setData(x, y, symbol="o", symbolSize=SYMBOL_PIXELS * self.factor,
                               symbolBrush=self.symbol_color, symbolPen=None)
         else:
             self.item.setData(x, y, symbol=None)
 
 
-def make_curve(plot: pg.PlotItem, pen: QPen, z: float,
-               symbol_color: str | None = None) -> Curve | qt_painting.LineCurve:
+def make_curve(plot: pg.PlotItem, pen: QPen, z: float, symbol_color: str | None = None,
+               factor: float = 1.0) -> Curve | qt_painting.LineCurve:
+    """A curve drawn at the text scale `factor` (its plot's)."""
     cls = qt_painting.LineCurve if qt_painting.QT_PAINTING else Curve
     curve = cls(plot, pen, z, symbol_color)
     curve.base_pen = QPen(pen)  # its 1x width: `scale_curve` thickens it with the text
-    if _SCALE[0] != 1.0:
-        scale_curve(curve, _SCALE[0])
+    if factor != 1.0:
+        scale_curve(curve, factor)
     return curve
 
 
-#: The text scale the plots draw at (View > Larger Text): lines, points and tick labels grow
-#: with it, so a projected plot stays readable from the back of the room.
-_SCALE = [1.0]
-
-
-def draw_at(factor: float) -> None:
-    """The text scale that curves made from now on are drawn at. A window's plots set it
-    when the scale changes; plots made later (a new window's) set it again, so a factor
-    told only to plots that are gone does not outlive them."""
-    _SCALE[0] = float(factor)
-
-
 def scale_curve(curve: Curve | qt_painting.LineCurve, factor: float) -> None:
+    curve.factor = factor
     pen = QPen(curve.base_pen)
     pen.setWidthF(curve.base_pen.widthF() * factor)
     curve.item.setPen(pen)
@@ -176,6 +167,7 @@ class QuantityPlot:
         self.follow = True
         self.log = False
         self._x_end = -1.0
+        self.factor = 1.0  # the text scale it draws at (`set_scale`)
         self.batch_raw = make_curve(plot, _pen(TRAIN_COLOR, 1.0, 70), 1)
         self.batch_smooth = make_curve(plot, _pen(TRAIN_COLOR, 1.0, 220), 2)
         # One point per epoch (points drawn up to MAX_SYMBOLS epochs).
@@ -296,7 +288,7 @@ class QuantityPlot:
             series = record.epochs.get(key)
             if series is None or not len(series):
                 continue
-            curve = make_curve(self.plot, _pen(color, 1.0, 160, style), -5)
+            curve = make_curve(self.plot, _pen(color, 1.0, 160, style), -5, factor=self.factor)
             curve.set_data(series.x, series.y, log=self.log)
             curve.item.setVisible(visible)
             self._overlay_curves.append((curve, series))
@@ -309,6 +301,7 @@ class QuantityPlot:
 
     def set_scale(self, factor: float) -> None:
         """Lines, points, title and tick labels at `factor` times their normal size."""
+        self.factor = factor
         curves = [self.batch_raw, self.batch_smooth, self.train, self.val]
         curves += [curve for curve, _series in self._overlay_curves]
         for curve in curves:
@@ -345,6 +338,9 @@ class MetricPlots(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("metricPlots")
+        #: The text scale the plots draw at (View > Larger Text): lines, points and tick
+        #: labels grow with it, so a projected plot stays readable from the back of the room.
+        self.factor = 1.0
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.legend = QLabel(
@@ -395,7 +391,7 @@ class MetricPlots(QWidget):
 
     def set_scale(self, factor: float) -> None:
         """Draws every plot, and those made later, at the text scale `factor` (1x-2x)."""
-        draw_at(factor)
+        self.factor = factor
         for plot in self.plots.values():
             plot.set_scale(factor)
         self.refresh()
@@ -499,8 +495,8 @@ class MetricPlots(QWidget):
 
     def _make(self, name: str) -> QuantityPlot:
         plot = QuantityPlot(name, qt_painting.plot_item())
-        if _SCALE[0] != 1.0:
-            plot.set_scale(_SCALE[0])
+        if self.factor != 1.0:
+            plot.set_scale(self.factor)
         for record in self.earlier:
             plot.add_overlay(record, record.number not in self.hidden_runs)
         if name == "loss" and self.log_loss:

@@ -590,14 +590,13 @@ class TrainingPanel(QWidget):
     def _make_plots(self, data_later: bool = False) -> None:
         """The loss and metric plots; with `data_later` the data are drawn into the views
         on the next turn of the event loop (the views made one per turn)."""
-        from .plots import MetricPlots, draw_at
+        from .plots import MetricPlots
 
         plots = MetricPlots()
         self.plots_holder.layout().addWidget(plots)
         plots.hovered.connect(self._on_hover)
         plots.set_log_loss(self.log_loss.isChecked())
         scale = text_scale()
-        draw_at(scale.factor)
         if scale.factor != 1.0:
             plots.set_scale(scale.factor)
         scale.scaleChanged.connect(plots.set_scale)
